@@ -1,0 +1,102 @@
+"""The `dms-emulator` command. Every option also reads `DMS_EMULATOR_<OPTION>`; the command line wins."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+
+from emulator import __version__
+from emulator.accounts import AccountsError
+from emulator.settings import Settings
+from emulator.store import StoreVersionError
+
+ENV = "DMS_EMULATOR_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV + name.upper().replace("-", "_"), default)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dms-emulator", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"dms-emulator {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the emulator in the foreground")
+    serve.add_argument("--host", default=_env("host", "127.0.0.1"))
+    serve.add_argument("--port", type=_int, default=_int(_env("port", "8787") or "8787"))
+    serve.add_argument("--accounts", default=_env("accounts"))
+    serve.add_argument("--state", default=_env("state"))
+    serve.add_argument("--clock", choices=("real", "manual"), default=_env("clock", "real"))
+    serve.add_argument("--scenario", action="append", default=None,
+                       help="fault scenario file (repeatable; env: comma-separated)")
+    serve.add_argument("--seed", type=_int, default=_int(_env("seed")) if _env("seed") else None)
+    serve.add_argument("--threads", type=_int, default=_int(_env("threads", "16") or "16"))
+    serve.add_argument("--link-ttl", type=_int, default=_int(_env("link_ttl", "3600") or "3600"),
+                       help="seconds (emulated clock) a download link stays valid")
+    serve.add_argument("--log-level", default=_env("log_level", "INFO"))
+    serve.add_argument("--log-json", action="store_true", default=(_env("log_json", "") or "").lower() in ("1", "true", "yes"))
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    scenarios = args.scenario
+    if scenarios is None:
+        scenarios = [s for s in (_env("scenario") or "").split(",") if s]
+    return replace(
+        Settings(), host=args.host, port=args.port, accounts=args.accounts, state=args.state, clock=args.clock,
+        scenarios=scenarios, seed=args.seed, threads=args.threads, link_ttl=args.link_ttl,
+        log_level=args.log_level, log_json=args.log_json,
+    )
+
+
+def fail(message: str) -> int:
+    print(f"dms-emulator: error: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
+def serve(settings: Settings) -> int:
+    from emulator.app import create_app
+    from emulator.runtime import Emulator
+    from emulator.scenarios import ScenarioError, load_scenario
+    from emulator.server import Server, setup_logging
+
+    setup_logging(settings.log_level, settings.log_json)
+    try:
+        emu = Emulator(settings)
+    except (AccountsError, StoreVersionError) as exc:
+        return fail(str(exc))
+    try:
+        for path in settings.scenarios:
+            load_scenario(emu.faults, path)
+    except ScenarioError as exc:
+        emu.close()
+        return fail(str(exc))
+    try:
+        server = Server(create_app(emulator=emu), settings.host, settings.port, settings.threads)
+    except OSError as exc:
+        emu.close()
+        return fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+    try:
+        server.serve_forever()
+    finally:
+        emu.save_clock()
+        emu.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(settings_from(args))
+    parser.error(f"unknown command {args.command}")
+    return 2

@@ -1,0 +1,160 @@
+"""The control plane (`/_emulator/...`): JSON over HTTP, unsigned, as CONTRACT.md fixes it."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, request
+
+from emulator import __version__
+from emulator.clock import iso
+from emulator.faults import FaultError
+from emulator.store import StoreVersionError
+
+if TYPE_CHECKING:
+    from emulator.runtime import Emulator
+
+SETTLE_SECONDS = 30.0
+
+
+def _json(doc: Any, status: int = 200) -> Response:
+    return Response(json.dumps(doc, ensure_ascii=False), status=status, content_type="application/json")
+
+
+def _bad(message: str, status: int = 400) -> Response:
+    return _json({"error": message}, status)
+
+
+def _body() -> dict[str, Any]:
+    if not request.get_data():
+        return {}
+    doc = request.get_json(silent=True)
+    if not isinstance(doc, dict):
+        raise ValueError("the body must be a JSON object")
+    return doc
+
+
+def control_blueprint(emu: Emulator) -> Blueprint:
+    bp = Blueprint("control", __name__)
+
+    @bp.errorhandler(ValueError)
+    def bad_value(exc: ValueError) -> Response:
+        return _bad(str(exc))
+
+    @bp.get("/health")
+    def health() -> Response:
+        return _json({"status": "ok", "version": __version__, "clock": emu.clock.mode,
+                      "tenants": sorted(emu.accounts.tenants), "state": emu.settings.state or "memory"})
+
+    @bp.post("/reset")
+    def reset() -> Response:
+        body = _body()
+        tid = body.get("tid")
+        if tid is not None and (isinstance(tid, bool) or not isinstance(tid, int)):
+            return _bad("tid: must be an integer")
+        if tid is not None and tid not in emu.accounts.tenants:
+            return _bad(f"tid: unknown tenant {tid}", 404)
+        emu.jobs.wait_idle(SETTLE_SECONDS)
+        emu.reset(tid)
+        return _json({"status": "reset", "tid": tid})
+
+    def clock_doc() -> dict[str, Any]:
+        now = emu.clock.now()
+        return {"now": iso(now), "epoch": now, "mode": emu.clock.mode}
+
+    @bp.get("/clock")
+    def clock() -> Response:
+        return _json(clock_doc())
+
+    @bp.post("/clock/advance")
+    def advance() -> Response:
+        seconds = _body().get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10**9:
+            return _bad("seconds: must be a number between 0 and 1e9")
+        emu.clock.advance(float(seconds))
+        emu.save_clock()
+        settled = emu.jobs.wait_idle(SETTLE_SECONDS)  # jobs due by now finish before we answer
+        return _json({**clock_doc(), "settled": settled})
+
+    @bp.get("/faults")
+    def faults_list() -> Response:
+        return _json({"faults": emu.faults.list()})
+
+    @bp.post("/faults")
+    def faults_add() -> Response:
+        try:
+            rule = emu.faults.add(request.get_json(silent=True))
+        except FaultError as exc:
+            return _bad(str(exc))
+        return _json(rule.to_doc(), 201)
+
+    @bp.delete("/faults")
+    def faults_clear() -> Response:
+        emu.faults.clear()
+        return _json({"deleted": "all"})
+
+    @bp.delete("/faults/<rule_id>")
+    def faults_remove(rule_id: str) -> Response:
+        if not emu.faults.remove(rule_id):
+            return _bad(f"no fault rule {rule_id}", 404)
+        return _json({"deleted": rule_id})
+
+    def _int_arg(name: str) -> int | None:
+        raw = request.args.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{name}: must be an integer") from None
+
+    def _float_arg(name: str) -> float | None:
+        raw = request.args.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{name}: must be a number (UNIX seconds)") from None
+
+    @bp.get("/requests")
+    def journal() -> Response:
+        a = request.args
+        entries = emu.journal.query(
+            action=a.get("action") or None, code=a.get("code") or None,
+            access_key_id=a.get("access_key_id") or None, tid=_int_arg("tid"),
+            request_id=a.get("request_id") or None, since=_float_arg("since"), until=_float_arg("until"),
+            limit=_int_arg("limit"),
+        )
+        return _json({"requests": entries, "count": len(entries)})
+
+    @bp.delete("/requests")
+    def journal_clear() -> Response:
+        emu.journal.clear(_int_arg("tid"))
+        return _json({"deleted": "all"})
+
+    @bp.get("/state")
+    def state_export() -> Response:
+        emu.jobs.wait_idle(SETTLE_SECONDS)
+        return _json({"format": "dms-emulator-state", "version": 1, "clock": emu.clock.snapshot(),
+                      "tables": emu.store.dump(), "faults": emu.faults.list()})
+
+    @bp.put("/state")
+    def state_import() -> Response:
+        doc = request.get_json(silent=True)
+        if not isinstance(doc, dict) or doc.get("format") != "dms-emulator-state":
+            return _bad("the body must be a state document from GET /_emulator/state")
+        if not isinstance(doc.get("tables"), dict):
+            return _bad("tables: missing or not an object")
+        emu.jobs.wait_idle(SETTLE_SECONDS)
+        try:
+            emu.store.load(doc["tables"])
+        except (ValueError, StoreVersionError, Exception) as exc:  # the store rolled back
+            return _bad(f"state not imported: {exc}")
+        if isinstance(doc.get("clock"), dict):
+            emu.clock.restore({**doc["clock"], "mode": emu.clock.mode})
+            emu.save_clock()
+        return _json({"status": "imported"})
+
+    return bp

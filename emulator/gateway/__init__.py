@@ -1,0 +1,1 @@
+"""The gateway: parse, authenticate, fault, route and render every API request."""

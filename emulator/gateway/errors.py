@@ -1,0 +1,98 @@
+"""Gateway errors: the Alibaba Cloud error vocabulary with its HTTP statuses.
+
+Every failure on the API port becomes one `ApiError`, rendered in one place as
+`{RequestId, HostId, Code, Message, Recommend}` (or `<Error>` XML).
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        http_status: int = 400,
+        headers: dict[str, str] | None = None,
+        string_to_sign: str | None = None,
+    ):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.headers = headers or {}
+        # kept for the journal, so a user can see why their signature failed
+        self.string_to_sign = string_to_sign
+
+
+def missing(param: str) -> ApiError:
+    return ApiError(f"Missing{param}", f"{param} is mandatory for this action.", 400)
+
+
+def invalid(param: str, why: str | None = None) -> ApiError:
+    msg = f"Specified parameter {param} is not valid."
+    if why:
+        msg += f" {why}"
+    return ApiError(f"Invalid{param}", msg, 400)
+
+
+def incomplete_signature(why: str) -> ApiError:
+    return ApiError(
+        "IncompleteSignature",
+        f"The request signature does not conform to Aliyun standards. {why}",
+        400,
+    )
+
+
+def access_key_not_found() -> ApiError:
+    return ApiError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
+
+
+def timestamp_format(value: str) -> ApiError:
+    return ApiError(
+        "InvalidTimeStamp.Format",
+        f"Specified time stamp or date value is not well formatted: {value!r}.",
+        400,
+    )
+
+
+def timestamp_expired() -> ApiError:
+    return ApiError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", 400)
+
+
+def nonce_used() -> ApiError:
+    return ApiError("SignatureNonceUsed", "Specified signature nonce was used already.", 400)
+
+
+def signature_mismatch(string_to_sign: str) -> ApiError:
+    return ApiError(
+        "SignatureDoesNotMatch",
+        "Specified signature is not matched with our calculation. server string to sign is:"
+        + string_to_sign,
+        400,
+        string_to_sign=string_to_sign,
+    )
+
+
+def signature_method(value: str) -> ApiError:
+    return ApiError("InvalidSignatureMethod", f"Specified signature method is not valid: {value!r}.", 400)
+
+
+def action_not_found(action: str, version: str) -> ApiError:
+    return ApiError(
+        "InvalidAction.NotFound",
+        f"Specified api is not found, please check your url and method. ({action}, {version})",
+        404,
+    )
+
+
+def version_invalid(version: str) -> ApiError:
+    return ApiError("InvalidVersion", f"Specified parameter Version is not valid: {version!r}.", 400)
+
+
+def internal_error() -> ApiError:
+    return ApiError(
+        "InternalError",
+        "The request processing has failed due to some unknown error, exception or failure.",
+        500,
+    )

@@ -1,0 +1,167 @@
+"""The gateway's handler chain: parse -> route -> authenticate -> fault -> dispatch -> render.
+
+Every exception, expected or not, becomes a wire error in exactly one place (`handle`), and
+every call, failed or not, lands in the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from flask import Request, Response
+
+from emulator.clock import wall_time
+from emulator.faults import FaultError, parse_header
+from emulator.gateway import errors, render
+from emulator.gateway.auth import authenticate
+from emulator.gateway.call import Call
+from emulator.gateway.errors import ApiError
+from emulator.gateway.registry import Registry
+
+if TYPE_CHECKING:
+    from emulator.runtime import Emulator
+
+log = logging.getLogger("emulator.gateway")
+access_log = logging.getLogger("emulator.access")
+
+FAULT_HEADER = "x-emulator-fault"
+
+
+def parse(request: Request, request_id: str) -> Call:
+    """Read the raw body before the form, so the V3 body hash covers the exact bytes."""
+    body = request.get_data(cache=True)
+    query_pairs = list(request.args.items(multi=True))
+    form_pairs = list(request.form.items(multi=True))
+    params: dict[str, str] = {}
+    for k, v in query_pairs + form_pairs:
+        params.setdefault(k, v)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    call = Call(
+        request_id=request_id, method=request.method, path=request.path, host=request.host,
+        base_url=request.host_url, headers=headers, query_pairs=query_pairs, form_pairs=form_pairs,
+        body=body, params=params,
+    )
+    call.action = headers.get("x-acs-action") or params.get("Action")
+    call.version = headers.get("x-acs-version") or params.get("Version")
+    call.xml = (params.get("Format") or "").upper() == "XML"
+    return call
+
+
+class Gateway:
+    def __init__(self, emulator: Emulator, registry: Registry):
+        self.emu = emulator
+        self.registry = registry
+        self.chain = (self.route, self.authenticate, self.inject_fault, self.dispatch)
+
+    def route(self, call: Call) -> None:
+        call.operation = self.registry.lookup(call.version, call.action)
+
+    def authenticate(self, call: Call) -> None:
+        call.user = authenticate(call, self.emu.accounts, self.emu.nonces, wall_time())
+        call.tenant = self.emu.accounts.tenants[call.user.tid]
+
+    def fault_info(self, call: Call) -> dict[str, Any]:
+        return {"product": call.product, "action": call.action, "tid": call.user.tid if call.user else None,
+                "access_key_id": call.access_key_id, "params": call.params}
+
+    def inject_fault(self, call: Call) -> None:
+        """The one slot where request-level faults act (error, latency, connection)."""
+        header = call.header(FAULT_HEADER)
+        if header:
+            try:
+                effect = parse_header(header)
+            except FaultError as exc:
+                raise errors.invalid("EmulatorFault", str(exc)) from None
+            call.fault = {"rule": "header", "effect": effect}
+        else:
+            rule = self.emu.faults.pick(self.fault_info(call), ("error", "latency"))
+            if rule is None:
+                return
+            call.fault = {"rule": rule.id, "effect": rule.effect}
+        effect = call.fault["effect"]
+        if effect["type"] == "latency":
+            delay = self.emu.faults.latency_ms(effect)
+            call.fault["latency_ms"] = round(delay, 3)
+            time.sleep(delay / 1000.0)
+        elif effect["type"] == "error":
+            code = effect["code"]
+            status = int(effect.get("http_status", 400))
+            headers = {}
+            if effect.get("retry_after") is not None:
+                headers["x-acs-retry-after"] = str(effect["retry_after"])
+            elif code.startswith("Throttling"):
+                headers["x-acs-retry-after"] = "1000"
+            raise ApiError(code, effect.get("message") or f"Injected fault: {code}.", status, headers)
+
+    def lifecycle_fault(self, call: Call) -> dict[str, Any] | None:
+        """A lifecycle effect that applies to the ticket or job this call creates."""
+        if call.fault and call.fault["effect"]["type"] == "lifecycle":
+            return call.fault["effect"]
+        header = call.header(FAULT_HEADER)
+        if header:
+            return None
+        rule = self.emu.faults.pick(self.fault_info(call), ("lifecycle",))
+        if rule is None:
+            return None
+        call.fault = {"rule": rule.id, "effect": rule.effect}
+        return rule.effect
+
+    def dispatch(self, call: Call) -> None:
+        assert call.operation is not None
+        call.result = call.operation.handler(call)
+
+    def handle(self, request: Request) -> Response:
+        call = parse(request, self.emu.rng.request_id())
+        try:
+            if request.path != "/":
+                raise errors.action_not_found(call.action or "", call.version or "")
+            for step in self.chain:
+                step(call)
+        except ApiError as exc:
+            call.error = exc
+        except FaultError as exc:
+            call.error = errors.invalid("EmulatorFault", str(exc))
+        except Exception:
+            log.exception("unexpected error in %s (request %s)", call.action, call.request_id)
+            call.error = errors.internal_error()
+        return self.respond(call)
+
+    def respond(self, call: Call) -> Response:
+        product = call.operation.product if call.operation else None
+        host_id = product.host if product else call.host
+        if call.error is not None:
+            body, ctype = render.error(call.error, call.request_id, host_id, product, call.xml)
+            status = call.error.http_status
+            headers = dict(call.error.headers)
+        else:
+            body, ctype = render.success(call.action or "", call.result or {}, call.request_id, call.xml)
+            status, headers = 200, {}
+        headers["x-acs-request-id"] = call.request_id
+        response = Response(body, status=status, content_type=ctype, headers=headers)
+        self.journal(call, status)
+        return response
+
+    def journal(self, call: Call, status: int) -> None:
+        latency = (time.perf_counter() - call.started) * 1000
+        code = call.error.code if call.error else None
+        if code is None and call.result and call.result.get("Success") is False:
+            code = call.result.get("ErrorCode")
+        entry: dict[str, Any] = {
+            "ts": wall_time(), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "emulated_time": self.emu.clock.now(), "request_id": call.request_id,
+            "product": call.product, "action": call.action, "version": call.version,
+            "access_key_id": call.access_key_id, "tid": call.user.tid if call.user else None,
+            "scheme": call.scheme, "http_status": status, "code": code, "latency_ms": round(latency, 3),
+            "fault": call.fault,
+        }
+        if call.error is not None and call.error.code == "SignatureDoesNotMatch":
+            entry["string_to_sign"] = call.string_to_sign
+            entry["canonical_request"] = call.canonical_request
+        self.emu.journal.record(entry)
+        access_log.info(
+            "%s %s tid=%s status=%s code=%s latency_ms=%.1f request_id=%s",
+            call.product, call.action, entry["tid"], status, code or "-", latency, call.request_id,
+            extra={"fields": entry},
+        )

@@ -1,0 +1,124 @@
+"""Alibaba Cloud request signatures as pure functions, one named step each.
+
+V3 (ACS3-HMAC-SHA256): canonical request -> string to sign -> hex HMAC-SHA256(secret).
+V1 (HMAC-SHA1): canonical query -> string to sign -> base64 HMAC-SHA1(secret + "&").
+OSS V1 presigned URLs: string to sign -> base64 HMAC-SHA1(secret).
+The server side recomputes these from what arrived and compares in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote
+
+V3_ALGORITHM = "ACS3-HMAC-SHA256"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def percent_encode(value: str) -> str:
+    """RFC 3986 encoding: unreserved characters kept, space as %20, `*` as %2A, `~` kept."""
+    return quote(value, safe="~")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- V3: ACS3-HMAC-SHA256 ----------------------------------------------------------------
+
+
+def v3_canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """Decoded query pairs, sorted by key (then value), each `pct(k)=pct(v)`, joined by `&`."""
+    encoded = sorted((percent_encode(k), percent_encode(v)) for k, v in pairs)
+    return "&".join(f"{k}={v}" for k, v in encoded)
+
+
+def v3_canonical_headers(headers: Mapping[str, str], signed_headers: list[str]) -> str:
+    """`name:trimmed value\\n` for each signed header, looked up case-insensitively."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return "".join(f"{name}:{lowered.get(name, '').strip()}\n" for name in signed_headers)
+
+
+def v3_canonical_request(
+    method: str,
+    path: str,
+    query_pairs: Iterable[tuple[str, str]],
+    headers: Mapping[str, str],
+    signed_headers: list[str],
+    body_sha256: str,
+) -> str:
+    return "\n".join(
+        [
+            method.upper(),
+            path or "/",
+            v3_canonical_query(query_pairs),
+            v3_canonical_headers(headers, signed_headers),
+            ";".join(signed_headers),
+            body_sha256,
+        ]
+    )
+
+
+def v3_string_to_sign(canonical_request: str, algorithm: str = V3_ALGORITHM) -> str:
+    return f"{algorithm}\n{sha256_hex(canonical_request.encode('utf-8'))}"
+
+
+def v3_signature(secret: str, string_to_sign: str) -> str:
+    return hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def v3_authorization(access_key_id: str, signed_headers: list[str], signature: str) -> str:
+    return (
+        f"{V3_ALGORITHM} Credential={access_key_id},"
+        f"SignedHeaders={';'.join(signed_headers)},Signature={signature}"
+    )
+
+
+def parse_v3_authorization(value: str) -> dict[str, str] | None:
+    """Split `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`; None if malformed."""
+    algorithm, _, rest = value.strip().partition(" ")
+    if not rest:
+        return None
+    parts: dict[str, str] = {"Algorithm": algorithm}
+    for item in rest.split(","):
+        key, sep, val = item.strip().partition("=")
+        if not sep:
+            return None
+        parts[key.strip()] = val.strip()
+    return parts
+
+
+# --- V1: HMAC-SHA1 ---------------------------------------------------------------------------
+
+
+def v1_canonical_query(params: Iterable[tuple[str, str]]) -> str:
+    encoded = sorted((percent_encode(k), percent_encode(v)) for k, v in params if k != "Signature")
+    return "&".join(f"{k}={v}" for k, v in encoded)
+
+
+def v1_string_to_sign(method: str, params: Iterable[tuple[str, str]]) -> str:
+    return f"{method.upper()}&{percent_encode('/')}&{percent_encode(v1_canonical_query(params))}"
+
+
+def v1_signature(secret: str, string_to_sign: str) -> str:
+    digest = hmac.new((secret + "&").encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+# --- OSS V1 presigned URLs -------------------------------------------------------------------
+
+
+def oss_string_to_sign(verb: str, expires: int, bucket: str, key: str) -> str:
+    return f"{verb}\n\n\n{expires}\n/{bucket}/{key}"
+
+
+def oss_signature(secret: str, string_to_sign: str) -> str:
+    digest = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

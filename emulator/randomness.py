@@ -1,0 +1,42 @@
+"""One seeded random source for request ids, generated keys and fault dice.
+
+With `--seed N` every draw is reproducible for the same sequence of calls.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+
+
+class RandomSource:
+    def __init__(self, seed: int | None = None):
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self.seed = seed
+
+    def random(self) -> float:
+        with self._lock:
+            return self._rng.random()
+
+    def uniform(self, a: float, b: float) -> float:
+        with self._lock:
+            return self._rng.uniform(a, b)
+
+    def lognormal(self, mu: float, sigma: float) -> float:
+        with self._lock:
+            return self._rng.lognormvariate(mu, sigma)
+
+    def randint(self, a: int, b: int) -> int:
+        with self._lock:
+            return self._rng.randint(a, b)
+
+    def request_id(self) -> str:
+        """An uppercase UUID, the form Alibaba Cloud RequestIds take."""
+        with self._lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4)).upper()
+
+    def token(self, nbytes: int = 16) -> str:
+        with self._lock:
+            return self._rng.getrandbits(nbytes * 8).to_bytes(nbytes, "big").hex()

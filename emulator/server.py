@@ -1,0 +1,70 @@
+"""Running the app on waitress: a production WSGI server, pure Python, threaded, quick to start,
+and able to bind port 0 and tell us the real port. SIGINT/SIGTERM stop it cleanly (exit 0)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+from flask import Flask
+from waitress import create_server
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {"level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            doc.update({k: v for k, v in fields.items() if k not in ("string_to_sign", "canonical_request")})
+        if record.exc_info:
+            doc["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False, default=str)
+
+
+def setup_logging(level: str, as_json: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+
+
+class Server:
+    """A waitress server that can run in the foreground (CLI) or a thread (tests, plugin)."""
+
+    def __init__(self, app: Flask, host: str, port: int, threads: int = 16):
+        self.app = app
+        self._server = create_server(app, host=host, port=port, threads=threads, ident="dms-emulator",
+                                     channel_timeout=120, connection_limit=1000, clear_untrusted_proxy_headers=True)
+        self.host = host
+        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        def stop(signum: int, frame: Any) -> None:
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        print(f"dms-emulator listening on {self.url}", flush=True)
+        self._server.run()
+
+    def start(self) -> Server:
+        self._thread = threading.Thread(target=self._server.run, name="dms-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        if self._thread:
+            self._thread.join(timeout=5)

@@ -1,0 +1,192 @@
+"""Ticket lifecycles as transition tables, applied by one function.
+
+A ticket's status is never stored: it is the fold of its event history (each event has a time
+on the emulated clock) through `apply`, up to now. An illegal move raises `IllegalTransition`
+and changes nothing, because callers apply the event to the current state before they record it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import Enum
+
+
+class JobStatus(str, Enum):
+    """The ten documented `KeyInfo.JobStatus` values of a DATA_EXPORT ticket.
+
+    The docs spell APPLY_AUDIT_SUCESS; the SDK model and this emulator say APPLY_AUDIT_SUCCESS
+    (specs/README.md records the choice).
+    """
+
+    PRE_CHECKING = "PRE_CHECKING"
+    PRE_CHECK_SUCCESS = "PRE_CHECK_SUCCESS"
+    PRE_CHECK_FAIL = "PRE_CHECK_FAIL"
+    WAITING_APPLY_AUDIT = "WAITING_APPLY_AUDIT"
+    APPLY_AUDIT_SUCCESS = "APPLY_AUDIT_SUCCESS"
+    ENABLE_EXPORT = "ENABLE_EXPORT"
+    WAITING_EXPORT = "WAITING_EXPORT"
+    DOING_EXPORT = "DOING_EXPORT"
+    EXPORT_FAIL = "EXPORT_FAIL"
+    EXPORT_SUCCESS = "EXPORT_SUCCESS"
+
+
+class Flow(str, Enum):
+    """`StatusCode` of tickets that are not data exports (documented values)."""
+
+    NEW = "new"
+    TOAUDIT = "toaudit"
+    APPROVED = "Approved"
+    REJECT = "reject"
+    PROCESSING = "processing"
+    SUCCESS = "success"
+    CLOSED = "closed"
+
+
+class Event(str, Enum):
+    PRECHECK_PASSED = "precheck_passed"
+    PRECHECK_FAILED = "precheck_failed"
+    AWAIT_SUBMIT = "await_submit"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    EXECUTE = "execute"
+    START_EXPORT = "start_export"
+    EXPORT_DONE = "export_done"
+    EXPORT_FAILED = "export_failed"
+    START = "start"  # non-export tickets: execution begins
+    FINISH = "finish"  # non-export tickets: execution ends
+
+
+J = JobStatus
+E = Event
+
+EXPORT_TRANSITIONS: dict[tuple[str, Event], str] = {
+    (J.PRE_CHECKING, E.PRECHECK_PASSED): J.PRE_CHECK_SUCCESS,
+    (J.PRE_CHECKING, E.PRECHECK_FAILED): J.PRE_CHECK_FAIL,
+    (J.PRE_CHECK_SUCCESS, E.AWAIT_SUBMIT): J.WAITING_APPLY_AUDIT,
+    (J.WAITING_APPLY_AUDIT, E.SUBMIT): J.APPLY_AUDIT_SUCCESS,
+    (J.APPLY_AUDIT_SUCCESS, E.APPROVE): J.ENABLE_EXPORT,
+    (J.ENABLE_EXPORT, E.EXECUTE): J.WAITING_EXPORT,
+    (J.WAITING_EXPORT, E.START_EXPORT): J.DOING_EXPORT,
+    (J.DOING_EXPORT, E.EXPORT_DONE): J.EXPORT_SUCCESS,
+    (J.DOING_EXPORT, E.EXPORT_FAILED): J.EXPORT_FAIL,
+    # closing moves keep the job status and close the ticket (see CLOSING)
+    (J.APPLY_AUDIT_SUCCESS, E.REJECT): J.APPLY_AUDIT_SUCCESS,
+    (J.APPLY_AUDIT_SUCCESS, E.CANCEL): J.APPLY_AUDIT_SUCCESS,
+    (J.WAITING_APPLY_AUDIT, E.CANCEL): J.WAITING_APPLY_AUDIT,
+    (J.ENABLE_EXPORT, E.CANCEL): J.ENABLE_EXPORT,
+}
+
+F = Flow
+FLOW_TRANSITIONS: dict[tuple[str, Event], str] = {
+    (F.NEW, E.SUBMIT): F.TOAUDIT,
+    (F.TOAUDIT, E.APPROVE): F.APPROVED,
+    (F.TOAUDIT, E.REJECT): F.REJECT,
+    (F.TOAUDIT, E.CANCEL): F.CLOSED,
+    (F.NEW, E.CANCEL): F.CLOSED,
+    (F.APPROVED, E.START): F.PROCESSING,
+    (F.PROCESSING, E.FINISH): F.SUCCESS,
+}
+
+
+
+def _plain(table: dict) -> dict[tuple[str, Event], str]:
+    """Key tables by plain strings, so a status read back from storage finds its row."""
+    return {(str(getattr(s, "value", s)), e): str(getattr(t, "value", t)) for (s, e), t in table.items()}
+
+
+EXPORT_TRANSITIONS = _plain(EXPORT_TRANSITIONS)
+FLOW_TRANSITIONS = _plain(FLOW_TRANSITIONS)
+
+# events that close a ticket for good, and the StatusCode they leave
+CLOSING: dict[Event, str] = {E.REJECT: F.REJECT.value, E.CANCEL: F.CLOSED.value}
+
+EXPORT_TERMINAL = {J.PRE_CHECK_FAIL.value, J.EXPORT_FAIL.value, J.EXPORT_SUCCESS.value}
+FLOW_TERMINAL = {F.REJECT.value, F.SUCCESS.value, F.CLOSED.value}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, status: str, event: str, closed: str | None = None):
+        where = f"closed ({closed})" if closed else f"in status {status}"
+        super().__init__(f"the ticket is {where}; '{event}' is not allowed there")
+        self.status, self.event, self.closed = status, event, closed
+
+
+@dataclass(frozen=True)
+class TicketState:
+    status: str
+    closed: str | None = None  # StatusCode of a ticket closed by reject/cancel
+    path: tuple[str, ...] = ()  # statuses taken, oldest first
+
+
+def table_for(plugin_type: str) -> dict[tuple[str, Event], str]:
+    return EXPORT_TRANSITIONS if plugin_type == "DATA_EXPORT" else FLOW_TRANSITIONS
+
+
+def initial_state(plugin_type: str) -> TicketState:
+    first = J.PRE_CHECKING.value if plugin_type == "DATA_EXPORT" else F.NEW.value
+    return TicketState(status=first, path=(first,))
+
+
+def apply(table: dict[tuple[str, Event], str], state: TicketState, event: Event | str) -> TicketState:
+    """The one function that moves a ticket; raises and changes nothing on an illegal move."""
+    ev = Event(event)
+    if state.closed:
+        raise IllegalTransition(state.status, ev.value, state.closed)
+    target = table.get((state.status, ev))
+    if target is None:
+        raise IllegalTransition(state.status, ev.value)
+    closed = CLOSING.get(ev)
+    path = state.path if target == state.status else state.path + (target,)
+    return replace(state, status=target, closed=closed, path=path)
+
+
+def fold(plugin_type: str, events: Iterable[tuple[float, str]], now: float) -> TicketState:
+    """The state at `now`: every event up to now applied in time order."""
+    table = table_for(plugin_type)
+    state = initial_state(plugin_type)
+    for at, event in events:
+        if at > now:
+            break
+        state = apply(table, state, event)
+    return state
+
+
+def status_code(plugin_type: str, state: TicketState) -> str:
+    """The ticket-level `StatusCode` (GetOrderBaseInfo, ListOrders)."""
+    if state.closed:
+        return state.closed
+    if plugin_type != "DATA_EXPORT":
+        return state.status
+    return {
+        J.PRE_CHECKING.value: F.NEW.value,
+        J.PRE_CHECK_SUCCESS.value: F.NEW.value,
+        J.PRE_CHECK_FAIL.value: F.CLOSED.value,
+        J.WAITING_APPLY_AUDIT.value: F.NEW.value,
+        J.APPLY_AUDIT_SUCCESS.value: F.TOAUDIT.value,
+        J.ENABLE_EXPORT.value: F.APPROVED.value,
+        J.WAITING_EXPORT.value: F.PROCESSING.value,
+        J.DOING_EXPORT.value: F.PROCESSING.value,
+        J.EXPORT_FAIL.value: F.CLOSED.value,
+        J.EXPORT_SUCCESS.value: F.SUCCESS.value,
+    }[state.status]
+
+
+STATUS_DESC = {
+    "new": "Created",
+    "toaudit": "Waiting for approval",
+    "Approved": "Approved",
+    "reject": "Rejected",
+    "processing": "Processing",
+    "success": "Succeeded",
+    "closed": "Closed",
+}
+
+
+def is_finished(plugin_type: str, state: TicketState) -> bool:
+    if state.closed:
+        return True
+    terminal = EXPORT_TERMINAL if plugin_type == "DATA_EXPORT" else FLOW_TERMINAL
+    return state.status in terminal

@@ -1,0 +1,210 @@
+"""The state store: one SQLite database behind every domain, in memory or in a file.
+
+`--state FILE` and the default in-memory mode run the same code. Writes are committed before
+the API answers, so an acknowledged write survives a crash of the process (WAL, synchronous
+FULL when on a file). One lock serialises writers; read-modify-write sequences of the domain
+run inside `transaction()` so concurrent calls can never interleave halfway.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+  id INTEGER PRIMARY KEY,
+  tid INTEGER NOT NULL,
+  plugin_type TEXT NOT NULL,
+  committer_uid INTEGER NOT NULL,
+  comment TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  workflow_id INTEGER NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_tid ON orders (tid, id);
+CREATE UNIQUE INDEX IF NOT EXISTS orders_workflow ON orders (workflow_id);
+CREATE TABLE IF NOT EXISTS order_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  order_id INTEGER NOT NULL,
+  at REAL NOT NULL,
+  event TEXT NOT NULL,
+  actor INTEGER,
+  detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id, at, seq);
+CREATE TABLE IF NOT EXISTS artifacts (
+  key TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  tid INTEGER NOT NULL,
+  path TEXT,
+  rows INTEGER,
+  size INTEGER,
+  status TEXT NOT NULL,
+  error TEXT,
+  created_at REAL NOT NULL,
+  finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS artifacts_owner ON artifacts (owner);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  tid INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_kind ON jobs (kind, tid, id);
+"""
+
+TABLES = ("meta", "counters", "orders", "order_events", "artifacts", "jobs")
+
+
+class StoreVersionError(Exception):
+    """The state file was written by another schema version of the emulator."""
+
+
+class Store:
+    def __init__(self, path: str | None = None):
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            path or ":memory:", check_same_thread=False, isolation_level=None, timeout=30
+        )
+        self._conn.row_factory = sqlite3.Row
+        if path:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+        self._depth = 0
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    self._conn.execute(stmt)
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                self._conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+            elif int(row["value"]) != SCHEMA_VERSION:
+                found = int(row["value"])
+                newer = "a newer" if found > SCHEMA_VERSION else "an older"
+                raise StoreVersionError(
+                    f"state file {self.path} has schema version {found}, written by {newer} "
+                    f"dms-emulator; this one reads version {SCHEMA_VERSION}"
+                )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested use joins the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def query_one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchone()
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> int:
+        """Run one write in its own transaction (or the caller's); returns lastrowid."""
+        with self.transaction() as conn:
+            return int(conn.execute(sql, args).lastrowid or 0)
+
+    def next_id(self, name: str, start: int) -> int:
+        """A durable, never-repeating id sequence."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()
+            value = (row["value"] + 1) if row else start
+            conn.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                (name, value),
+            )
+            return int(value)
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.query_one("SELECT value FROM meta WHERE key=?", (key,))
+        return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    # --- snapshots and resets --------------------------------------------------------------
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        with self._lock:
+            return {t: [dict(r) for r in self._conn.execute(f"SELECT * FROM {t}")] for t in TABLES}
+
+    def load(self, snapshot: dict[str, list[dict[str, Any]]]) -> None:
+        unknown = set(snapshot) - set(TABLES)
+        if unknown:
+            raise ValueError(f"unknown table(s) in state document: {', '.join(sorted(unknown))}")
+        with self.transaction() as conn:
+            for table in TABLES:
+                conn.execute(f"DELETE FROM {table}")
+                for row in snapshot.get(table, []):
+                    cols = list(row)
+                    conn.execute(
+                        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                        tuple(row[c] for c in cols),
+                    )
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def reset(self, tid: int | None = None) -> None:
+        """Forget everything (accounts are not state), or one tenant's tickets and jobs."""
+        with self.transaction() as conn:
+            if tid is None:
+                for table in ("orders", "order_events", "artifacts", "jobs"):
+                    conn.execute(f"DELETE FROM {table}")
+                return
+            conn.execute(
+                "DELETE FROM order_events WHERE order_id IN (SELECT id FROM orders WHERE tid=?)", (tid,)
+            )
+            for table in ("orders", "artifacts", "jobs"):
+                conn.execute(f"DELETE FROM {table} WHERE tid=?", (tid,))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
