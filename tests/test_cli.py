@@ -1,0 +1,133 @@
+"""The outer interface of CONTRACT.md, through real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support import EmulatorProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "emulator", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_port_zero_health_and_clean_exit(sig: int) -> None:
+    proc = EmulatorProcess().start()
+    try:
+        assert proc.url.startswith("http://127.0.0.1:") and proc.port > 0
+        r = requests.get(proc.url + "/_emulator/health", timeout=5)
+        assert r.status_code == 200 and r.json()["status"] == "ok"
+    finally:
+        assert proc.stop(sig) == 0
+
+
+def test_console_script_and_env_vars(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("dms-emulator")
+    assert exe.exists(), "the console script is installed with the package"
+    port_probe = EmulatorProcess().start()
+    free = port_probe.port
+    port_probe.stop()
+    proc = subprocess.Popen([str(exe), "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "DMS_EMULATOR_PORT": str(free), "DMS_EMULATOR_CLOCK": "manual"})
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert f"listening on http://127.0.0.1:{free}" in line
+        health = requests.get(f"http://127.0.0.1:{free}/_emulator/health", timeout=5).json()
+        assert health["clock"] == "manual"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_command_line_wins_over_env() -> None:
+    proc = EmulatorProcess("--clock", "real", env={"DMS_EMULATOR_CLOCK": "manual"}).start()
+    try:
+        assert requests.get(proc.url + "/_emulator/clock", timeout=5).json()["mode"] == "real"
+    finally:
+        proc.stop()
+
+
+def test_version() -> None:
+    out = run_cli("--version")
+    assert out.returncode == 0 and out.stdout.startswith("dms-emulator ")
+
+
+GOOD_USER = """      - uid: {uid}
+        name: u{uid}
+        role: ADMIN
+        access_key_id: {ak}
+        access_key_secret: s3cret
+"""
+
+
+def accounts_file(tmp_path: Path, body: str, sql: str | None = "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);") -> Path:
+    if sql is not None:
+        (tmp_path / "db.sql").write_text(sql)
+    f = tmp_path / "accounts.yaml"
+    f.write_text(body)
+    return f
+
+
+def tenant(tid: int = 1, users: str = "", extra: str = "", fixture: str = "db.sql") -> str:
+    users = users or GOOD_USER.format(uid=tid * 10, ak=f"AK{tid}")
+    return (f"  - tid: {tid}\n    name: t{tid}\n{extra}    users:\n{users}"
+            f"    databases:\n      - db_id: {tid * 100}\n        schema: s\n        fixture: {fixture}\n")
+
+
+@pytest.mark.parametrize(
+    "body, sql, expected",
+    [
+        ("tenants:\n" + tenant(extra="    colour: blue\n"), "SELECT 1;", "colour: unknown key"),
+        ("tenants:\n" + tenant(1) + tenant(2, users=GOOD_USER.format(uid=99, ak="AK1")), "SELECT 1;",
+         "duplicate access key AK1"),
+        ("tenants:\n  - tid: 1\n    users: []\n", "SELECT 1;", "name: Missing data for required field"),
+        ("tenants:\n" + tenant(fixture="nope.sql"), "SELECT 1;", "fixture: file not found"),
+        ("tenants:\n" + tenant(), "CREATE TABLE broken (;", "SQL error"),
+        ("tenants: [", "SELECT 1;", "not valid YAML/JSON"),
+        ("tenants:\n" + tenant(users=GOOD_USER.format(uid=1, ak="A").replace("ADMIN", "KING")), "SELECT 1;",
+         "role: Must be one of"),
+    ],
+)
+def test_bad_accounts_file_exits_2_with_one_clear_line(tmp_path: Path, body: str, sql: str, expected: str) -> None:
+    f = accounts_file(tmp_path, body, sql)
+    out = run_cli("serve", "--port", "0", "--accounts", str(f),
+                  env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, out.stderr
+    assert str(f) in lines[0] and expected in lines[0], lines[0]
+
+
+def test_missing_accounts_file_exits_2(tmp_path: Path) -> None:
+    out = run_cli("serve", "--port", "0", "--accounts", str(tmp_path / "none.yaml"))
+    assert out.returncode == 2 and "cannot read it" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_busy_port_exits_2() -> None:
+    with EmulatorProcess() as first:
+        out = run_cli("serve", "--port", str(first.port))
+    assert out.returncode == 2 and "cannot listen" in out.stderr
+
+
+def test_builtin_accounts_are_the_fixture_file() -> None:
+    from emulator.accounts import builtin_accounts_path, load_accounts
+
+    assert builtin_accounts_path().resolve() == (ROOT / "fixtures" / "accounts.yaml").resolve()
+    acc = load_accounts()
+    assert set(acc.tenants) == {3000, 4000}
+    roles = {u.role for t in acc.tenants.values() for u in t.users}
+    assert roles == {"ADMIN", "DBA", "USER"}
+    assert {t.approval for t in acc.tenants.values()} == {"auto", "manual"}
