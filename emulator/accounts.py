@@ -116,7 +116,9 @@ class _TenantSchema(_Strict):
 
 
 class _AccountsSchema(_Strict):
-    tenants = fields.List(fields.Nested(_TenantSchema), required=True, validate=validate.Length(min=1))
+    tenants = fields.List(
+        fields.Nested(_TenantSchema), required=True, validate=validate.Length(min=1)
+    )
 
 
 def _flatten(errors: Any, prefix: str = "") -> list[str]:
@@ -183,7 +185,9 @@ def build_fixture(script: Path, cache_dir: Path) -> Path:
     return target
 
 
-def load_accounts(path: str | os.PathLike[str] | None = None, cache_dir: Path | None = None) -> Accounts:
+def load_accounts(
+    path: str | os.PathLike[str] | None = None, cache_dir: Path | None = None
+) -> Accounts:
     """Load and validate an accounts file (YAML or JSON) and build its fixture databases."""
     file = Path(path) if path else builtin_accounts_path()
     where = f"accounts file {file}"
@@ -213,7 +217,9 @@ def load_accounts(path: str | os.PathLike[str] | None = None, cache_dir: Path | 
         for ui, u in enumerate(t["users"]):
             loc = f"tenants[{ti}].users[{ui}]"
             if u["access_key_id"] in accounts.by_access_key:
-                raise AccountsError(f"{where}: {loc}.access_key_id: duplicate access key {u['access_key_id']}")
+                raise AccountsError(
+                    f"{where}: {loc}.access_key_id: duplicate access key {u['access_key_id']}"
+                )
             if u["uid"] in uids:
                 raise AccountsError(f"{where}: {loc}.uid: duplicate user id {u['uid']}")
             uids.add(u["uid"])
@@ -233,17 +239,30 @@ def load_accounts(path: str | os.PathLike[str] | None = None, cache_dir: Path | 
             except AccountsError as exc:
                 raise AccountsError(f"{where}: {loc}: {exc}") from None
             db = Database(
-                db_id=d["db_id"], schema=d["schema"], host=d["host"], port=d["port"],
-                env_type=d["env_type"], logic=d["logic"],
-                instance_id=d["instance_id"] if d["instance_id"] is not None else d["db_id"] + 1_000_000,
-                fixture=script, path=built, tid=tid,
+                db_id=d["db_id"],
+                schema=d["schema"],
+                host=d["host"],
+                port=d["port"],
+                env_type=d["env_type"],
+                logic=d["logic"],
+                instance_id=d["instance_id"]
+                if d["instance_id"] is not None
+                else d["db_id"] + 1_000_000,
+                fixture=script,
+                path=built,
+                tid=tid,
             )
             accounts.databases[db.db_id] = db
             dbs.append(db)
         accounts.tenants[tid] = Tenant(
-            tid=tid, name=t["name"],
-            account_id=t["account_id"] if t["account_id"] is not None else 1_000_000_000_000_000 + tid,
-            member_accounts=tuple(t["member_accounts"]), approval=t["approval"],
-            users=tuple(users), databases=tuple(dbs),
+            tid=tid,
+            name=t["name"],
+            account_id=t["account_id"]
+            if t["account_id"] is not None
+            else 1_000_000_000_000_000 + tid,
+            member_accounts=tuple(t["member_accounts"]),
+            approval=t["approval"],
+            users=tuple(users),
+            databases=tuple(dbs),
         )
     return accounts

@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     emu = emulator or Emulator(settings or Settings())
     app = Flask("emulator")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_BODY  # a form field may be a large PluginParam
     registry = Registry()
     gateway = Gateway(emu, registry)
     dms_wire.register(registry, emu, gateway)
@@ -41,8 +42,11 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         """Anything off the routes above still answers in the Alibaba envelope."""
         if request.path.startswith("/_emulator"):
             code = getattr(exc, "code", 404)
-            return Response(f'{{"error": "{getattr(exc, "name", "Not Found")}"}}', status=code,
-                            content_type="application/json")
+            return Response(
+                f'{{"error": "{getattr(exc, "name", "Not Found")}"}}',
+                status=code,
+                content_type="application/json",
+            )
         return gateway.handle(request)
 
     return app

@@ -50,13 +50,17 @@ class Artifacts:
         self._tmp = None if directory else tempfile.mkdtemp(prefix="dms-emulator-exports-")
         self.directory = Path(directory or self._tmp or ".")
         self.directory.mkdir(parents=True, exist_ok=True)
-        secret = store.get_meta("oss_secret")
-        if secret is None:
-            secret = rng.token(20)
-            store.set_meta("oss_secret", secret)
-            store.set_meta("oss_access_key_id", "LTAI5tEmulatorOss" + rng.token(4).upper())
-        self.secret = secret
-        self.access_key_id = store.get_meta("oss_access_key_id") or "LTAI5tEmulatorOss"
+        self.reload_keys()
+
+    def reload_keys(self) -> None:
+        """The link-signing key lives in the store, so links survive restarts and snapshots."""
+        if self.store.get_meta("oss_secret") is None:
+            self.store.set_meta("oss_secret", self.rng.token(20))
+            self.store.set_meta(
+                "oss_access_key_id", "LTAI5tEmulatorOss" + self.rng.token(4).upper()
+            )
+        self.secret = self.store.get_meta("oss_secret") or ""
+        self.access_key_id = self.store.get_meta("oss_access_key_id") or ""
 
     # --- files -----------------------------------------------------------------------------
 
@@ -78,7 +82,8 @@ class Artifacts:
 
     def fail(self, key: str, error: str, now: float) -> None:
         self.store.execute(
-            "UPDATE artifacts SET status='failed', error=?, finished_at=? WHERE key=?", (error, now, key)
+            "UPDATE artifacts SET status='failed', error=?, finished_at=? WHERE key=?",
+            (error, now, key),
         )
 
     def get(self, key: str) -> Artifact | None:
@@ -106,13 +111,17 @@ class Artifacts:
     def link(self, base_url: str, key: str, expires: int) -> str:
         sts = signing.oss_string_to_sign("GET", expires, BUCKET, key)
         query = urlencode(
-            {"OSSAccessKeyId": self.access_key_id, "Expires": str(expires),
-             "Signature": signing.oss_signature(self.secret, sts)}
+            {
+                "OSSAccessKeyId": self.access_key_id,
+                "Expires": str(expires),
+                "Signature": signing.oss_signature(self.secret, sts),
+            }
         )
         return f"{base_url.rstrip('/')}{LINK_PREFIX}/{BUCKET}/{quote(key)}?{query}"
 
-    def resolve(self, bucket: str, key: str, access_key_id: str, expires: str, signature: str,
-                now: float) -> Artifact:
+    def resolve(
+        self, bucket: str, key: str, access_key_id: str, expires: str, signature: str, now: float
+    ) -> Artifact:
         """The artifact a link names, if the link is genuine and not expired; else LinkError."""
         if not (access_key_id and expires and signature):
             raise LinkError("Request is missing OSSAccessKeyId, Expires or Signature.")
@@ -127,7 +136,9 @@ class Artifacts:
             and signing.constant_time_equal(signing.oss_signature(self.secret, sts), signature)
         )
         if not genuine:
-            raise LinkError("The request signature we calculated does not match the signature you provided.")
+            raise LinkError(
+                "The request signature we calculated does not match the signature you provided."
+            )
         if now > exp:
             raise LinkError("Request has expired.", expired=True)
         art = self.get(key)

@@ -36,14 +36,26 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--accounts", default=_env("accounts"))
     serve.add_argument("--state", default=_env("state"))
     serve.add_argument("--clock", choices=("real", "manual"), default=_env("clock", "real"))
-    serve.add_argument("--scenario", action="append", default=None,
-                       help="fault scenario file (repeatable; env: comma-separated)")
-    serve.add_argument("--seed", type=_int, default=_int(_env("seed")) if _env("seed") else None)
+    serve.add_argument(
+        "--scenario",
+        action="append",
+        default=None,
+        help="fault scenario file (repeatable; env: comma-separated)",
+    )
+    serve.add_argument("--seed", type=_int, default=_int(_env("seed") or "0") if _env("seed") else None)
     serve.add_argument("--threads", type=_int, default=_int(_env("threads", "16") or "16"))
-    serve.add_argument("--link-ttl", type=_int, default=_int(_env("link_ttl", "3600") or "3600"),
-                       help="seconds (emulated clock) a download link stays valid")
+    serve.add_argument(
+        "--link-ttl",
+        type=_int,
+        default=_int(_env("link_ttl", "3600") or "3600"),
+        help="seconds (emulated clock) a download link stays valid",
+    )
     serve.add_argument("--log-level", default=_env("log_level", "INFO"))
-    serve.add_argument("--log-json", action="store_true", default=(_env("log_json", "") or "").lower() in ("1", "true", "yes"))
+    serve.add_argument(
+        "--log-json",
+        action="store_true",
+        default=(_env("log_json", "") or "").lower() in ("1", "true", "yes"),
+    )
     return parser
 
 
@@ -52,9 +64,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if scenarios is None:
         scenarios = [s for s in (_env("scenario") or "").split(",") if s]
     return replace(
-        Settings(), host=args.host, port=args.port, accounts=args.accounts, state=args.state, clock=args.clock,
-        scenarios=scenarios, seed=args.seed, threads=args.threads, link_ttl=args.link_ttl,
-        log_level=args.log_level, log_json=args.log_json,
+        Settings(),
+        host=args.host,
+        port=args.port,
+        accounts=args.accounts,
+        state=args.state,
+        clock=args.clock,
+        scenarios=scenarios,
+        seed=args.seed,
+        threads=args.threads,
+        link_ttl=args.link_ttl,
+        log_level=args.log_level,
+        log_json=args.log_json,
     )
 
 

@@ -19,7 +19,9 @@ SETTLE_SECONDS = 30.0
 
 
 def _json(doc: Any, status: int = 200) -> Response:
-    return Response(json.dumps(doc, ensure_ascii=False), status=status, content_type="application/json")
+    return Response(
+        json.dumps(doc, ensure_ascii=False), status=status, content_type="application/json"
+    )
 
 
 def _bad(message: str, status: int = 400) -> Response:
@@ -44,8 +46,15 @@ def control_blueprint(emu: Emulator) -> Blueprint:
 
     @bp.get("/health")
     def health() -> Response:
-        return _json({"status": "ok", "version": __version__, "clock": emu.clock.mode,
-                      "tenants": sorted(emu.accounts.tenants), "state": emu.settings.state or "memory"})
+        return _json(
+            {
+                "status": "ok",
+                "version": __version__,
+                "clock": emu.clock.mode,
+                "tenants": sorted(emu.accounts.tenants),
+                "state": emu.settings.state or "memory",
+            }
+        )
 
     @bp.post("/reset")
     def reset() -> Response:
@@ -70,7 +79,11 @@ def control_blueprint(emu: Emulator) -> Blueprint:
     @bp.post("/clock/advance")
     def advance() -> Response:
         seconds = _body().get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10**9:
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not 0 <= seconds <= 10**9
+        ):
             return _bad("seconds: must be a number between 0 and 1e9")
         emu.clock.advance(float(seconds))
         emu.save_clock()
@@ -122,9 +135,13 @@ def control_blueprint(emu: Emulator) -> Blueprint:
     def journal() -> Response:
         a = request.args
         entries = emu.journal.query(
-            action=a.get("action") or None, code=a.get("code") or None,
-            access_key_id=a.get("access_key_id") or None, tid=_int_arg("tid"),
-            request_id=a.get("request_id") or None, since=_float_arg("since"), until=_float_arg("until"),
+            action=a.get("action") or None,
+            code=a.get("code") or None,
+            access_key_id=a.get("access_key_id") or None,
+            tid=_int_arg("tid"),
+            request_id=a.get("request_id") or None,
+            since=_float_arg("since"),
+            until=_float_arg("until"),
             limit=_int_arg("limit"),
         )
         return _json({"requests": entries, "count": len(entries)})
@@ -137,8 +154,15 @@ def control_blueprint(emu: Emulator) -> Blueprint:
     @bp.get("/state")
     def state_export() -> Response:
         emu.jobs.wait_idle(SETTLE_SECONDS)
-        return _json({"format": "dms-emulator-state", "version": 1, "clock": emu.clock.snapshot(),
-                      "tables": emu.store.dump(), "faults": emu.faults.list()})
+        return _json(
+            {
+                "format": "dms-emulator-state",
+                "version": 1,
+                "clock": emu.clock.snapshot(),
+                "tables": emu.store.dump(),
+                "faults": emu.faults.list(),
+            }
+        )
 
     @bp.put("/state")
     def state_import() -> Response:
@@ -152,6 +176,7 @@ def control_blueprint(emu: Emulator) -> Blueprint:
             emu.store.load(doc["tables"])
         except (ValueError, StoreVersionError, Exception) as exc:  # the store rolled back
             return _bad(f"state not imported: {exc}")
+        emu.artifacts.reload_keys()
         if isinstance(doc.get("clock"), dict):
             emu.clock.restore({**doc["clock"], "mode": emu.clock.mode})
             emu.save_clock()

@@ -30,12 +30,22 @@ class FaultError(ValueError):
     """An invalid rule; the message names the field."""
 
 
-def _num(doc: dict[str, Any], key: str, where: str, minimum: float = 0, maximum: float = math.inf,
-         integer: bool = False) -> float | None:
+def _num(
+    doc: dict[str, Any],
+    key: str,
+    where: str,
+    minimum: float = 0,
+    maximum: float = math.inf,
+    integer: bool = False,
+) -> float | None:
     if key not in doc or doc[key] is None:
         return None
     value = doc[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (integer and not isinstance(value, int))
+    ):
         raise FaultError(f"{where}.{key}: must be a {'whole ' if integer else ''}number")
     if not minimum <= value <= maximum:
         raise FaultError(f"{where}.{key}: must be between {minimum} and {maximum}")
@@ -47,7 +57,9 @@ def validate_effect(effect: Any, where: str = "effect") -> dict[str, Any]:
         raise FaultError(f"{where}: must be an object")
     kind = effect.get("type")
     if kind not in EFFECT_KEYS:
-        raise FaultError(f"{where}.type: unknown effect type {kind!r} (one of {', '.join(EFFECT_KEYS)})")
+        raise FaultError(
+            f"{where}.type: unknown effect type {kind!r} (one of {', '.join(EFFECT_KEYS)})"
+        )
     for key in effect:
         if key not in EFFECT_KEYS[kind]:
             raise FaultError(f"{where}.{key}: unknown key for a {kind} effect")
@@ -65,7 +77,11 @@ def validate_effect(effect: Any, where: str = "effect") -> dict[str, Any]:
         for key in ("ms", "min_ms", "max_ms", "median_ms"):
             _num(effect, key, where, 0, 600_000)
         _num(effect, "sigma", where, 0, 10)
-        need = {"fixed": ("ms",), "uniform": ("min_ms", "max_ms"), "lognormal": ("median_ms", "sigma")}[dist]
+        need = {
+            "fixed": ("ms",),
+            "uniform": ("min_ms", "max_ms"),
+            "lognormal": ("median_ms", "sigma"),
+        }[dist]
         for key in need:
             if key not in effect:
                 raise FaultError(f"{where}.{key}: required for a {dist} latency")
@@ -99,9 +115,17 @@ class Rule:
     fired: int = 0
 
     def to_doc(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "match": self.match, "probability": self.probability,
-                "times": self.times, "after": self.after, "effect": self.effect,
-                "seen": self.seen, "fired": self.fired}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "match": self.match,
+            "probability": self.probability,
+            "times": self.times,
+            "after": self.after,
+            "effect": self.effect,
+            "seen": self.seen,
+            "fired": self.fired,
+        }
 
 
 def validate_rule(doc: Any) -> dict[str, Any]:
@@ -115,12 +139,16 @@ def validate_rule(doc: Any) -> dict[str, Any]:
         raise FaultError("match: must be an object")
     for key in match:
         if key not in MATCH_KEYS:
-            raise FaultError(f"match.{key}: unknown match key (one of {', '.join(sorted(MATCH_KEYS))})")
+            raise FaultError(
+                f"match.{key}: unknown match key (one of {', '.join(sorted(MATCH_KEYS))})"
+            )
     for key in ("tid", "nth", "order_id"):
         if key in match:
             _num(match, key, "match", 0, 2**63 - 1, integer=True)
-    if "params" in match and not (isinstance(match["params"], dict)
-                                  and all(isinstance(v, (str, int)) for v in match["params"].values())):
+    if "params" in match and not (
+        isinstance(match["params"], dict)
+        and all(isinstance(v, (str, int)) for v in match["params"].values())
+    ):
         raise FaultError("match.params: must be an object of parameter names to values")
     _num(doc, "probability", "rule", 0, 1)
     _num(doc, "times", "rule", 1, 10**9, integer=True)
@@ -171,9 +199,13 @@ class FaultEngine:
         with self._lock:
             self._next += 1
             rule = Rule(
-                id=str(clean.get("id") or f"f{self._next}"), match=dict(clean.get("match") or {}),
-                effect=clean["effect"], probability=float(clean.get("probability", 1.0)),
-                times=clean.get("times"), after=int(clean.get("after", 0)), name=clean.get("name"),
+                id=str(clean.get("id") or f"f{self._next}"),
+                match=dict(clean.get("match") or {}),
+                effect=clean["effect"],
+                probability=float(clean.get("probability", 1.0)),
+                times=clean.get("times"),
+                after=int(clean.get("after", 0)),
+                name=clean.get("name"),
             )
             if any(r.id == rule.id for r in self.rules):
                 raise FaultError(f"id: a rule with id {rule.id!r} exists already")
@@ -229,7 +261,9 @@ class FaultEngine:
         if dist == "uniform":
             value = self.rng.uniform(float(effect["min_ms"]), float(effect["max_ms"]))
         elif dist == "lognormal":
-            value = self.rng.lognormal(math.log(max(float(effect["median_ms"]), 0.001)), float(effect["sigma"]))
+            value = self.rng.lognormal(
+                math.log(max(float(effect["median_ms"]), 0.001)), float(effect["sigma"])
+            )
         else:
             value = float(effect.get("ms", 0))
         cap = effect.get("max_ms")

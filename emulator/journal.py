@@ -18,13 +18,23 @@ class Journal:
             self._seq += 1
             self._entries.append({"seq": self._seq, **entry})
 
-    def query(self, *, action: str | None = None, code: str | None = None, access_key_id: str | None = None,
-              tid: int | None = None, request_id: str | None = None, since: float | None = None,
-              until: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def query(
+        self,
+        *,
+        action: str | None = None,
+        code: str | None = None,
+        access_key_id: str | None = None,
+        tid: int | None = None,
+        request_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         with self._lock:
             items = list(self._entries)
         out = [
-            e for e in items
+            e
+            for e in items
             if (action is None or e.get("action") == action)
             and (code is None or e.get("code") == code)
             and (access_key_id is None or e.get("access_key_id") == access_key_id)

@@ -29,7 +29,9 @@ def _denied(emu: Emulator, err: LinkError, expires: str) -> Response:
         f"<Code>{code}</Code><Message>{escape(str(err))}</Message><RequestId>{rid}</RequestId>"
         f"<HostId>{escape(request.host)}</HostId>{extra}</Error>"
     )
-    return Response(body, status=status, content_type="application/xml", headers={"x-oss-request-id": rid})
+    return Response(
+        body, status=status, content_type="application/xml", headers={"x-oss-request-id": rid}
+    )
 
 
 def oss_blueprint(emu: Emulator) -> Blueprint:
@@ -39,11 +41,21 @@ def oss_blueprint(emu: Emulator) -> Blueprint:
     def download(bucket: str, key: str) -> Response:
         args = request.args
         try:
-            art = emu.artifacts.resolve(bucket, key, args.get("OSSAccessKeyId", ""), args.get("Expires", ""),
-                                        args.get("Signature", ""), emu.clock.now())
+            art = emu.artifacts.resolve(
+                bucket,
+                key,
+                args.get("OSSAccessKeyId", ""),
+                args.get("Expires", ""),
+                args.get("Signature", ""),
+                emu.clock.now(),
+            )
         except LinkError as err:
             return _denied(emu, err, args.get("Expires", ""))
-        return send_file(art.path or "", as_attachment=True, download_name=key.rsplit("/", 1)[-1],
-                         conditional=False)
+        return send_file(
+            art.path or "",
+            as_attachment=True,
+            download_name=key.rsplit("/", 1)[-1],
+            conditional=False,
+        )
 
     return bp

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from emulator.accounts import Accounts, load_accounts
 from emulator.artifacts import Artifacts
 from emulator.clock import Clock
@@ -39,7 +36,9 @@ class Emulator:
         self.journal = Journal(settings.journal_size)
         self.faults = FaultEngine(self.rng)
         self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
-        self.workflow = Workflow(self.store, self.clock, self.accounts, self.tickets, self.artifacts, self.jobs)
+        self.workflow = Workflow(
+            self.store, self.clock, self.accounts, self.tickets, self.artifacts, self.jobs
+        )
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
         self.workflow.resume()
 
@@ -49,9 +48,13 @@ class Emulator:
         self.store.set_meta("clock", json.dumps(self.clock.snapshot()))
 
     def reset(self, tid: int | None = None) -> None:
-        keys = [r["key"] for r in self.store.query(
-            "SELECT key FROM artifacts" + ("" if tid is None else " WHERE tid=?"), () if tid is None else (tid,)
-        )]
+        keys = [
+            r["key"]
+            for r in self.store.query(
+                "SELECT key FROM artifacts" + ("" if tid is None else " WHERE tid=?"),
+                () if tid is None else (tid,),
+            )
+        ]
         self.store.reset(tid)
         self.artifacts.purge_files(keys)
         self.faults.clear(tid)
@@ -65,7 +68,3 @@ class Emulator:
         self.jobs.shutdown()
         self.store.close()
         self.artifacts.cleanup()
-
-
-def fixture_path(name: str) -> Path:
-    return Path(os.path.dirname(__file__)).parent / "fixtures" / name

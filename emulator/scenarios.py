@@ -21,9 +21,13 @@ def read_scenario(path: str | Path) -> dict[str, Any]:
         text = file.read_text(encoding="utf-8")
         doc = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except OSError as exc:
-        raise ScenarioError(f"scenario file {file}: cannot read it: {exc.strerror or exc}") from None
+        raise ScenarioError(
+            f"scenario file {file}: cannot read it: {exc.strerror or exc}"
+        ) from None
     except (ValueError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"scenario file {file}: not valid YAML/JSON: {exc}".replace("\n", " ")) from None
+        raise ScenarioError(
+            f"scenario file {file}: not valid YAML/JSON: {exc}".replace("\n", " ")
+        ) from None
     return check_scenario(doc, str(file))
 
 
@@ -43,4 +47,7 @@ def check_scenario(doc: Any, where: str) -> dict[str, Any]:
 
 def load_scenario(engine: FaultEngine, path: str | Path) -> list[str]:
     doc = read_scenario(path)
-    return [engine.add({**rule, "name": rule.get("name") or doc.get("name")}).id for rule in doc["faults"]]
+    return [
+        engine.add({**rule, "name": rule.get("name") or doc.get("name")}).id
+        for rule in doc["faults"]
+    ]

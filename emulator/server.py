@@ -3,6 +3,7 @@ and able to bind port 0 and tell us the real port. SIGINT/SIGTERM stop it cleanl
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import signal
@@ -16,10 +17,20 @@ from waitress import create_server
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        doc: dict[str, Any] = {"level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        doc: dict[str, Any] = {
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            doc.update({k: v for k, v in fields.items() if k not in ("string_to_sign", "canonical_request")})
+            doc.update(
+                {
+                    k: v
+                    for k, v in fields.items()
+                    if k not in ("string_to_sign", "canonical_request")
+                }
+            )
         if record.exc_info:
             doc["traceback"] = self.formatException(record.exc_info)
         return json.dumps(doc, ensure_ascii=False, default=str)
@@ -27,7 +38,11 @@ class JsonFormatter(logging.Formatter):
 
 def setup_logging(level: str, as_json: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if as_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -39,8 +54,16 @@ class Server:
 
     def __init__(self, app: Flask, host: str, port: int, threads: int = 16):
         self.app = app
-        self._server = create_server(app, host=host, port=port, threads=threads, ident="dms-emulator",
-                                     channel_timeout=120, connection_limit=1000, clear_untrusted_proxy_headers=True)
+        self._server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="dms-emulator",
+            channel_timeout=120,
+            connection_limit=1000,
+            clear_untrusted_proxy_headers=True,
+        )
         self.host = host
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
@@ -56,6 +79,7 @@ class Server:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1` dumps every thread
         print(f"dms-emulator listening on {self.url}", flush=True)
         self._server.run()
 

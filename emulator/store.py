@@ -95,7 +95,8 @@ class Store:
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 self._conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
                 )
             elif int(row["value"]) != SCHEMA_VERSION:
                 found = int(row["value"])
@@ -196,7 +197,8 @@ class Store:
                     conn.execute(f"DELETE FROM {table}")
                 return
             conn.execute(
-                "DELETE FROM order_events WHERE order_id IN (SELECT id FROM orders WHERE tid=?)", (tid,)
+                "DELETE FROM order_events WHERE order_id IN (SELECT id FROM orders WHERE tid=?)",
+                (tid,),
             )
             for table in ("orders", "artifacts", "jobs"):
                 conn.execute(f"DELETE FROM {table} WHERE tid=?", (tid,))

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -41,11 +42,16 @@ class EmulatorProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.output: list[str] = []
+        # stderr goes to a file: an undrained pipe would block the server once 64 KB of logs pile up
+        self.log = tempfile.NamedTemporaryFile(prefix="dms-emulator-", suffix=".log", delete=False)
 
     def start(self, timeout: float = 20) -> EmulatorProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "serve", *self.args], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, env=self.env,
+            [sys.executable, "-m", "emulator", "serve", *self.args],
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env=self.env,
         )
         deadline = time.time() + timeout
         assert self.proc.stdout is not None
@@ -57,8 +63,12 @@ class EmulatorProcess:
             if "listening on " in line:
                 self.url = line.split("listening on ", 1)[1].strip()
                 return self
-        err = self.proc.stderr.read() if self.proc.stderr else ""
+        err = self.logs()
         raise RuntimeError(f"emulator did not start: {''.join(self.output)} {err}")
+
+    def logs(self) -> str:
+        with open(self.log.name, encoding="utf-8", errors="replace") as f:
+            return f.read()
 
     @property
     def port(self) -> int:
@@ -112,7 +122,9 @@ class Control:
 
 
 def sdk_config(endpoint: str, key: tuple[str, str], **kw: Any) -> Config:
-    return Config(access_key_id=key[0], access_key_secret=key[1], endpoint=endpoint, protocol="http", **kw)
+    return Config(
+        access_key_id=key[0], access_key_secret=key[1], endpoint=endpoint, protocol="http", **kw
+    )
 
 
 def dms(endpoint: str, key: tuple[str, str] = ALICE, **kw: Any) -> Any:
@@ -129,7 +141,11 @@ def sas(endpoint: str, key: tuple[str, str] = ALICE, **kw: Any) -> Any:
 
 def utc_stamp(offset: float = 0.0, millis: bool = False) -> str:
     dt = datetime.fromtimestamp(time.time() + offset, timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if millis else dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        dt.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        if millis
+        else dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
 
 
 @dataclass
@@ -140,21 +156,36 @@ class Prepared:
     body: bytes
 
     def send(self) -> requests.Response:
-        return requests.request(self.method, self.url, headers=self.headers, data=self.body, timeout=30)
+        return requests.request(
+            self.method, self.url, headers=self.headers, data=self.body, timeout=30
+        )
 
 
-def v3_request(endpoint: str, action: str, query: dict[str, str] | None = None, form: dict[str, str] | None = None,
-               key: tuple[str, str] = ALICE, version: str = DMS_VERSION, date: str | None = None,
-               nonce: str | None = None, extra_headers: dict[str, str] | None = None,
-               signed_body: bytes | None = None) -> Prepared:
+def v3_request(
+    endpoint: str,
+    action: str,
+    query: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    key: tuple[str, str] = ALICE,
+    version: str = DMS_VERSION,
+    date: str | None = None,
+    nonce: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+    signed_body: bytes | None = None,
+) -> Prepared:
     """A V3 request signed the way tea-openapi signs (its own Utils.get_authorization)."""
     query = query or {}
     body = urlencode(form).encode() if form else b""
     headers = {
-        "host": endpoint, "x-acs-version": version, "x-acs-action": action,
-        "x-acs-date": date or utc_stamp(), "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
+        "host": endpoint,
+        "x-acs-version": version,
+        "x-acs-action": action,
+        "x-acs-date": date or utc_stamp(),
+        "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
         "accept": "application/json",
-        "x-acs-content-sha256": hashlib.sha256(signed_body if signed_body is not None else body).hexdigest(),
+        "x-acs-content-sha256": hashlib.sha256(
+            signed_body if signed_body is not None else body
+        ).hexdigest(),
         **(extra_headers or {}),
     }
     if form:
@@ -167,17 +198,35 @@ def v3_request(endpoint: str, action: str, query: dict[str, str] | None = None, 
     return Prepared("POST", url, headers, body)
 
 
-def v1_request(endpoint: str, action: str, params: dict[str, str] | None = None, key: tuple[str, str] = ALICE,
-               version: str = DMS_VERSION, method: str = "GET", timestamp: str | None = None,
-               nonce: str | None = None, secret: str | None = None) -> Prepared:
+def v1_request(
+    endpoint: str,
+    action: str,
+    params: dict[str, str] | None = None,
+    key: tuple[str, str] = ALICE,
+    version: str = DMS_VERSION,
+    method: str = "GET",
+    timestamp: str | None = None,
+    nonce: str | None = None,
+    secret: str | None = None,
+) -> Prepared:
     """A V1 (HMAC-SHA1) request signed with tea-openapi's Utils.get_rpcsignature."""
     p = {
-        "Action": action, "Version": version, "Format": "JSON", "AccessKeyId": key[0],
-        "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0", "SignatureNonce": nonce or uuid.uuid4().hex,
-        "Timestamp": timestamp or utc_stamp(), **(params or {}),
+        "Action": action,
+        "Version": version,
+        "Format": "JSON",
+        "AccessKeyId": key[0],
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": nonce or uuid.uuid4().hex,
+        "Timestamp": timestamp or utc_stamp(),
+        **(params or {}),
     }
     p["Signature"] = Utils.get_rpcsignature(p, method, secret or key[1])
     if method == "GET":
         return Prepared("GET", f"http://{endpoint}/?{urlencode(p)}", {}, b"")
-    return Prepared("POST", f"http://{endpoint}/", {"content-type": "application/x-www-form-urlencoded"},
-                    urlencode(p).encode())
+    return Prepared(
+        "POST",
+        f"http://{endpoint}/",
+        {"content-type": "application/x-www-form-urlencoded"},
+        urlencode(p).encode(),
+    )

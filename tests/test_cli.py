@@ -16,9 +16,16 @@ from tests.support import EmulatorProcess
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "emulator", *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -38,8 +45,13 @@ def test_console_script_and_env_vars(tmp_path: Path) -> None:
     port_probe = EmulatorProcess().start()
     free = port_probe.port
     port_probe.stop()
-    proc = subprocess.Popen([str(exe), "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "DMS_EMULATOR_PORT": str(free), "DMS_EMULATOR_CLOCK": "manual"})
+    proc = subprocess.Popen(
+        [str(exe), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "DMS_EMULATOR_PORT": str(free), "DMS_EMULATOR_CLOCK": "manual"},
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -72,7 +84,11 @@ GOOD_USER = """      - uid: {uid}
 """
 
 
-def accounts_file(tmp_path: Path, body: str, sql: str | None = "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);") -> Path:
+def accounts_file(
+    tmp_path: Path,
+    body: str,
+    sql: str | None = "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);",
+) -> Path:
     if sql is not None:
         (tmp_path / "db.sql").write_text(sql)
     f = tmp_path / "accounts.yaml"
@@ -82,28 +98,48 @@ def accounts_file(tmp_path: Path, body: str, sql: str | None = "CREATE TABLE t (
 
 def tenant(tid: int = 1, users: str = "", extra: str = "", fixture: str = "db.sql") -> str:
     users = users or GOOD_USER.format(uid=tid * 10, ak=f"AK{tid}")
-    return (f"  - tid: {tid}\n    name: t{tid}\n{extra}    users:\n{users}"
-            f"    databases:\n      - db_id: {tid * 100}\n        schema: s\n        fixture: {fixture}\n")
+    return (
+        f"  - tid: {tid}\n    name: t{tid}\n{extra}    users:\n{users}"
+        f"    databases:\n      - db_id: {tid * 100}\n        schema: s\n        fixture: {fixture}\n"
+    )
 
 
 @pytest.mark.parametrize(
     "body, sql, expected",
     [
         ("tenants:\n" + tenant(extra="    colour: blue\n"), "SELECT 1;", "colour: unknown key"),
-        ("tenants:\n" + tenant(1) + tenant(2, users=GOOD_USER.format(uid=99, ak="AK1")), "SELECT 1;",
-         "duplicate access key AK1"),
-        ("tenants:\n  - tid: 1\n    users: []\n", "SELECT 1;", "name: Missing data for required field"),
+        (
+            "tenants:\n" + tenant(1) + tenant(2, users=GOOD_USER.format(uid=99, ak="AK1")),
+            "SELECT 1;",
+            "duplicate access key AK1",
+        ),
+        (
+            "tenants:\n  - tid: 1\n    users: []\n",
+            "SELECT 1;",
+            "name: Missing data for required field",
+        ),
         ("tenants:\n" + tenant(fixture="nope.sql"), "SELECT 1;", "fixture: file not found"),
         ("tenants:\n" + tenant(), "CREATE TABLE broken (;", "SQL error"),
         ("tenants: [", "SELECT 1;", "not valid YAML/JSON"),
-        ("tenants:\n" + tenant(users=GOOD_USER.format(uid=1, ak="A").replace("ADMIN", "KING")), "SELECT 1;",
-         "role: Must be one of"),
+        (
+            "tenants:\n" + tenant(users=GOOD_USER.format(uid=1, ak="A").replace("ADMIN", "KING")),
+            "SELECT 1;",
+            "role: Must be one of",
+        ),
     ],
 )
-def test_bad_accounts_file_exits_2_with_one_clear_line(tmp_path: Path, body: str, sql: str, expected: str) -> None:
+def test_bad_accounts_file_exits_2_with_one_clear_line(
+    tmp_path: Path, body: str, sql: str, expected: str
+) -> None:
     f = accounts_file(tmp_path, body, sql)
-    out = run_cli("serve", "--port", "0", "--accounts", str(f),
-                  env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    out = run_cli(
+        "serve",
+        "--port",
+        "0",
+        "--accounts",
+        str(f),
+        env={"XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr
     lines = [line for line in out.stderr.splitlines() if line.strip()]

@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
+from alibabacloud_dms_enterprise20181101 import models
+from alibabacloud_tea_openapi.exceptions import ClientException
 from aliyunsdkcore.acs_exception.exceptions import ServerException
 from aliyunsdkcore.client import AcsClient
 from aliyunsdkcore.request import CommonRequest
-from alibabacloud_dms_enterprise20181101 import models
-from alibabacloud_tea_openapi.exceptions import ClientException
 
 from tests.support import ALICE, SAS_VERSION, Control, dms, utc_stamp, v1_request, v3_request
 
@@ -36,22 +36,42 @@ def test_unknown_access_key_is_404(endpoint: str) -> None:
 
 @pytest.mark.parametrize("offset", [-16 * 60, 16 * 60])
 def test_timestamp_outside_15_minutes_expires(endpoint: str, offset: int) -> None:
-    assert_error(v3_request(endpoint, "GetUserActiveTenant", date=utc_stamp(offset)).send(), 400,
-                 "InvalidTimeStamp.Expired")
-    assert_error(v1_request(endpoint, "GetUserActiveTenant", timestamp=utc_stamp(offset)).send(), 400,
-                 "InvalidTimeStamp.Expired")
+    assert_error(
+        v3_request(endpoint, "GetUserActiveTenant", date=utc_stamp(offset)).send(),
+        400,
+        "InvalidTimeStamp.Expired",
+    )
+    assert_error(
+        v1_request(endpoint, "GetUserActiveTenant", timestamp=utc_stamp(offset)).send(),
+        400,
+        "InvalidTimeStamp.Expired",
+    )
 
 
 def test_timestamp_within_window_and_with_milliseconds_is_accepted(endpoint: str) -> None:
-    assert v3_request(endpoint, "GetUserActiveTenant", date=utc_stamp(-14 * 60)).send().status_code == 200
-    assert v1_request(endpoint, "GetUserActiveTenant", timestamp=utc_stamp(millis=True)).send().status_code == 200
+    assert (
+        v3_request(endpoint, "GetUserActiveTenant", date=utc_stamp(-14 * 60)).send().status_code
+        == 200
+    )
+    assert (
+        v1_request(endpoint, "GetUserActiveTenant", timestamp=utc_stamp(millis=True))
+        .send()
+        .status_code
+        == 200
+    )
 
 
 def test_badly_formatted_timestamp(endpoint: str) -> None:
-    assert_error(v1_request(endpoint, "GetUserActiveTenant", timestamp="yesterday").send(), 400,
-                 "InvalidTimeStamp.Format")
-    assert_error(v3_request(endpoint, "GetUserActiveTenant", date="2026/11/22 10:00").send(), 400,
-                 "InvalidTimeStamp.Format")
+    assert_error(
+        v1_request(endpoint, "GetUserActiveTenant", timestamp="yesterday").send(),
+        400,
+        "InvalidTimeStamp.Format",
+    )
+    assert_error(
+        v3_request(endpoint, "GetUserActiveTenant", date="2026/11/22 10:00").send(),
+        400,
+        "InvalidTimeStamp.Format",
+    )
 
 
 def test_replayed_request_is_refused(endpoint: str) -> None:
@@ -72,12 +92,14 @@ def test_nonce_of_a_failed_signature_is_not_burnt(endpoint: str) -> None:
 
 def test_wrong_secret_v3_message_ends_with_string_to_sign(endpoint: str, control: Control) -> None:
     with pytest.raises(ClientException) as exc:
-        dms(endpoint, (ALICE[0], "not-the-secret")).get_user_active_tenant(models.GetUserActiveTenantRequest())
+        dms(endpoint, (ALICE[0], "not-the-secret")).get_user_active_tenant(
+            models.GetUserActiveTenantRequest()
+        )
     assert exc.value.code == "SignatureDoesNotMatch" and exc.value.status_code == 400
     message = exc.value.data["Message"]
     prefix = "Specified signature is not matched with our calculation. server string to sign is:"
     assert message.startswith(prefix)
-    sts = message[len(prefix):]
+    sts = message[len(prefix) :]
     assert sts.startswith("ACS3-HMAC-SHA256\n") and len(sts.split("\n")[1]) == 64
     entry = control.journal(code="SignatureDoesNotMatch")[-1]
     assert entry["string_to_sign"] == sts and entry["canonical_request"].startswith("POST\n/\n")
@@ -85,8 +107,12 @@ def test_wrong_secret_v3_message_ends_with_string_to_sign(endpoint: str, control
 
 def test_wrong_secret_legacy_sdk_sees_its_own_string_to_sign(endpoint: str) -> None:
     client = AcsClient(ALICE[0], "not-the-secret", "cn-hangzhou")
-    req = CommonRequest(domain=endpoint, version="2018-11-01", action_name="GetUserActiveTenant",
-                        product="dms-enterprise")
+    req = CommonRequest(
+        domain=endpoint,
+        version="2018-11-01",
+        action_name="GetUserActiveTenant",
+        product="dms-enterprise",
+    )
     req.set_protocol_type("http")
     with pytest.raises(ServerException) as exc:
         client.do_action_with_exception(req)
@@ -96,22 +122,34 @@ def test_wrong_secret_legacy_sdk_sees_its_own_string_to_sign(endpoint: str) -> N
 
 
 def test_tampered_body_fails_signature(endpoint: str) -> None:
-    prepared = v3_request(endpoint, "GetDataExportOrderDetail", query={"Tid": "3000"}, form={"OrderId": "1"})
+    prepared = v3_request(
+        endpoint, "GetDataExportOrderDetail", query={"Tid": "3000"}, form={"OrderId": "1"}
+    )
     prepared.body = b"OrderId=2"
     assert_error(prepared.send(), 400, "SignatureDoesNotMatch")
 
 
 def test_content_sha256_must_match_body(endpoint: str) -> None:
-    prepared = v3_request(endpoint, "GetDataExportOrderDetail", form={"OrderId": "1"}, signed_body=b"other")
+    prepared = v3_request(
+        endpoint, "GetDataExportOrderDetail", form={"OrderId": "1"}, signed_body=b"other"
+    )
     assert_error(prepared.send(), 400, "SignatureDoesNotMatch")
 
 
 def test_incomplete_signatures(endpoint: str) -> None:
-    r = requests.post(f"http://{endpoint}/?Action=GetUserActiveTenant&Version=2018-11-01", timeout=5)
+    r = requests.post(
+        f"http://{endpoint}/?Action=GetUserActiveTenant&Version=2018-11-01", timeout=5
+    )
     assert_error(r, 400, "IncompleteSignature")
-    r = requests.post(f"http://{endpoint}/", headers={
-        "x-acs-action": "GetUserActiveTenant", "x-acs-version": "2018-11-01",
-        "Authorization": "ACS3-HMAC-SHA256 Credential=AK"}, timeout=5)
+    r = requests.post(
+        f"http://{endpoint}/",
+        headers={
+            "x-acs-action": "GetUserActiveTenant",
+            "x-acs-version": "2018-11-01",
+            "Authorization": "ACS3-HMAC-SHA256 Credential=AK",
+        },
+        timeout=5,
+    )
     assert_error(r, 400, "IncompleteSignature")
     prepared = v3_request(endpoint, "GetUserActiveTenant")
     prepared.headers["x-acs-security-token"] = "unsigned-token"
@@ -119,9 +157,15 @@ def test_incomplete_signatures(endpoint: str) -> None:
 
 
 def test_unsupported_signature_method(endpoint: str) -> None:
-    r = requests.post(f"http://{endpoint}/", headers={
-        "x-acs-action": "GetUserActiveTenant", "x-acs-version": "2018-11-01",
-        "Authorization": "ACS3-HMAC-SM3 Credential=AK,SignedHeaders=host,Signature=00"}, timeout=5)
+    r = requests.post(
+        f"http://{endpoint}/",
+        headers={
+            "x-acs-action": "GetUserActiveTenant",
+            "x-acs-version": "2018-11-01",
+            "Authorization": "ACS3-HMAC-SM3 Credential=AK,SignedHeaders=host,Signature=00",
+        },
+        timeout=5,
+    )
     assert_error(r, 400, "InvalidSignatureMethod")
 
 
@@ -133,8 +177,14 @@ def test_missing_signature_params_v1(endpoint: str) -> None:
 
 def test_unknown_action_is_404_and_bad_version_400(endpoint: str) -> None:
     assert_error(v3_request(endpoint, "DeleteEverything").send(), 404, "InvalidAction.NotFound")
-    assert_error(v3_request(endpoint, "CreateOrder", version=SAS_VERSION).send(), 404, "InvalidAction.NotFound")
-    assert_error(v3_request(endpoint, "CreateOrder", version="2001-01-01").send(), 400, "InvalidVersion")
+    assert_error(
+        v3_request(endpoint, "CreateOrder", version=SAS_VERSION).send(),
+        404,
+        "InvalidAction.NotFound",
+    )
+    assert_error(
+        v3_request(endpoint, "CreateOrder", version="2001-01-01").send(), 400, "InvalidVersion"
+    )
     r = requests.get(f"http://{endpoint}/?Version=2018-11-01", timeout=5)
     assert_error(r, 400, "MissingAction")
 
@@ -171,8 +221,17 @@ def test_xml_error_parsed_by_sdk(endpoint: str) -> None:
     from darabonba.runtime import RuntimeOptions
 
     client = dms(endpoint)
-    params = Params(action="GetDataExportOrderDetail", version="2018-11-01", protocol="HTTP", pathname="/",
-                    method="POST", auth_type="AK", style="RPC", req_body_type="formData", body_type="json")
+    params = Params(
+        action="GetDataExportOrderDetail",
+        version="2018-11-01",
+        protocol="HTTP",
+        pathname="/",
+        method="POST",
+        auth_type="AK",
+        style="RPC",
+        req_body_type="formData",
+        body_type="json",
+    )
     with pytest.raises(ClientException) as exc:
         client.call_api(params, OpenApiRequest(query={"Format": "XML"}), RuntimeOptions())
     assert exc.value.code == "MissingOrderId"
@@ -187,14 +246,22 @@ def test_sts_token_accepted_when_signed(endpoint: str) -> None:
 
 
 def test_bearer_tokens_are_refused(endpoint: str) -> None:
-    r = requests.post(f"http://{endpoint}/?SignatureType=BEARERTOKEN", headers={
-        "x-acs-action": "GetUserActiveTenant", "x-acs-version": "2018-11-01", "x-acs-bearer-token": "bt"},
-        timeout=5)
+    r = requests.post(
+        f"http://{endpoint}/?SignatureType=BEARERTOKEN",
+        headers={
+            "x-acs-action": "GetUserActiveTenant",
+            "x-acs-version": "2018-11-01",
+            "x-acs-bearer-token": "bt",
+        },
+        timeout=5,
+    )
     assert_error(r, 400, "InvalidSignatureMethod")
 
 
 def test_other_paths_answer_in_the_envelope(endpoint: str) -> None:
-    assert_error(requests.get(f"http://{endpoint}/nowhere", timeout=5), 404, "InvalidAction.NotFound")
+    assert_error(
+        requests.get(f"http://{endpoint}/nowhere", timeout=5), 404, "InvalidAction.NotFound"
+    )
 
 
 def test_no_success_body_has_top_level_code(endpoint: str) -> None:
@@ -204,7 +271,9 @@ def test_no_success_body_has_top_level_code(endpoint: str) -> None:
 
 
 def test_chunked_form_body(endpoint: str) -> None:
-    prepared = v3_request(endpoint, "GetDataExportOrderDetail", query={"Tid": "3000"}, form={"OrderId": "777"})
+    prepared = v3_request(
+        endpoint, "GetDataExportOrderDetail", query={"Tid": "3000"}, form={"OrderId": "777"}
+    )
     body = prepared.body
 
     def chunks():
@@ -235,7 +304,9 @@ def test_unexpected_exception_is_internal_error_without_traceback(tmp_path) -> N
         r = v3_request(f"127.0.0.1:{server.port}", "ListUserTenants").send()
         doc = assert_error(r, 500, "InternalError")
         assert "secret internals" not in r.text and "Traceback" not in r.text and doc["RequestId"]
-        assert v3_request(f"127.0.0.1:{server.port}", "GetUserActiveTenant").send().status_code == 200
+        assert (
+            v3_request(f"127.0.0.1:{server.port}", "GetUserActiveTenant").send().status_code == 200
+        )
     finally:
         server.stop()
         app.extensions["dms_emulator"].close()

@@ -16,8 +16,15 @@ from emulator.gateway.nonces import NonceCache
 
 SKEW_SECONDS = 15 * 60
 # headers a V3 request must sign when it sends them: unsigned, they could be altered in flight
-MUST_SIGN = ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce",
-             "x-acs-content-sha256", "x-acs-security-token", "x-acs-accesskey-id")
+MUST_SIGN = (
+    "x-acs-action",
+    "x-acs-version",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-content-sha256",
+    "x-acs-security-token",
+    "x-acs-accesskey-id",
+)
 
 
 def parse_timestamp(value: str) -> float:
@@ -49,7 +56,9 @@ def authenticate(call: Call, accounts: Accounts, nonces: NonceCache, now: float)
     if any(k == "Signature" for k, _ in call.query_pairs + call.form_pairs):
         return _authenticate_v1(call, accounts, nonces, now)
     if call.header("x-acs-bearer-token") or call.params.get("BearerToken"):
-        raise errors.signature_method("BEARERTOKEN (bearer tokens are not supported by the emulator)")
+        raise errors.signature_method(
+            "BEARERTOKEN (bearer tokens are not supported by the emulator)"
+        )
     if authorization:
         raise errors.signature_method(authorization.split(" ", 1)[0])
     raise errors.incomplete_signature(
@@ -57,7 +66,9 @@ def authenticate(call: Call, accounts: Accounts, nonces: NonceCache, now: float)
     )
 
 
-def _authenticate_v3(call: Call, authorization: str, accounts: Accounts, nonces: NonceCache, now: float) -> User:
+def _authenticate_v3(
+    call: Call, authorization: str, accounts: Accounts, nonces: NonceCache, now: float
+) -> User:
     call.scheme = "v3"
     parts = signing.parse_v3_authorization(authorization)
     if parts is None:
@@ -95,7 +106,9 @@ def _authenticate_v3(call: Call, authorization: str, accounts: Accounts, nonces:
     hash_ok = claimed_hash is None or signing.constant_time_equal(claimed_hash.lower(), body_hash)
     if not (signing.constant_time_equal(expected, parts["Signature"].lower()) and hash_ok):
         raise errors.signature_mismatch(string_to_sign)
-    if not nonces.check_and_record(user.access_key_id, call.header("x-acs-signature-nonce") or "", now):
+    if not nonces.check_and_record(
+        user.access_key_id, call.header("x-acs-signature-nonce") or "", now
+    ):
         raise errors.nonce_used()
     return user
 

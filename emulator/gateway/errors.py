@@ -57,7 +57,9 @@ def timestamp_format(value: str) -> ApiError:
 
 
 def timestamp_expired() -> ApiError:
-    return ApiError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", 400)
+    return ApiError(
+        "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", 400
+    )
 
 
 def nonce_used() -> ApiError:
@@ -75,7 +77,9 @@ def signature_mismatch(string_to_sign: str) -> ApiError:
 
 
 def signature_method(value: str) -> ApiError:
-    return ApiError("InvalidSignatureMethod", f"Specified signature method is not valid: {value!r}.", 400)
+    return ApiError(
+        "InvalidSignatureMethod", f"Specified signature method is not valid: {value!r}.", 400
+    )
 
 
 def action_not_found(action: str, version: str) -> ApiError:
@@ -87,7 +91,9 @@ def action_not_found(action: str, version: str) -> ApiError:
 
 
 def version_invalid(version: str) -> ApiError:
-    return ApiError("InvalidVersion", f"Specified parameter Version is not valid: {version!r}.", 400)
+    return ApiError(
+        "InvalidVersion", f"Specified parameter Version is not valid: {version!r}.", 400
+    )
 
 
 def internal_error() -> ApiError:
@@ -95,4 +101,12 @@ def internal_error() -> ApiError:
         "InternalError",
         "The request processing has failed due to some unknown error, exception or failure.",
         500,
+    )
+
+
+def body_too_large() -> ApiError:
+    return ApiError(
+        "RequestEntityTooLarge",
+        "The request body is larger than the emulator accepts (16 MiB).",
+        413,
     )

@@ -26,7 +26,9 @@ def req_str(params: dict[str, str], name: str, max_len: int = 65_536) -> str:
     return value
 
 
-def opt_int(params: dict[str, str], name: str, minimum: int = -INT64_MAX, maximum: int = INT64_MAX) -> int | None:
+def opt_int(
+    params: dict[str, str], name: str, minimum: int = -INT64_MAX, maximum: int = INT64_MAX
+) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return None
@@ -39,14 +41,18 @@ def opt_int(params: dict[str, str], name: str, minimum: int = -INT64_MAX, maximu
     return value
 
 
-def req_int(params: dict[str, str], name: str, minimum: int = -INT64_MAX, maximum: int = INT64_MAX) -> int:
+def req_int(
+    params: dict[str, str], name: str, minimum: int = -INT64_MAX, maximum: int = INT64_MAX
+) -> int:
     value = opt_int(params, name, minimum, maximum)
     if value is None:
         raise errors.missing(name)
     return value
 
 
-def opt_enum(params: dict[str, str], name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
+def opt_enum(
+    params: dict[str, str], name: str, allowed: tuple[str, ...], default: str | None = None
+) -> str | None:
     value = params.get(name)
     if value is None or value == "":
         return default

@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from flask import Request, Response
+from werkzeug.exceptions import HTTPException
 
 from emulator.clock import wall_time
 from emulator.faults import FaultError, parse_header
@@ -39,9 +40,16 @@ def parse(request: Request, request_id: str) -> Call:
         params.setdefault(k, v)
     headers = {k.lower(): v for k, v in request.headers.items()}
     call = Call(
-        request_id=request_id, method=request.method, path=request.path, host=request.host,
-        base_url=request.host_url, headers=headers, query_pairs=query_pairs, form_pairs=form_pairs,
-        body=body, params=params,
+        request_id=request_id,
+        method=request.method,
+        path=request.path,
+        host=request.host,
+        base_url=request.host_url,
+        headers=headers,
+        query_pairs=query_pairs,
+        form_pairs=form_pairs,
+        body=body,
+        params=params,
     )
     call.action = headers.get("x-acs-action") or params.get("Action")
     call.version = headers.get("x-acs-version") or params.get("Version")
@@ -63,8 +71,13 @@ class Gateway:
         call.tenant = self.emu.accounts.tenants[call.user.tid]
 
     def fault_info(self, call: Call) -> dict[str, Any]:
-        return {"product": call.product, "action": call.action, "tid": call.user.tid if call.user else None,
-                "access_key_id": call.access_key_id, "params": call.params}
+        return {
+            "product": call.product,
+            "action": call.action,
+            "tid": call.user.tid if call.user else None,
+            "access_key_id": call.access_key_id,
+            "params": call.params,
+        }
 
     def inject_fault(self, call: Call) -> None:
         """The one slot where request-level faults act (error, latency, connection)."""
@@ -93,7 +106,9 @@ class Gateway:
                 headers["x-acs-retry-after"] = str(effect["retry_after"])
             elif code.startswith("Throttling"):
                 headers["x-acs-retry-after"] = "1000"
-            raise ApiError(code, effect.get("message") or f"Injected fault: {code}.", status, headers)
+            raise ApiError(
+                code, effect.get("message") or f"Injected fault: {code}.", status, headers
+            )
 
     def lifecycle_fault(self, call: Call) -> dict[str, Any] | None:
         """A lifecycle effect that applies to the ticket or job this call creates."""
@@ -113,7 +128,29 @@ class Gateway:
         call.result = call.operation.handler(call)
 
     def handle(self, request: Request) -> Response:
-        call = parse(request, self.emu.rng.request_id())
+        request_id = self.emu.rng.request_id()
+        try:
+            call = parse(request, request_id)
+        except HTTPException as exc:  # a body over the size limit, or one that cannot be read
+            call = Call(
+                request_id=request_id,
+                method=request.method,
+                path=request.path,
+                host=request.host,
+                base_url=request.host_url,
+                headers={},
+                query_pairs=[],
+                form_pairs=[],
+                body=b"",
+                params=dict(request.args.items()),
+            )
+            call.action = request.headers.get("x-acs-action") or call.params.get("Action")
+            call.error = (
+                errors.body_too_large()
+                if exc.code == 413
+                else errors.invalid("Body", exc.description)
+            )
+            return self.respond(call)
         try:
             if request.path != "/":
                 raise errors.action_not_found(call.action or "", call.version or "")
@@ -136,7 +173,9 @@ class Gateway:
             status = call.error.http_status
             headers = dict(call.error.headers)
         else:
-            body, ctype = render.success(call.action or "", call.result or {}, call.request_id, call.xml)
+            body, ctype = render.success(
+                call.action or "", call.result or {}, call.request_id, call.xml
+            )
             status, headers = 200, {}
         headers["x-acs-request-id"] = call.request_id
         response = Response(body, status=status, content_type=ctype, headers=headers)
@@ -149,11 +188,19 @@ class Gateway:
         if code is None and call.result and call.result.get("Success") is False:
             code = call.result.get("ErrorCode")
         entry: dict[str, Any] = {
-            "ts": wall_time(), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "emulated_time": self.emu.clock.now(), "request_id": call.request_id,
-            "product": call.product, "action": call.action, "version": call.version,
-            "access_key_id": call.access_key_id, "tid": call.user.tid if call.user else None,
-            "scheme": call.scheme, "http_status": status, "code": code, "latency_ms": round(latency, 3),
+            "ts": wall_time(),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "emulated_time": self.emu.clock.now(),
+            "request_id": call.request_id,
+            "product": call.product,
+            "action": call.action,
+            "version": call.version,
+            "access_key_id": call.access_key_id,
+            "tid": call.user.tid if call.user else None,
+            "scheme": call.scheme,
+            "http_status": status,
+            "code": code,
+            "latency_ms": round(latency, 3),
             "fault": call.fault,
         }
         if call.error is not None and call.error.code == "SignatureDoesNotMatch":
@@ -162,6 +209,12 @@ class Gateway:
         self.emu.journal.record(entry)
         access_log.info(
             "%s %s tid=%s status=%s code=%s latency_ms=%.1f request_id=%s",
-            call.product, call.action, entry["tid"], status, code or "-", latency, call.request_id,
+            call.product,
+            call.action,
+            entry["tid"],
+            status,
+            code or "-",
+            latency,
+            call.request_id,
             extra={"fields": entry},
         )

@@ -39,7 +39,9 @@ def success(action: str, body: dict[str, Any], request_id: str, xml: bool) -> tu
     return json.dumps(doc, ensure_ascii=False).encode("utf-8"), JSON_TYPE
 
 
-def error_doc(err: ApiError, request_id: str, host_id: str, product: Product | None) -> dict[str, Any]:
+def error_doc(
+    err: ApiError, request_id: str, host_id: str, product: Product | None
+) -> dict[str, Any]:
     code = product.code if product else "dms-enterprise"
     return {
         "RequestId": request_id,
@@ -50,8 +52,12 @@ def error_doc(err: ApiError, request_id: str, host_id: str, product: Product | N
     }
 
 
-def error(err: ApiError, request_id: str, host_id: str, product: Product | None, xml: bool) -> tuple[bytes, str]:
+def error(
+    err: ApiError, request_id: str, host_id: str, product: Product | None, xml: bool
+) -> tuple[bytes, str]:
     doc = error_doc(err, request_id, host_id, product)
     if xml:
-        return ('<?xml version="1.0" encoding="UTF-8"?>' + _xml("Error", doc)).encode("utf-8"), XML_TYPE
+        return ('<?xml version="1.0" encoding="UTF-8"?>' + _xml("Error", doc)).encode(
+            "utf-8"
+        ), XML_TYPE
     return json.dumps(doc, ensure_ascii=False).encode("utf-8"), JSON_TYPE

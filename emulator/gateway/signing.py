@@ -67,7 +67,9 @@ def v3_string_to_sign(canonical_request: str, algorithm: str = V3_ALGORITHM) -> 
 
 
 def v3_signature(secret: str, string_to_sign: str) -> str:
-    return hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256
+    ).hexdigest()
 
 
 def v3_authorization(access_key_id: str, signed_headers: list[str], signature: str) -> str:
@@ -104,7 +106,9 @@ def v1_string_to_sign(method: str, params: Iterable[tuple[str, str]]) -> str:
 
 
 def v1_signature(secret: str, string_to_sign: str) -> str:
-    digest = hmac.new((secret + "&").encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+    digest = hmac.new(
+        (secret + "&").encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1
+    ).digest()
     return base64.b64encode(digest).decode("ascii")
 
 

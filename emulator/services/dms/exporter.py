@@ -51,7 +51,9 @@ def _batches(cur: sqlite3.Cursor, null: Any = None) -> Iterator[list[tuple[Any, 
         if any(type(v) is bytes for r in rows for v in r):
             rows = [tuple(v.hex() if type(v) is bytes else v for v in r) for r in rows]
         if null is not None:
-            rows = [r if None not in r else tuple(null if v is None else v for v in r) for r in rows]
+            rows = [
+                r if None not in r else tuple(null if v is None else v for v in r) for r in rows
+            ]
         yield rows
 
 
@@ -63,8 +65,12 @@ def _sql_literal(v: Any) -> str:
     return "'" + str(v).replace("'", "''") + "'"
 
 
-def _write_delimited(out: io.TextIOBase, cur: sqlite3.Cursor, cols: list[str], delimiter: str) -> int:
-    writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+def _write_delimited(
+    out: io.TextIOBase, cur: sqlite3.Cursor, cols: list[str], delimiter: str
+) -> int:
+    writer = csv.writer(
+        out, delimiter=delimiter, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n"
+    )
     writer.writerow(cols)
     n = 0
     for rows in _batches(cur, null=NULL):
@@ -76,7 +82,12 @@ def _write_delimited(out: io.TextIOBase, cur: sqlite3.Cursor, cols: list[str], d
 def _write_json(out: io.TextIOBase, cur: sqlite3.Cursor, cols: list[str]) -> int:
     n = 0
     for rows in _batches(cur):
-        out.write("".join(json.dumps(dict(zip(cols, r)), ensure_ascii=False) + "\n" for r in rows))
+        out.write(
+            "".join(
+                json.dumps(dict(zip(cols, r, strict=False)), ensure_ascii=False) + "\n"
+                for r in rows
+            )
+        )
         n += len(rows)
     return n
 
@@ -86,7 +97,10 @@ def _write_sql(out: io.TextIOBase, cur: sqlite3.Cursor, cols: list[str], table: 
     names = ", ".join(f"`{c}`" for c in cols)
     for rows in _batches(cur):
         out.write(
-            "".join(f"INSERT INTO `{table}` ({names}) VALUES ({', '.join(map(_sql_literal, r))});\n" for r in rows)
+            "".join(
+                f"INSERT INTO `{table}` ({names}) VALUES ({', '.join(map(_sql_literal, r))});\n"
+                for r in rows
+            )
         )
         n += len(rows)
     return n
@@ -107,8 +121,14 @@ def _write_xlsx(target: Path, cur: sqlite3.Cursor, cols: list[str]) -> int:
     return n
 
 
-def run_export(db_path: Path, sql: str, target_zip: Path, base_name: str, file_type: str = "CSV",
-               encoding: str = "utf-8") -> ExportResult:
+def run_export(
+    db_path: Path,
+    sql: str,
+    target_zip: Path,
+    base_name: str,
+    file_type: str = "CSV",
+    encoding: str = "utf-8",
+) -> ExportResult:
     """Run `sql` read-only and write `target_zip`; the partial file never appears under its name."""
     file_type = file_type.upper()
     if file_type not in FILE_TYPES:

@@ -91,10 +91,11 @@ FLOW_TRANSITIONS: dict[tuple[str, Event], str] = {
 }
 
 
-
 def _plain(table: dict) -> dict[tuple[str, Event], str]:
     """Key tables by plain strings, so a status read back from storage finds its row."""
-    return {(str(getattr(s, "value", s)), e): str(getattr(t, "value", t)) for (s, e), t in table.items()}
+    return {
+        (str(getattr(s, "value", s)), e): str(getattr(t, "value", t)) for (s, e), t in table.items()
+    }
 
 
 EXPORT_TRANSITIONS = _plain(EXPORT_TRANSITIONS)
@@ -130,7 +131,9 @@ def initial_state(plugin_type: str) -> TicketState:
     return TicketState(status=first, path=(first,))
 
 
-def apply(table: dict[tuple[str, Event], str], state: TicketState, event: Event | str) -> TicketState:
+def apply(
+    table: dict[tuple[str, Event], str], state: TicketState, event: Event | str
+) -> TicketState:
     """The one function that moves a ticket; raises and changes nothing on an illegal move."""
     ev = Event(event)
     if state.closed:

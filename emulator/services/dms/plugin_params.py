@@ -78,8 +78,12 @@ class DataExport(_Strict):
 class DcCommon(_Strict):
     classify = Text(load_default="")
     estimateAffectRows = StrictInt(load_default=None, allow_none=True)
-    execSQL = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_SQL))
-    dbItemList = fields.List(fields.Nested(DbItem), required=True, validate=validate.Length(min=1, max=100))
+    execSQL = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_SQL)
+    )
+    dbItemList = fields.List(
+        fields.Nested(DbItem), required=True, validate=validate.Length(min=1, max=100)
+    )
     rbSQL = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_SQL))
     rbAttachmentName = Text(load_default=None, allow_none=True)
     sqlType = fields.String(load_default="TEXT", validate=validate.OneOf(("TEXT", "ATTACHMENT")))
@@ -91,17 +95,23 @@ class DcCommon(_Strict):
         if data.get("sqlType", "TEXT") == "TEXT" and not data.get("execSQL"):
             raise ValidationError("execSQL is required when sqlType is TEXT.", "execSQL")
         if data.get("sqlType") == "ATTACHMENT" and not data.get("attachmentName"):
-            raise ValidationError("attachmentName is required when sqlType is ATTACHMENT.", "attachmentName")
+            raise ValidationError(
+                "attachmentName is required when sqlType is ATTACHMENT.", "attachmentName"
+            )
 
 
 class DcChunk(_Strict):
     classify = Text(load_default="")
     execSQL = Sql(required=True)
-    dbItemList = fields.List(fields.Nested(DbItem), required=True, validate=validate.Length(min=1, max=100))
+    dbItemList = fields.List(
+        fields.Nested(DbItem), required=True, validate=validate.Length(min=1, max=100)
+    )
 
 
 class CronClearItem(_Strict):
-    filterSQL = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_SQL))
+    filterSQL = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_SQL)
+    )
     columnName = Text(required=True, validate=validate.Length(min=1, max=256))
     remainDays = StrictInt(required=True, validate=validate.Range(min=1, max=36500))
     tableName = Text(required=True, validate=validate.Length(min=1, max=256))
@@ -112,8 +122,12 @@ class DcCronClear(_Strict):
     specifyDuration = StrictBool(load_default=False)
     classify = Text(load_default="")
     cronFormat = Text(required=True, validate=validate.Length(min=1, max=256))
-    execSql = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_SQL))
-    dbItemList = fields.List(fields.Nested(DbItem), required=True, validate=validate.Length(min=1, max=100))
+    execSql = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_SQL)
+    )
+    dbItemList = fields.List(
+        fields.Nested(DbItem), required=True, validate=validate.Length(min=1, max=100)
+    )
     cronClearItemList = fields.List(
         fields.Nested(CronClearItem), required=True, validate=validate.Length(min=1, max=100)
     )
@@ -134,7 +148,9 @@ class PermApply(_Strict):
     dbId = StrictInt(required=True)
     logic = StrictBool(load_default=False)
     permTypes = fields.List(
-        fields.String(validate=validate.OneOf(("QUERY", "EXPORT", "CORRECT", "LOGIN", "PERF_VIEW"))),
+        fields.String(
+            validate=validate.OneOf(("QUERY", "EXPORT", "CORRECT", "LOGIN", "PERF_VIEW"))
+        ),
         required=True,
         validate=validate.Length(min=1, max=5),
     )
@@ -146,7 +162,9 @@ class OwnerApply(_Strict):
     """Not in the seed documents: the emulator's documented shape (specs/README.md)."""
 
     reason = Text(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
-    resourceType = fields.String(required=True, validate=validate.OneOf(("INSTANCE", "DB", "TABLE")))
+    resourceType = fields.String(
+        required=True, validate=validate.OneOf(("INSTANCE", "DB", "TABLE"))
+    )
     dbId = StrictInt(required=True)
     logic = StrictBool(load_default=False)
     tableName = Text(load_default=None, allow_none=True)
@@ -167,7 +185,10 @@ PLUGIN_TYPES = tuple(SCHEMAS)
 def fold_keys(value: Any) -> Any:
     """`DbId` -> `dbId`, recursively, so both documented spellings validate."""
     if isinstance(value, dict):
-        return {(k[:1].lower() + k[1:] if isinstance(k, str) else k): fold_keys(v) for k, v in value.items()}
+        return {
+            (k[:1].lower() + k[1:] if isinstance(k, str) else k): fold_keys(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [fold_keys(v) for v in value]
     return value
@@ -177,7 +198,11 @@ def _messages(errors: Any, prefix: str = "") -> list[str]:
     out: list[str] = []
     if isinstance(errors, dict):
         for key, val in errors.items():
-            sub = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
+            sub = (
+                f"{prefix}[{key}]"
+                if isinstance(key, int)
+                else (f"{prefix}.{key}" if prefix else str(key))
+            )
             out.extend(_messages(val, sub))
     elif isinstance(errors, list):
         texts = [e for e in errors if isinstance(e, str)]

@@ -21,7 +21,9 @@ class SqlRejected(Exception):
     """The SQL is not a single read-only SELECT over the database; the message says why."""
 
 
-def _authorizer(action: int, arg1: str | None, arg2: str | None, dbname: str | None, source: str | None) -> int:
+def _authorizer(
+    action: int, arg1: str | None, arg2: str | None, dbname: str | None, source: str | None
+) -> int:
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK if action in _ALLOWED else sqlite3.SQLITE_DENY
@@ -70,14 +72,18 @@ class PrecheckOutcome:
     details: list[dict[str, object]] = field(default_factory=list)
 
 
-def precheck(path: Path, sql: str, affect_rows: int | None, ignore_affect_rows: bool) -> PrecheckOutcome:
+def precheck(
+    path: Path, sql: str, affect_rows: int | None, ignore_affect_rows: bool
+) -> PrecheckOutcome:
     """Check export SQL against the database: syntax, tables, columns, read-only, row count."""
     text = strip_sql(sql)
     if not text:
         return PrecheckOutcome(False, "the export SQL is empty", sql)
     head = text.lstrip("( \t\r\n").split(None, 1)[0].upper() if text.lstrip("( \t\r\n") else ""
     if head not in ("SELECT", "WITH", "VALUES"):
-        return PrecheckOutcome(False, f"only SELECT statements may be exported, not {head or 'this'}", sql)
+        return PrecheckOutcome(
+            False, f"only SELECT statements may be exported, not {head or 'this'}", sql
+        )
     conn = open_readonly(path, deadline_seconds=30)
     try:
         _explain(conn, text)
@@ -97,6 +103,8 @@ def precheck(path: Path, sql: str, affect_rows: int | None, ignore_affect_rows: 
             False,
             f"the SQL affects {count} rows, more than the estimated affectRows {affect_rows}; "
             "raise affectRows or set ignoreAffectRows with a reason",
-            sql, int(count), details,
+            sql,
+            int(count),
+            details,
         )
     return PrecheckOutcome(True, "", sql, int(count), details)

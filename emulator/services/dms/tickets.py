@@ -68,15 +68,26 @@ class Tickets:
 
     def _load(self, row: Any, now: float) -> Ticket:
         t = Ticket(
-            id=row["id"], tid=row["tid"], plugin_type=row["plugin_type"],
-            committer_uid=row["committer_uid"], comment=row["comment"], created_at=row["created_at"],
-            workflow_id=row["workflow_id"], doc=json.loads(row["doc"]),
+            id=row["id"],
+            tid=row["tid"],
+            plugin_type=row["plugin_type"],
+            committer_uid=row["committer_uid"],
+            comment=row["comment"],
+            created_at=row["created_at"],
+            workflow_id=row["workflow_id"],
+            doc=json.loads(row["doc"]),
         )
         evs = self.store.query(
-            "SELECT at, event, actor, detail FROM order_events WHERE order_id=? ORDER BY at, seq", (t.id,)
+            "SELECT at, event, actor, detail FROM order_events WHERE order_id=? ORDER BY at, seq",
+            (t.id,),
         )
         t.events = [
-            {"at": e["at"], "event": e["event"], "actor": e["actor"], "detail": json.loads(e["detail"])}
+            {
+                "at": e["at"],
+                "event": e["event"],
+                "actor": e["actor"],
+                "detail": json.loads(e["detail"]),
+            }
             for e in evs
         ]
         t.state = lifecycle.fold(t.plugin_type, [(e["at"], e["event"]) for e in t.events], now)
@@ -92,15 +103,29 @@ class Tickets:
         return self._load(row, self.clock.now() if now is None else now)
 
     def by_workflow(self, tid: int, workflow_id: int) -> Ticket:
-        row = self.store.query_one("SELECT * FROM orders WHERE workflow_id=? AND tid=?", (workflow_id, tid))
+        row = self.store.query_one(
+            "SELECT * FROM orders WHERE workflow_id=? AND tid=?", (workflow_id, tid)
+        )
         if row is None:
-            raise NotFound(f"The approval process {workflow_id} does not exist.", "WorkflowNotExist")
+            raise NotFound(
+                f"The approval process {workflow_id} does not exist.", "WorkflowNotExist"
+            )
         return self._load(row, self.clock.now())
 
-    def list(self, user: User, *, plugin_type: str | None = None, status: str = "ALL",
-             scope: str = "AS_ADMIN", search: str | None = None, date_field: str = "CREATE_TIME",
-             start: float | None = None, end: float | None = None, page: int = 1,
-             size: int = 20) -> tuple[int, list[Ticket]]:
+    def search(
+        self,
+        user: User,
+        *,
+        plugin_type: str | None = None,
+        status: str = "ALL",
+        scope: str = "AS_ADMIN",
+        search: str | None = None,
+        date_field: str = "CREATE_TIME",
+        start: float | None = None,
+        end: float | None = None,
+        page: int = 1,
+        size: int = 20,
+    ) -> tuple[int, list[Ticket]]:
         sql = "SELECT * FROM orders WHERE tid=?"
         args: list[Any] = [user.tid]
         if plugin_type:
@@ -108,7 +133,10 @@ class Tickets:
             args.append(plugin_type)
         if search:
             sql += " AND (comment LIKE ? ESCAPE '\\' OR CAST(id AS TEXT)=?)"
-            args += ["%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", search]
+            args += [
+                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                search,
+            ]
         if scope == "AS_COMMITTER" or (scope == "AS_ADMIN" and user.role == "USER"):
             sql += " AND committer_uid=?"
             args.append(user.uid)
@@ -130,14 +158,16 @@ class Tickets:
                 continue
             matched.append(t)
         first = (page - 1) * size
-        return len(matched), matched[first:first + size]
+        return len(matched), matched[first : first + size]
 
     # --- creating --------------------------------------------------------------------------
 
     def database(self, user: User, db_id: int) -> Database:
         db = self.accounts.databases.get(db_id)
         if db is None or db.tid != user.tid:
-            raise NotFound(f"The database {db_id} does not exist in tenant {user.tid}.", "DatabaseNotExist")
+            raise NotFound(
+                f"The database {db_id} does not exist in tenant {user.tid}.", "DatabaseNotExist"
+            )
         return db
 
     def related_users(self, user: User, names: list[str]) -> list[int]:
@@ -151,8 +181,16 @@ class Tickets:
             )
         return sorted({known[n] for n in names})
 
-    def create(self, user: User, plugin_type: str, raw_params: Any, comment: str,
-               related: list[str], attachment_key: str | None, schedule: Any) -> Ticket:
+    def create(
+        self,
+        user: User,
+        plugin_type: str,
+        raw_params: Any,
+        comment: str,
+        related: list[str],
+        attachment_key: str | None,
+        schedule: Any,
+    ) -> Ticket:
         """Validate, store, and let `schedule(ticket, now)` lay out the automatic events."""
         params = validate_plugin_param(plugin_type, raw_params)
         for db_id in db_ids(plugin_type, params):
@@ -178,8 +216,14 @@ class Tickets:
 
     # --- history ---------------------------------------------------------------------------
 
-    def record(self, ticket: Ticket, at: float, event: Event, actor: int | None = None,
-               detail: dict[str, Any] | None = None) -> None:
+    def record(
+        self,
+        ticket: Ticket,
+        at: float,
+        event: Event,
+        actor: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         self.store.execute(
             "INSERT INTO order_events (order_id, at, event, actor, detail) VALUES (?,?,?,?,?)",
             (ticket.id, at, event.value, actor, dumps(detail or {})),
@@ -199,7 +243,8 @@ class Tickets:
                 return False
             delta = row["at"] - now
             conn.execute(
-                "UPDATE order_events SET at=at-? WHERE order_id=? AND at>=?", (delta, ticket.id, row["at"])
+                "UPDATE order_events SET at=at-? WHERE order_id=? AND at>=?",
+                (delta, ticket.id, row["at"]),
             )
             return True
 
@@ -215,4 +260,6 @@ class Tickets:
 
 def require_role(user: User, what: str) -> None:
     if not user.can_approve:
-        raise Forbidden(f"User {user.uid} ({user.role}) may not {what}: an ADMIN or DBA is required.")
+        raise Forbidden(
+            f"User {user.uid} ({user.role}) may not {what}: an ADMIN or DBA is required."
+        )

@@ -17,7 +17,16 @@ from emulator.clock import dms_time
 from emulator.errors import DomainError, Forbidden
 from emulator.gateway import errors
 from emulator.gateway.call import Call
-from emulator.gateway.params import opt_enum, opt_int, opt_json, opt_str, req_enum, req_int, req_json, req_str
+from emulator.gateway.params import (
+    opt_enum,
+    opt_int,
+    opt_json,
+    opt_str,
+    req_enum,
+    req_int,
+    req_json,
+    req_str,
+)
 from emulator.gateway.registry import DMS, Registry
 from emulator.services.dms import lifecycle
 from emulator.services.dms.plugin_params import PLUGIN_TYPES, PluginParamError
@@ -59,7 +68,9 @@ def business(fn: Callable[[Call], dict[str, Any]]) -> Callable[[Call], dict[str,
 
 def _plugin_param(raw: Any) -> Any:
     if raw is None:
-        raise errors.invalid("PluginParam", "It is null; send a JSON object (pass a dict to the SDK, not a string).")
+        raise errors.invalid(
+            "PluginParam", "It is null; send a JSON object (pass a dict to the SDK, not a string)."
+        )
     return raw
 
 
@@ -73,7 +84,9 @@ def _parse_time(call: Call, name: str) -> float | None:
     if not value:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+        return (
+            datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+        )
     except ValueError:
         raise errors.invalid(name, "Use the format yyyy-MM-dd HH:mm:ss.") from None
 
@@ -83,13 +96,22 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         eff = gateway.lifecycle_fault(call)
         if not eff:
             return None
-        return LifecycleFault(eff["stage"], eff["outcome"], eff.get("reason", ""), eff.get("seconds"))
+        return LifecycleFault(
+            eff["stage"], eff["outcome"], eff.get("reason", ""), eff.get("seconds")
+        )
 
     def create(call: Call, plugin_type: str, raw: Any, comment: str, related: list[str]) -> Ticket:
         user = caller(call)
         try:
-            return emu.workflow.create(user, plugin_type, raw, comment, related,
-                                       opt_str(call.params, "AttachmentKey", 1024), lifecycle_fault(call))
+            return emu.workflow.create(
+                user,
+                plugin_type,
+                raw,
+                comment,
+                related,
+                opt_str(call.params, "AttachmentKey", 1024),
+                lifecycle_fault(call),
+            )
         except PluginParamError as exc:
             raise errors.invalid("PluginParam", str(exc)) from None
 
@@ -108,7 +130,9 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         raw = _plugin_param(req_json(call.params, "PluginParam"))
         comment = req_str(call.params, "Comment", 4000)
         present, related = opt_json(call.params, "RelatedUserList")
-        if present and not (isinstance(related, list) and all(isinstance(x, (int, str)) for x in related)):
+        if present and not (
+            isinstance(related, list) and all(isinstance(x, (int, str)) for x in related)
+        ):
             raise errors.invalid("RelatedUserList", "It must be a JSON array of user ids.")
         opt_int(call.params, "ParentId", 0)
         t = create(call, "DATA_EXPORT", raw, comment, [str(x) for x in (related or [])])
@@ -118,7 +142,10 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         user = caller(call)
         t = emu.tickets.get(user.tid, req_int(call.params, "OrderId", 1))
         if t.plugin_type != "DATA_EXPORT":
-            raise DomainError(f"The ticket {t.id} is a {t.plugin_type} ticket, not a data export.", "NotDataExportOrder")
+            raise DomainError(
+                f"The ticket {t.id} is a {t.plugin_type} ticket, not a data export.",
+                "NotDataExportOrder",
+            )
         return t
 
     @business
@@ -126,19 +153,32 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         t = export_ticket(call)
         p, state = t.params, t.state
         assert state is not None
-        key: dict[str, Any] = {"JobStatus": state.status, "PreCheckId": t.doc.get("precheck", {}).get("id")}
-        if "job" in t.doc:
+        key: dict[str, Any] = {
+            "JobStatus": state.status,
+            "PreCheckId": t.doc.get("precheck", {}).get("id"),
+        }
+        if "job" in t.doc and lifecycle.JobStatus.WAITING_EXPORT.value in state.path:
             key["JobId"] = t.doc["job"]["id"]
         precheck_done = state.status != lifecycle.JobStatus.PRE_CHECKING.value
         detail = {
-            "ActualAffectRows": t.doc.get("precheck", {}).get("affect_rows", 0) if precheck_done else 0,
-            "Classify": p.get("classify", ""), "Database": _db_label(emu, p["dbId"]), "DbId": p["dbId"],
-            "EnvType": emu.accounts.databases[p["dbId"]].env_type, "ExeSQL": p["exeSQL"],
+            "ActualAffectRows": t.doc.get("precheck", {}).get("affect_rows", 0)
+            if precheck_done
+            else 0,
+            "Classify": p.get("classify", ""),
+            "Database": _db_label(emu, p["dbId"]),
+            "DbId": p["dbId"],
+            "EnvType": emu.accounts.databases[p["dbId"]].env_type,
+            "ExeSQL": p["exeSQL"],
             "IgnoreAffectRows": p.get("ignoreAffectRows", False),
-            "IgnoreAffectRowsReason": p.get("ignoreAffectRowsReason") or "", "Logic": p.get("logic", False),
+            "IgnoreAffectRowsReason": p.get("ignoreAffectRowsReason") or "",
+            "Logic": p.get("logic", False),
         }
-        return {"DataExportOrderDetail": {"KeyInfo": {k: v for k, v in key.items() if v is not None},
-                                          "OrderDetail": detail}}
+        return {
+            "DataExportOrderDetail": {
+                "KeyInfo": {k: v for k, v in key.items() if v is not None},
+                "OrderDetail": detail,
+            }
+        }
 
     @business
     def get_data_export_pre_check_detail(call: Call) -> dict[str, Any]:
@@ -147,14 +187,31 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         items: list[dict[str, Any]] = []
         if t.state and t.state.status != lifecycle.JobStatus.PRE_CHECKING.value:
             if pc.get("ok"):
-                items = [{**d, "CheckResult": "SUCCESS", "CheckMessage": ""} for d in pc.get("details", [])]
+                items = [
+                    {**d, "CheckResult": "SUCCESS", "CheckMessage": ""}
+                    for d in pc.get("details", [])
+                ]
                 if pc.get("details") == []:
                     items = []
             else:
-                items = [{"SQL": t.params["exeSQL"], "AffectRows": pc.get("affect_rows", 0),
-                          "CheckResult": "FAIL", "CheckMessage": pc.get("reason", "")}]
-        return {"PreCheckResult": {"IgnoreAffectRows": t.params.get("ignoreAffectRows", False),
-                                   "PreCheckDetailList": {"PreCheckDetailList": items}}}
+                items = [
+                    {
+                        "SQL": t.params["exeSQL"],
+                        "AffectRows": pc.get("affect_rows", 0),
+                        "CheckResult": "FAIL",
+                        "CheckMessage": pc.get("reason", ""),
+                    }
+                ]
+        body: dict[str, Any] = {
+            "PreCheckResult": {
+                "IgnoreAffectRows": t.params.get("ignoreAffectRows", False),
+                "PreCheckDetailList": {"PreCheckDetailList": items},
+            }
+        }
+        if items and not pc.get("ok"):
+            # SDK models drop CheckMessage; ErrorMessage (present in documented success bodies) carries it
+            body.update(ErrorCode="PreCheckFailed", ErrorMessage=pc.get("reason", ""))
+        return body
 
     @business
     def submit_order_approval(call: Call) -> dict[str, Any]:
@@ -165,8 +222,12 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
     def approve_order(call: Call) -> dict[str, Any]:
         user = caller(call)
         approval = req_enum(call.params, "ApprovalType", APPROVAL_TYPES)
-        emu.workflow.approve(user, req_int(call.params, "WorkflowInstanceId", 1), approval,
-                             opt_str(call.params, "Comment", 4000) or "")
+        emu.workflow.approve(
+            user,
+            req_int(call.params, "WorkflowInstanceId", 1),
+            approval,
+            opt_str(call.params, "Comment", 4000) or "",
+        )
         return {}
 
     @business
@@ -186,41 +247,72 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         committer = next((u for u in tenant.users if u.uid == t.committer_uid), None)
         names = {u.uid: u.name for u in tenant.users}
         return {
-            "AttachmentKey": t.doc.get("attachment_key", ""), "Comment": t.comment,
-            "Committer": committer.name if committer else str(t.committer_uid), "CommitterId": t.committer_uid,
-            "CreateTime": dms_time(t.created_at), "LastModifyTime": dms_time(t.last_modified),
-            "OrderId": t.id, "OriginAttachmentName": "", "PluginType": t.plugin_type,
+            "AttachmentKey": t.doc.get("attachment_key", ""),
+            "Comment": t.comment,
+            "Committer": committer.name if committer else str(t.committer_uid),
+            "CommitterId": t.committer_uid,
+            "CreateTime": dms_time(t.created_at),
+            "LastModifyTime": dms_time(t.last_modified),
+            "OrderId": t.id,
+            "OriginAttachmentName": "",
+            "PluginType": t.plugin_type,
             "RelatedUserList": {"UserIds": [str(u) for u in t.doc.get("related", [])]},
-            "RelatedUserNickList": {"UserNicks": [names.get(u, str(u)) for u in t.doc.get("related", [])]},
-            "StatusCode": code, "StatusDesc": lifecycle.STATUS_DESC.get(code, code),
+            "RelatedUserNickList": {
+                "UserNicks": [names.get(u, str(u)) for u in t.doc.get("related", [])]
+            },
+            "StatusCode": code,
+            "StatusDesc": lifecycle.STATUS_DESC.get(code, code),
             "WorkflowInstanceId": t.workflow_id,
             "WorkflowStatusDesc": {"toaudit": "Waiting for approval", "reject": "Rejected"}.get(
-                code, "Approved" if code in ("Approved", "processing", "success") else "Not submitted"
-                if code == "new" else "Closed"),
+                code,
+                "Approved"
+                if code in ("Approved", "processing", "success")
+                else "Not submitted"
+                if code == "new"
+                else "Closed",
+            ),
         }
 
     @business
     def get_order_base_info(call: Call) -> dict[str, Any]:
         user = caller(call)
-        return {"OrderBaseInfo": base_info(emu.tickets.get(user.tid, req_int(call.params, "OrderId", 1)))}
+        return {
+            "OrderBaseInfo": base_info(
+                emu.tickets.get(user.tid, req_int(call.params, "OrderId", 1))
+            )
+        }
 
     @business
     def list_orders(call: Call) -> dict[str, Any]:
         user = caller(call)
         page = opt_int(call.params, "PageNumber", 1, 100_000) or 1
         size = opt_int(call.params, "PageSize", 1, 100) or 20
-        total, tickets = emu.tickets.list(
+        total, tickets = emu.tickets.search(
             user,
             plugin_type=opt_enum(call.params, "PluginType", PLUGIN_TYPES),
             status=opt_enum(call.params, "OrderStatus", ORDER_STATUS, "ALL") or "ALL",
             scope=opt_enum(call.params, "OrderResultType", RESULT_TYPES, "AS_ADMIN") or "AS_ADMIN",
             search=opt_str(call.params, "SearchContent", 256),
-            date_field=opt_enum(call.params, "SearchDateType", ("CREATE_TIME", "MODIFY_TIME"), "CREATE_TIME")
+            date_field=opt_enum(
+                call.params, "SearchDateType", ("CREATE_TIME", "MODIFY_TIME"), "CREATE_TIME"
+            )
             or "CREATE_TIME",
-            start=_parse_time(call, "StartTime"), end=_parse_time(call, "EndTime"), page=page, size=size,
+            start=_parse_time(call, "StartTime"),
+            end=_parse_time(call, "EndTime"),
+            page=page,
+            size=size,
         )
-        fields = ("Comment", "Committer", "CommitterId", "CreateTime", "LastModifyTime", "OrderId",
-                  "PluginType", "StatusCode", "StatusDesc")
+        fields = (
+            "Comment",
+            "Committer",
+            "CommitterId",
+            "CreateTime",
+            "LastModifyTime",
+            "OrderId",
+            "PluginType",
+            "StatusCode",
+            "StatusDesc",
+        )
         orders = [{k: v for k, v in base_info(t).items() if k in fields} for t in tickets]
         return {"TotalCount": total, "Orders": {"Order": orders}}
 
@@ -243,8 +335,13 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         if key is None:
             return {"DownloadURLResult": {"HasResult": False, "TipMessage": tip}}
         expires = int(emu.clock.now()) + emu.settings.link_ttl
-        return {"DownloadURLResult": {"HasResult": True, "TipMessage": "",
-                                      "URL": emu.artifacts.link(call.base_url, key, expires)}}
+        return {
+            "DownloadURLResult": {
+                "HasResult": True,
+                "TipMessage": "",
+                "URL": emu.artifacts.link(call.base_url, key, expires),
+            }
+        }
 
     @business
     def query_data_track_result_download_status(call: Call) -> dict[str, Any]:
@@ -252,9 +349,13 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         key = req_str(call.params, "DownloadKeyId", 256)
         t = emu.tickets.get(user.tid, req_int(call.params, "OrderId", 1))
         if t.plugin_type != "DATA_TRACK":
-            raise DomainError(f"The ticket {t.id} is a {t.plugin_type} ticket, not a data tracking ticket.",
-                              "NotDataTrackOrder")
-        raise DomainError(f"The download key {key} does not exist for ticket {t.id}.", "DownloadKeyNotExist")
+            raise DomainError(
+                f"The ticket {t.id} is a {t.plugin_type} ticket, not a data tracking ticket.",
+                "NotDataTrackOrder",
+            )
+        raise DomainError(
+            f"The download key {key} does not exist for ticket {t.id}.", "DownloadKeyNotExist"
+        )
 
     for action, fn in {
         "CreateOrder": create_order,

@@ -7,8 +7,8 @@ illegal call raises `Conflict` and leaves the history as it was.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from emulator.accounts import Accounts, User
@@ -20,7 +20,13 @@ from emulator.services.dms import lifecycle
 from emulator.services.dms.exporter import FILE_TYPES, run_export
 from emulator.services.dms.lifecycle import Event, IllegalTransition, JobStatus
 from emulator.services.dms.sqlsandbox import precheck
-from emulator.services.dms.tickets import JOB_ID_START, PRECHECK_ID_START, Ticket, Tickets, require_role
+from emulator.services.dms.tickets import (
+    JOB_ID_START,
+    PRECHECK_ID_START,
+    Ticket,
+    Tickets,
+    require_role,
+)
 from emulator.store import Store
 
 log = logging.getLogger("emulator.dms")
@@ -38,8 +44,15 @@ class LifecycleFault:
 
 
 class Workflow:
-    def __init__(self, store: Store, clock: Clock, accounts: Accounts, tickets: Tickets,
-                 artifacts: Artifacts, jobs: Jobs):
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        accounts: Accounts,
+        tickets: Tickets,
+        artifacts: Artifacts,
+        jobs: Jobs,
+    ):
         self.store, self.clock, self.accounts = store, clock, accounts
         self.tickets, self.artifacts, self.jobs = tickets, artifacts, jobs
         self.d = tickets.durations
@@ -55,15 +68,25 @@ class Workflow:
 
     # --- creation ----------------------------------------------------------------------------
 
-    def create(self, user: User, plugin_type: str, raw: Any, comment: str, related: list[str],
-               attachment_key: str | None, fault: LifecycleFault | None = None) -> Ticket:
+    def create(
+        self,
+        user: User,
+        plugin_type: str,
+        raw: Any,
+        comment: str,
+        related: list[str],
+        attachment_key: str | None,
+        fault: LifecycleFault | None = None,
+    ) -> Ticket:
         def schedule(ticket: Ticket, now: float) -> None:
             if ticket.plugin_type == "DATA_EXPORT":
                 self._schedule_export(ticket, now, fault)
             else:
                 self._schedule_flow(ticket, now, fault)
 
-        return self.tickets.create(user, plugin_type, raw, comment, related, attachment_key, schedule)
+        return self.tickets.create(
+            user, plugin_type, raw, comment, related, attachment_key, schedule
+        )
 
     def _schedule_flow(self, t: Ticket, now: float, fault: LifecycleFault | None) -> None:
         step = self.d.flow_step
@@ -81,14 +104,22 @@ class Workflow:
     def _schedule_export(self, t: Ticket, now: float, fault: LifecycleFault | None) -> None:
         p = t.params
         db = self.accounts.databases[p["dbId"]]
-        outcome = precheck(db.path, p["exeSQL"], p.get("affectRows"), p.get("ignoreAffectRows", False))
+        outcome = precheck(
+            db.path, p["exeSQL"], p.get("affectRows"), p.get("ignoreAffectRows", False)
+        )
         if fault and fault.stage == "precheck" and fault.outcome == "fail":
             outcome.ok, outcome.reason = False, fault.reason or "precheck failed (injected fault)"
         precheck_id = self.store.next_id("precheck", PRECHECK_ID_START)
-        self.tickets.update_doc(t, precheck={
-            "id": precheck_id, "ok": outcome.ok, "reason": outcome.reason,
-            "affect_rows": outcome.affect_rows, "details": outcome.details,
-        })
+        self.tickets.update_doc(
+            t,
+            precheck={
+                "id": precheck_id,
+                "ok": outcome.ok,
+                "reason": outcome.reason,
+                "affect_rows": outcome.affect_rows,
+                "details": outcome.details,
+            },
+        )
         d = self.d
         at = now + d.precheck
         if not outcome.ok:
@@ -103,14 +134,17 @@ class Workflow:
         self.tickets.record(t, at, E.SUBMIT)
         at += d.approval
         if fault and fault.stage == "approval" and fault.outcome == "fail":
-            self.tickets.record(t, at, E.REJECT, detail={"reason": fault.reason or "rejected (injected fault)"})
+            self.tickets.record(
+                t, at, E.REJECT, detail={"reason": fault.reason or "rejected (injected fault)"}
+            )
             return
         self.tickets.record(t, at, E.APPROVE)
         at += d.execute
         self._schedule_execution(t, at, {"fileType": "CSV"}, fault)
 
-    def _schedule_execution(self, t: Ticket, at: float, detail: dict[str, Any],
-                            fault: LifecycleFault | None) -> None:
+    def _schedule_execution(
+        self, t: Ticket, at: float, detail: dict[str, Any], fault: LifecycleFault | None
+    ) -> None:
         job_id = self.store.next_id("export_job", JOB_ID_START)
         self.tickets.update_doc(t, job={"id": job_id, "detail": detail})
         self.tickets.record(t, at, E.EXECUTE, detail=detail)
@@ -119,7 +153,9 @@ class Workflow:
 
     # --- manual moves --------------------------------------------------------------------------
 
-    def _manual(self, ticket: Ticket, event: Event, user: User, detail: dict[str, Any] | None = None) -> None:
+    def _manual(
+        self, ticket: Ticket, event: Event, user: User, detail: dict[str, Any] | None = None
+    ) -> None:
         """Record a move now; on auto tenants a scheduled one is pulled forward instead."""
         now = self.clock.now()
         with self.store.transaction():
@@ -137,7 +173,10 @@ class Workflow:
     def approve(self, user: User, workflow_id: int, approval_type: str, comment: str) -> None:
         t = self.tickets.by_workflow(user.tid, workflow_id)
         if approval_type in ("TRANSFER", "ADD_APPROVAL_NODE"):
-            raise BadInput(f"ApprovalType {approval_type} is not supported by the emulator", "UnsupportedApprovalType")
+            raise BadInput(
+                f"ApprovalType {approval_type} is not supported by the emulator",
+                "UnsupportedApprovalType",
+            )
         if approval_type == "CANCEL":
             if user.uid != t.committer_uid and not user.can_approve:
                 raise Conflict("only the committer, an ADMIN or a DBA may cancel a ticket")
@@ -146,7 +185,9 @@ class Workflow:
                 fresh = self.tickets.get(t.tid, t.id, now)
                 self._check(fresh, E.CANCEL)
                 self.tickets.drop_pending(fresh, now)
-                self.tickets.record(fresh, now, E.CANCEL, actor=user.uid, detail={"comment": comment})
+                self.tickets.record(
+                    fresh, now, E.CANCEL, actor=user.uid, detail={"comment": comment}
+                )
             return
         require_role(user, "approve tickets")
         event = E.APPROVE if approval_type == "AGREE" else E.REJECT
@@ -169,7 +210,10 @@ class Workflow:
             raise Conflict(f"ticket {order_id} is a {t.plugin_type} ticket, not a data export")
         file_type = str(detail.get("fileType", "CSV")).upper()
         if file_type not in FILE_TYPES:
-            raise BadInput(f"ActionDetail.fileType must be one of {', '.join(FILE_TYPES)}", "InvalidActionDetail")
+            raise BadInput(
+                f"ActionDetail.fileType must be one of {', '.join(FILE_TYPES)}",
+                "InvalidActionDetail",
+            )
         now = self.clock.now()
         with self.store.transaction():
             fresh = self.tickets.get(t.tid, t.id, now)
@@ -192,14 +236,16 @@ class Workflow:
         db = self.accounts.databases[p["dbId"]]
         file_type = str(t.doc.get("job", {}).get("detail", {}).get("fileType", "CSV"))
         name = f"{db.schema}_{order_id}"
-        art = self.artifacts.reserve("dms-export", str(order_id), tid, f"{name}.zip", self.clock.now())
+        art = self.artifacts.reserve(
+            "dms-export", str(order_id), tid, f"{name}.zip", self.clock.now()
+        )
         error = None
         rows = size = 0
         if fault and fault.stage == "export" and fault.outcome == "fail":
             error = fault.reason or "export failed (injected fault)"
         else:
             try:
-                result = run_export(db.path, p["exeSQL"], Path(art.path), name, file_type)
+                result = run_export(db.path, p["exeSQL"], Path(art.path or ""), name, file_type)
                 rows, size = result.rows, result.size
             except Exception as exc:  # the SQL passed precheck; anything here is a failed export
                 error = f"export failed: {exc}"
@@ -218,7 +264,9 @@ class Workflow:
                 self.tickets.record(t, done_at, E.EXPORT_FAILED, detail={"reason": error})
             else:
                 self.artifacts.finish(art.key, rows, size, now)
-                self.tickets.record(t, done_at, E.EXPORT_DONE, detail={"rows": rows, "key": art.key})
+                self.tickets.record(
+                    t, done_at, E.EXPORT_DONE, detail={"rows": rows, "key": art.key}
+                )
 
     def resume(self) -> int:
         """After a restart, rerun export jobs whose result was never recorded."""
@@ -243,10 +291,19 @@ class Workflow:
         if t.state and t.state.closed:
             return None, f"the ticket was closed ({t.state.closed}); there is no export result"
         if status == JobStatus.EXPORT_SUCCESS.value:
-            key = next(e["detail"].get("key") for e in t.events if e["event"] == E.EXPORT_DONE.value)
+            key = next(
+                e["detail"].get("key") for e in t.events if e["event"] == E.EXPORT_DONE.value
+            )
             return key, ""
         if status == JobStatus.EXPORT_FAIL.value:
-            reason = next((e["detail"].get("reason") for e in t.events if e["event"] == E.EXPORT_FAILED.value), "")
+            reason = next(
+                (
+                    e["detail"].get("reason")
+                    for e in t.events
+                    if e["event"] == E.EXPORT_FAILED.value
+                ),
+                "",
+            )
             return None, f"the export failed: {reason}"
         if status == JobStatus.PRE_CHECK_FAIL.value:
             return None, f"the precheck failed: {t.doc.get('precheck', {}).get('reason', '')}"

@@ -27,7 +27,11 @@ INIT_SECONDS = 1.0
 
 
 def load_catalog() -> dict[str, dict[str, Any]]:
-    text = resources.files("emulator.fixtures").joinpath("sas_exports.yaml").read_text(encoding="utf-8")
+    text = (
+        resources.files("emulator.fixtures")
+        .joinpath("sas_exports.yaml")
+        .read_text(encoding="utf-8")
+    )
     return dict(yaml.safe_load(text))
 
 
@@ -35,9 +39,12 @@ def fixture_rows(spec: dict[str, Any]) -> list[list[str]]:
     cols = list(spec["columns"].items())
     rows = []
     for i in range(1, int(spec["rows"]) + 1):
-        rows.append([
-            str(values[(i * 7 + c) % len(values)]).replace("{i}", str(i)) for c, (_, values) in enumerate(cols)
-        ])
+        rows.append(
+            [
+                str(values[(i * 7 + c) % len(values)]).replace("{i}", str(i))
+                for c, (_, values) in enumerate(cols)
+            ]
+        )
     return rows
 
 
@@ -58,18 +65,32 @@ class SasExports:
         self.store, self.clock, self.artifacts, self.jobs = store, clock, artifacts, jobs
         self.catalog = load_catalog()
 
-    def start(self, tid: int, export_type: str, file_type: str, lang: str,
-              fault: dict[str, Any] | None = None) -> ExportView:
+    def start(
+        self,
+        tid: int,
+        export_type: str,
+        file_type: str,
+        lang: str,
+        fault: dict[str, Any] | None = None,
+    ) -> ExportView:
         spec = self.catalog.get(export_type)
         if spec is None:
             raise BadInput(
                 f"ExportType {export_type!r} is not one the emulator has records for "
-                f"({', '.join(sorted(self.catalog))})", "InvalidExportType")
+                f"({', '.join(sorted(self.catalog))})",
+                "InvalidExportType",
+            )
         now = self.clock.now()
         export_id = self.store.next_id("sas_export", EXPORT_ID_START)
         day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
-        doc = {"type": export_type, "file_name": f"{spec['file_prefix']}_{day}", "file_type": file_type,
-               "lang": lang, "total": int(spec["rows"]), "fault": fault or {}}
+        doc = {
+            "type": export_type,
+            "file_name": f"{spec['file_prefix']}_{day}",
+            "file_type": file_type,
+            "lang": lang,
+            "total": int(spec["rows"]),
+            "fault": fault or {},
+        }
         self.store.execute(
             "INSERT INTO jobs (id, kind, tid, owner, created_at, doc) VALUES (?,?,?,?,?,?)",
             (export_id, "sas_export", tid, str(export_id), now, dumps(doc)),
@@ -80,7 +101,9 @@ class SasExports:
     def _write(self, tid: int, export_id: int, spec: dict[str, Any], doc: dict[str, Any]) -> None:
         from openpyxl import Workbook
 
-        art = self.artifacts.reserve("sas-export", str(export_id), tid, f"{doc['file_name']}.xlsx", self.clock.now())
+        art = self.artifacts.reserve(
+            "sas-export", str(export_id), tid, f"{doc['file_name']}.xlsx", self.clock.now()
+        )
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(doc["type"])
         ws.append(list(spec["columns"]))
@@ -88,7 +111,9 @@ class SasExports:
         for r in rows:
             ws.append(r)
         wb.save(Path(art.path or ""))
-        self.artifacts.finish(art.key, len(rows), Path(art.path or "").stat().st_size, self.clock.now())
+        self.artifacts.finish(
+            art.key, len(rows), Path(art.path or "").stat().st_size, self.clock.now()
+        )
 
     def describe(self, tid: int, export_id: int) -> ExportView:
         row = self.store.query_one(
@@ -101,15 +126,22 @@ class SasExports:
         elapsed = self.clock.now() - row["created_at"]
         fault = doc.get("fault") or {}
         if fault.get("outcome") == "stall":
-            elapsed = min(elapsed, INIT_SECONDS + float(fault.get("progress_at", 0.5)) * total / ROWS_PER_SECOND)
+            elapsed = min(
+                elapsed,
+                INIT_SECONDS + float(fault.get("progress_at", 0.5)) * total / ROWS_PER_SECOND,
+            )
             if fault.get("seconds") is not None:
-                elapsed = max(elapsed, self.clock.now() - row["created_at"] - float(fault["seconds"]))
+                elapsed = max(
+                    elapsed, self.clock.now() - row["created_at"] - float(fault["seconds"])
+                )
         art = self.artifacts.for_owner(str(export_id))
         ready = art is not None and art.status == "success"
         duration = INIT_SECONDS + total / ROWS_PER_SECOND
         if elapsed < INIT_SECONDS:
             status, current = "init", 0
-        elif fault.get("outcome") == "fail" and elapsed >= INIT_SECONDS + total / (2 * ROWS_PER_SECOND):
+        elif fault.get("outcome") == "fail" and elapsed >= INIT_SECONDS + total / (
+            2 * ROWS_PER_SECOND
+        ):
             status, current = "failed", total // 2
         elif elapsed < duration or not ready:
             status = "exporting"
@@ -117,6 +149,20 @@ class SasExports:
         else:
             status, current = "success", total
         progress = 100 if status == "success" else int(100 * current / total) if total else 0
-        message = "success" if status == "success" else (fault.get("reason") or "export failed") if status == "failed" else ""
-        return ExportView(export_id, doc["file_name"], status, progress, current, total, message,
-                          art.key if ready and status == "success" and art else None)
+        message = (
+            "success"
+            if status == "success"
+            else (fault.get("reason") or "export failed")
+            if status == "failed"
+            else ""
+        )
+        return ExportView(
+            export_id,
+            doc["file_name"],
+            status,
+            progress,
+            current,
+            total,
+            message,
+            art.key if ready and status == "success" and art else None,
+        )

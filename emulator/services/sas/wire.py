@@ -28,7 +28,11 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         assert call.user is not None
         rd = opt_int(call.params, "ResourceDirectoryAccountId", 0)
         if rd is not None and rd not in emu.accounts.tenants[call.user.tid].member_accounts:
-            raise ApiError("RdCheckNoPermission", "Resource directory account verification has no permission.", 400)
+            raise ApiError(
+                "RdCheckNoPermission",
+                "Resource directory account verification has no permission.",
+                400,
+            )
 
     def export_record(call: Call) -> dict[str, Any]:
         check_rd(call)
@@ -54,8 +58,13 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         except DomainError as exc:
             raise _to_api_error(exc) from None
         body: dict[str, Any] = {
-            "Id": view.id, "FileName": view.file_name, "ExportStatus": view.status, "Progress": view.progress,
-            "CurrentCount": view.current, "TotalCount": view.total, "Message": view.message,
+            "Id": view.id,
+            "FileName": view.file_name,
+            "ExportStatus": view.status,
+            "Progress": view.progress,
+            "CurrentCount": view.current,
+            "TotalCount": view.total,
+            "Message": view.message,
         }
         if view.artifact_key:
             expires = int(emu.clock.now()) + emu.settings.link_ttl
