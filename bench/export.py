@@ -1,0 +1,100 @@
+"""Export benchmark: a 1,000,000-row table through the emulator (SQL -> CSV -> zip) next to the
+sqlite3 command-line tool writing the same query to CSV, in the same run; plus the emulator
+process's peak memory during a real ticket's export.
+
+    python bench/export.py [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emulator.accounts import build_fixture  # noqa: E402
+from emulator.services.dms.exporter import run_export  # noqa: E402
+from tests.support import ALICE, Control, EmulatorProcess, dms  # noqa: E402
+
+BIG_SQL = """
+CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT, amount REAL, note TEXT, created TEXT);
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {rows})
+INSERT INTO big SELECT n, 'name ' || n, n * 1.25,
+  CASE WHEN n % 5 = 0 THEN NULL WHEN n % 7 = 0 THEN 'quote "q", comma' ELSE 'plain' END,
+  printf('2024-%02d-%02d', 1 + n % 12, 1 + n % 28) FROM seq;
+"""
+QUERY = "select * from big"
+
+
+def peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="dms-bench-"))
+    try:
+        (work / "big.sql").write_text(BIG_SQL.format(rows=args.rows))
+        db = build_fixture(work / "big.sql", work / "cache")
+
+        cli = shutil.which("sqlite3")
+        if cli:
+            t0 = time.perf_counter()
+            with open(work / "cli.csv", "wb") as out:
+                subprocess.run([cli, "-csv", "-header", str(db), QUERY], stdout=out, check=True)
+            cli_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        result = run_export(db, QUERY, work / "emu.zip", "big", "CSV")
+        emu_s = time.perf_counter() - t0
+        print(f"export of {result.rows:,} rows (SQL, CSV, zip): emulator {emu_s:.2f} s "
+              f"({result.size / 1e6:.1f} MB zip)")
+        if cli:
+            print(f"sqlite3 CLI to CSV (no zip): {cli_s:.2f} s "
+                  f"({(work / 'cli.csv').stat().st_size / 1e6:.1f} MB)")
+            print(f"ratio cli/emulator (aim >= 0.3): {cli_s / emu_s:.2f}")
+        else:
+            print("sqlite3 CLI not installed: no baseline (apt-get install sqlite3)")
+
+        accounts = work / "accounts.yaml"
+        accounts.write_text(json.dumps({"tenants": [{
+            "tid": 3000, "name": "bench", "approval": "auto",
+            "users": [{"uid": 1, "name": "alice", "role": "ADMIN", "access_key_id": ALICE[0],
+                       "access_key_secret": ALICE[1]}],
+            "databases": [{"db_id": 1, "schema": "big", "fixture": "big.sql"}]}]}))
+        accounts = accounts.rename(work / "accounts.json")
+        with EmulatorProcess("--clock", "manual", "--accounts", str(accounts), "--log-level", "WARNING",
+                             env={"XDG_CACHE_HOME": str(work / "xdg")}) as proc:
+            assert proc.proc is not None
+            base = peak_rss_kb(proc.proc.pid)
+            from alibabacloud_dms_enterprise20181101 import models
+
+            client = dms(proc.endpoint)
+            t0 = time.perf_counter()
+            oid = client.create_order(models.CreateOrderRequest(
+                plugin_type="DATA_EXPORT", comment="bench", plugin_param={"dbId": 1, "exeSQL": QUERY})).body \
+                .create_order_result.order_ids[0]
+            Control(proc.url).advance(3600)  # returns once the due export file is written
+            status = client.get_data_export_order_detail(models.GetDataExportOrderDetailRequest(
+                order_id=oid)).body.data_export_order_detail.key_info.job_status
+            took = time.perf_counter() - t0
+            peak = peak_rss_kb(proc.proc.pid)
+        print(f"ticket through the server (precheck count + export): {took:.2f} s, status {status}")
+        print(f"emulator peak RSS: {peak / 1024:.0f} MB (at start {base / 1024:.0f} MB; aim < 100 MB)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
