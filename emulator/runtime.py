@@ -10,6 +10,7 @@ from emulator.gateway.nonces import NonceCache
 from emulator.jobs import Jobs
 from emulator.journal import Journal
 from emulator.randomness import RandomSource
+from emulator.services.dms.datatrack import DataTracking
 from emulator.services.dms.tickets import Tickets
 from emulator.services.dms.workflow import Workflow
 from emulator.services.sas.exports import SasExports
@@ -36,8 +37,9 @@ class Emulator:
         self.journal = Journal(settings.journal_size)
         self.faults = FaultEngine(self.rng)
         self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
+        self.datatrack = DataTracking(self.store, self.clock, self.rng, self.artifacts, self.jobs)
         self.workflow = Workflow(
-            self.store, self.clock, self.accounts, self.tickets, self.artifacts, self.jobs
+            self.store, self.clock, self.accounts, self.tickets, self.artifacts, self.jobs, self.datatrack
         )
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
         self.workflow.resume()

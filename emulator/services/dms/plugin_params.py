@@ -170,6 +170,35 @@ class OwnerApply(_Strict):
     tableName = Text(load_default=None, allow_none=True)
 
 
+class DigitsInt(StrictInt):
+    """The SDK sends CreateDataTrackOrder's DbId as a string: accept "17001" and 17001."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kw: Any) -> Any:
+        if isinstance(value, str) and value.isdigit() and len(value) < 20:
+            value = int(value)
+        return super()._deserialize(value, attr, data, **kw)
+
+
+TRACK_TYPES = ("INSERT", "UPDATE", "DELETE")
+
+
+class DataTrack(_Strict):
+    """CreateDataTrackOrder's Param (the SDK model's fields)."""
+
+    dbId = DigitsInt(required=True)
+    jobStartTime = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
+    jobEndTime = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
+    tableNames = fields.List(Text(validate=validate.Length(min=1, max=256)), required=True,
+                             validate=validate.Length(min=1, max=50))
+    trackTypes = fields.List(fields.String(validate=validate.OneOf(TRACK_TYPES)), required=True,
+                             validate=validate.Length(min=1, max=3))
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("jobStartTime", "") >= data.get("jobEndTime", "~"):
+            raise ValidationError("jobStartTime must be before jobEndTime.", "jobEndTime")
+
+
 SCHEMAS: dict[str, type[Schema]] = {
     "DATA_EXPORT": DataExport,
     "DC_COMMON": DcCommon,
@@ -179,7 +208,8 @@ SCHEMAS: dict[str, type[Schema]] = {
     "PERM_APPLY": PermApply,
     "OWNER_APPLY": OwnerApply,
 }
-PLUGIN_TYPES = tuple(SCHEMAS)
+PLUGIN_TYPES = tuple(SCHEMAS)  # what CreateOrder accepts
+SCHEMAS["DATA_TRACK"] = DataTrack  # created by CreateDataTrackOrder only
 
 
 def fold_keys(value: Any) -> Any:

@@ -17,6 +17,7 @@ from emulator.clock import Clock
 from emulator.errors import BadInput, Conflict
 from emulator.jobs import Jobs
 from emulator.services.dms import lifecycle
+from emulator.services.dms.datatrack import DataTracking
 from emulator.services.dms.exporter import FILE_TYPES, run_export
 from emulator.services.dms.lifecycle import Event, IllegalTransition, JobStatus
 from emulator.services.dms.sqlsandbox import precheck
@@ -52,9 +53,11 @@ class Workflow:
         tickets: Tickets,
         artifacts: Artifacts,
         jobs: Jobs,
+        datatrack: DataTracking,
     ):
         self.store, self.clock, self.accounts = store, clock, accounts
         self.tickets, self.artifacts, self.jobs = tickets, artifacts, jobs
+        self.datatrack = datatrack
         self.d = tickets.durations
 
     def _auto(self, tid: int) -> bool:
@@ -81,8 +84,12 @@ class Workflow:
         def schedule(ticket: Ticket, now: float) -> None:
             if ticket.plugin_type == "DATA_EXPORT":
                 self._schedule_export(ticket, now, fault)
-            else:
-                self._schedule_flow(ticket, now, fault)
+                return
+            if ticket.plugin_type == "DATA_TRACK":
+                db = self.accounts.databases[ticket.params["dbId"]]
+                events = self.datatrack.binlog(db, ticket.id, ticket.params)
+                self.tickets.update_doc(ticket, track={"schema": db.schema, "events": events})
+            self._schedule_flow(ticket, now, fault)
 
         return self.tickets.create(
             user, plugin_type, raw, comment, related, attachment_key, schedule
