@@ -7,6 +7,7 @@ from flask import Flask, Response, request
 from emulator.control import control_blueprint
 from emulator.gateway.pipeline import Gateway
 from emulator.gateway.registry import Registry
+from emulator.netfaults import ConnectionFaults
 from emulator.oss import oss_blueprint
 from emulator.runtime import Emulator
 from emulator.services.dms import wire as dms_wire
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     gateway = Gateway(emu, registry)
     dms_wire.register(registry, emu, gateway)
     sas_wire.register(registry, emu, gateway)
+    app.wsgi_app = ConnectionFaults(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions["dms_emulator"] = emu
     app.extensions["dms_gateway"] = gateway
 

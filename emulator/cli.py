@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="fault scenario file (repeatable; env: comma-separated)",
     )
-    serve.add_argument("--seed", type=_int, default=_int(_env("seed") or "0") if _env("seed") else None)
+    serve.add_argument(
+        "--seed", type=_int, default=_int(_env("seed") or "0") if _env("seed") else None
+    )
     serve.add_argument("--threads", type=_int, default=_int(_env("threads", "16") or "16"))
     serve.add_argument(
         "--link-ttl",

@@ -9,7 +9,15 @@ from flask import Blueprint, Response, request
 
 from emulator import __version__
 from emulator.clock import iso
-from emulator.faults import FaultError
+from emulator.errors import DomainError
+from emulator.faults import FaultError, validate_rule
+from emulator.scenarios import (
+    ScenarioError,
+    check_scenario,
+    read_scenario,
+    shipped_scenario,
+    shipped_scenarios,
+)
 from emulator.store import StoreVersionError
 
 if TYPE_CHECKING:
@@ -92,20 +100,59 @@ def control_blueprint(emu: Emulator) -> Blueprint:
 
     @bp.get("/faults")
     def faults_list() -> Response:
-        return _json({"faults": emu.faults.list()})
+        tid = _int_arg("tid")
+        rules = [r for r in emu.faults.list() if tid is None or r["match"].get("tid") == tid]
+        return _json({"faults": rules})
 
     @bp.post("/faults")
     def faults_add() -> Response:
+        doc = request.get_json(silent=True)
         try:
-            rule = emu.faults.add(request.get_json(silent=True))
+            clean = validate_rule(doc)
         except FaultError as exc:
             return _bad(str(exc))
+        match = clean.get("match") or {}
+        if clean["effect"]["type"] == "lifecycle" and "order_id" in match:
+            # aimed at one existing ticket: change its schedule now instead of waiting for a request
+            try:
+                how = emu.workflow.apply_fault(
+                    match.get("tid"), int(match["order_id"]), clean["effect"]
+                )
+            except DomainError as exc:
+                return _bad(
+                    f"match.order_id: {exc.message}", 404 if exc.code == "OrderNotExist" else 409
+                )
+            return _json({**clean, "id": None, "applied": how}, 201)
+        rule = emu.faults.add(clean)
         return _json(rule.to_doc(), 201)
 
     @bp.delete("/faults")
     def faults_clear() -> Response:
-        emu.faults.clear()
+        emu.faults.clear(_int_arg("tid"))
         return _json({"deleted": "all"})
+
+    @bp.post("/scenarios")
+    def scenario_load() -> Response:
+        """Load a scenario: `{"name": "<shipped>"}`, `{"path": FILE}` or the scenario itself."""
+        body = _body()
+        try:
+            if "name" in body and "faults" not in body:
+                doc = read_scenario(shipped_scenario(str(body["name"])))
+            elif "path" in body:
+                doc = read_scenario(str(body["path"]))
+            else:
+                doc = check_scenario(body, "in the request body")
+        except ScenarioError as exc:
+            return _bad(str(exc))
+        ids = [
+            emu.faults.add({**rule, "name": rule.get("name") or doc.get("name")}).id
+            for rule in doc["faults"]
+        ]
+        return _json({"name": doc.get("name"), "fault_ids": ids}, 201)
+
+    @bp.get("/scenarios")
+    def scenario_list() -> Response:
+        return _json({"scenarios": shipped_scenarios()})
 
     @bp.delete("/faults/<rule_id>")
     def faults_remove(rule_id: str) -> Response:

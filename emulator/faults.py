@@ -86,7 +86,6 @@ def validate_effect(effect: Any, where: str = "effect") -> dict[str, Any]:
             if key not in effect:
                 raise FaultError(f"{where}.{key}: required for a {dist} latency")
     elif kind == "connection":
-        raise FaultError(f"{where}.type: connection faults are not implemented yet")
         if effect.get("mode") not in CONNECTION_MODES:
             raise FaultError(f"{where}.mode: one of {', '.join(CONNECTION_MODES)}")
         _num(effect, "bytes", where, 0, 10**9, integer=True)
@@ -196,6 +195,10 @@ class FaultEngine:
 
     def add(self, doc: Any) -> Rule:
         clean = validate_rule(doc)
+        if clean["effect"]["type"] == "lifecycle" and "order_id" in (clean.get("match") or {}):
+            raise FaultError(
+                "match.order_id: lifecycle rules for one ticket go through the control plane"
+            )
         with self._lock:
             self._next += 1
             rule = Rule(
@@ -237,11 +240,15 @@ class FaultEngine:
         params = info.get("params", {})
         return all(str(params.get(k)) == str(v) for k, v in (m.get("params") or {}).items())
 
-    def pick(self, info: dict[str, Any], kinds: tuple[str, ...]) -> Rule | None:
-        """The first rule of these effect kinds that matches and fires for this call."""
+    def pick(
+        self, info: dict[str, Any], kinds: tuple[str, ...], stages: tuple[str, ...] = ()
+    ) -> Rule | None:
+        """The first rule of these effect kinds (and lifecycle stages) that matches and fires."""
         with self._lock:
             for rule in self.rules:
                 if rule.effect["type"] not in kinds or not self._matches(rule, info):
+                    continue
+                if stages and rule.effect.get("stage") not in stages:
                     continue
                 rule.seen += 1
                 if rule.seen <= rule.after:

@@ -39,7 +39,13 @@ class Emulator:
         self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
         self.datatrack = DataTracking(self.store, self.clock, self.rng, self.artifacts, self.jobs)
         self.workflow = Workflow(
-            self.store, self.clock, self.accounts, self.tickets, self.artifacts, self.jobs, self.datatrack
+            self.store,
+            self.clock,
+            self.accounts,
+            self.tickets,
+            self.artifacts,
+            self.jobs,
+            self.datatrack,
         )
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
         self.workflow.resume()

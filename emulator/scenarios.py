@@ -51,3 +51,23 @@ def load_scenario(engine: FaultEngine, path: str | Path) -> list[str]:
         engine.add({**rule, "name": rule.get("name") or doc.get("name")}).id
         for rule in doc["faults"]
     ]
+
+
+def shipped_scenario(name: str) -> Path:
+    """A scenario shipped in fixtures/scenarios, by name."""
+    from importlib import resources
+
+    folder = Path(str(resources.files("emulator.fixtures").joinpath("scenarios")))
+    path = folder / f"{name}.yaml"
+    if not path.is_file() or path.parent != folder:
+        raise ScenarioError(
+            f"no shipped scenario {name!r} (known: {', '.join(shipped_scenarios())})"
+        )
+    return path
+
+
+def shipped_scenarios() -> list[str]:
+    from importlib import resources
+
+    folder = Path(str(resources.files("emulator.fixtures").joinpath("scenarios")))
+    return sorted(p.stem for p in folder.glob("*.yaml"))

@@ -13,6 +13,23 @@ from typing import Any
 
 from flask import Flask
 from waitress import create_server
+from waitress.channel import HTTPChannel
+from waitress.task import WSGITask
+
+from emulator.netfaults import ENV_SOCKET
+
+
+class _SocketTask(WSGITask):
+    """Puts the connection's socket in the environ, for connection faults (netfaults.py)."""
+
+    def get_environment(self) -> dict[str, Any]:
+        env = super().get_environment()
+        env[ENV_SOCKET] = self.channel.socket
+        return env
+
+
+class _Channel(HTTPChannel):
+    task_class = _SocketTask
 
 
 class JsonFormatter(logging.Formatter):
@@ -64,6 +81,7 @@ class Server:
             connection_limit=1000,
             clear_untrusted_proxy_headers=True,
         )
+        self._server.channel_class = _Channel  # type: ignore[union-attr]
         self.host = host
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None

@@ -25,11 +25,21 @@ from tests.test_tickets import ROOT, fixture_db
 DL_ORDER = ["INIT", "LISTING", "DOWNLOADING", "DOWNLOAD_SUCCESS"]
 
 
-def track_order(client, tables=("orders", "customers"), types=("INSERT", "UPDATE", "DELETE"), db="17001") -> int:
-    body = client.create_data_track_order(dm.CreateDataTrackOrderRequest(
-        comment="who changed my rows", param=dm.CreateDataTrackOrderRequestParam(
-            db_id=db, job_start_time="2026-11-01 00:00:00", job_end_time="2026-11-01 06:00:00",
-            table_names=list(tables), track_types=list(types)))).body
+def track_order(
+    client, tables=("orders", "customers"), types=("INSERT", "UPDATE", "DELETE"), db="17001"
+) -> int:
+    body = client.create_data_track_order(
+        dm.CreateDataTrackOrderRequest(
+            comment="who changed my rows",
+            param=dm.CreateDataTrackOrderRequestParam(
+                db_id=db,
+                job_start_time="2026-11-01 00:00:00",
+                job_end_time="2026-11-01 06:00:00",
+                table_names=list(tables),
+                track_types=list(types),
+            ),
+        )
+    ).body
     assert body.success, body.to_map()
     return body.create_order_result[0]
 
@@ -38,7 +48,8 @@ def poll_download(client, control: Control, order_id: int, key: str) -> tuple[li
     seen: list[str] = []
     for _ in range(30):
         res = client.query_data_track_result_download_status(
-            dm.QueryDataTrackResultDownloadStatusRequest(order_id=order_id, download_key_id=key)).body
+            dm.QueryDataTrackResultDownloadStatusRequest(order_id=order_id, download_key_id=key)
+        ).body
         assert res.success, res.to_map()
         st = res.status_result
         assert st.download_status in DL_ORDER + ["DOWNLOAD_FAIL"]
@@ -54,11 +65,17 @@ def poll_download(client, control: Control, order_id: int, key: str) -> tuple[li
 def test_data_tracking_download_end_to_end(endpoint: str, control: Control) -> None:
     client = dms(endpoint)
     order_id = track_order(client)
-    early = client.download_data_track_result(dm.DownloadDataTrackResultRequest(order_id=order_id)).body
+    early = client.download_data_track_result(
+        dm.DownloadDataTrackResultRequest(order_id=order_id)
+    ).body
     assert not early.success and early.error_code == "IllegalOrderStatus"
     control.advance(30)
-    req = dm.DownloadDataTrackResultRequest(order_id=order_id, filter_table_list=["orders"],
-                                            filter_type_list=["UPDATE", "DELETE"], rollback_sqltype="REVERSE")
+    req = dm.DownloadDataTrackResultRequest(
+        order_id=order_id,
+        filter_table_list=["orders"],
+        filter_type_list=["UPDATE", "DELETE"],
+        rollback_sqltype="REVERSE",
+    )
     key = client.download_data_track_result(req).body.download_key_id
     assert key
     seen, st = poll_download(client, control, order_id, key)
@@ -68,7 +85,10 @@ def test_data_tracking_download_end_to_end(endpoint: str, control: Control) -> N
     assert sorted(zf.namelist()) == ["events.csv", "rollback.sql"]
     events = list(csv.DictReader(io.StringIO(zf.read("events.csv").decode())))
     assert len(events) == st.total_count > 0
-    assert {e["Table"] for e in events} == {"orders"} and {e["Type"] for e in events} <= {"UPDATE", "DELETE"}
+    assert {e["Table"] for e in events} == {"orders"} and {e["Type"] for e in events} <= {
+        "UPDATE",
+        "DELETE",
+    }
     # before-images are real fixture rows: the fixture is the state at JobStartTime
     conn = fixture_db("shop")
     conn.row_factory = sqlite3.Row
@@ -83,12 +103,16 @@ def test_data_tracking_download_end_to_end(endpoint: str, control: Control) -> N
             after.execute("delete from orders where id = ?", (json.loads(e["Before"])["id"],))
         else:
             a = json.loads(e["After"])
-            after.execute(f"update orders set {', '.join(f'{c} = ?' for c in a)} where id = ?",
-                          [*a.values(), a["id"]])
+            after.execute(
+                f"update orders set {', '.join(f'{c} = ?' for c in a)} where id = ?",
+                [*a.values(), a["id"]],
+            )
     sql = zf.read("rollback.sql").decode().replace("`", '"')
     after.executescript(sql)
-    assert after.execute("select * from orders order by id").fetchall() == \
-        fixture_db("shop").execute("select * from orders order by id").fetchall()
+    assert (
+        after.execute("select * from orders order by id").fetchall()
+        == fixture_db("shop").execute("select * from orders order by id").fetchall()
+    )
 
 
 def test_filters_count_exactly(endpoint: str, control: Control) -> None:
@@ -97,20 +121,35 @@ def test_filters_count_exactly(endpoint: str, control: Control) -> None:
     control.advance(30)
 
     def total(**kw) -> int:
-        key = client.download_data_track_result(dm.DownloadDataTrackResultRequest(order_id=order_id, **kw)) \
-            .body.download_key_id
+        key = client.download_data_track_result(
+            dm.DownloadDataTrackResultRequest(order_id=order_id, **kw)
+        ).body.download_key_id
         control.advance(10)
-        return client.query_data_track_result_download_status(dm.QueryDataTrackResultDownloadStatusRequest(
-            order_id=order_id, download_key_id=key)).body.status_result.total_count
+        return client.query_data_track_result_download_status(
+            dm.QueryDataTrackResultDownloadStatusRequest(order_id=order_id, download_key_id=key)
+        ).body.status_result.total_count
 
     everything = total()
     parts = [total(filter_type_list=[t]) for t in ("INSERT", "UPDATE", "DELETE")]
     assert sum(parts) == everything and all(p > 0 for p in parts)
-    assert total(filter_table_list=["orders"]) + total(filter_table_list=["customers"]) == everything
+    assert (
+        total(filter_table_list=["orders"]) + total(filter_table_list=["customers"]) == everything
+    )
     assert total(event_id_list=[1, 2, 3]) == 3
-    assert total(filter_start_time="2026-11-01 03:00:00") + total(filter_end_time="2026-11-01 02:59:59") == everything
-    assert total(filter_table_list=["orders"], column_filter=dm.DownloadDataTrackResultRequestColumnFilter(
-        column_name="status", operator="IN", in_list=["NEW", "PAID"])) > 0
+    assert (
+        total(filter_start_time="2026-11-01 03:00:00")
+        + total(filter_end_time="2026-11-01 02:59:59")
+        == everything
+    )
+    assert (
+        total(
+            filter_table_list=["orders"],
+            column_filter=dm.DownloadDataTrackResultRequestColumnFilter(
+                column_name="status", operator="IN", in_list=["NEW", "PAID"]
+            ),
+        )
+        > 0
+    )
 
 
 def test_binlog_is_deterministic_per_seed() -> None:
@@ -124,39 +163,71 @@ def test_binlog_is_deterministic_per_seed() -> None:
 
 def test_data_tracking_errors(endpoint: str, control: Control) -> None:
     client = dms(endpoint)
-    export = client.create_order(dm.CreateOrderRequest(plugin_type="DATA_EXPORT", comment="c",
-                                                       plugin_param={"dbId": 17001, "exeSQL": "select 1"})).body
+    export = client.create_order(
+        dm.CreateOrderRequest(
+            plugin_type="DATA_EXPORT",
+            comment="c",
+            plugin_param={"dbId": 17001, "exeSQL": "select 1"},
+        )
+    ).body
     export_id = export.create_order_result.order_ids[0]
     not_track = client.query_data_track_result_download_status(
-        dm.QueryDataTrackResultDownloadStatusRequest(order_id=export_id, download_key_id="x")).body
+        dm.QueryDataTrackResultDownloadStatusRequest(order_id=export_id, download_key_id="x")
+    ).body
     assert not not_track.success and not_track.error_code == "NotDataTrackOrder"
     order_id = track_order(client)
     control.advance(30)
     unknown = client.query_data_track_result_download_status(
-        dm.QueryDataTrackResultDownloadStatusRequest(order_id=order_id, download_key_id="nope")).body
+        dm.QueryDataTrackResultDownloadStatusRequest(order_id=order_id, download_key_id="nope")
+    ).body
     assert not unknown.success and unknown.error_code == "DownloadKeyNotExist"
-    key = client.download_data_track_result(dm.DownloadDataTrackResultRequest(order_id=order_id)).body.download_key_id
+    key = client.download_data_track_result(
+        dm.DownloadDataTrackResultRequest(order_id=order_id)
+    ).body.download_key_id
     other_order = track_order(client)
     wrong = client.query_data_track_result_download_status(
-        dm.QueryDataTrackResultDownloadStatusRequest(order_id=other_order, download_key_id=key)).body
+        dm.QueryDataTrackResultDownloadStatusRequest(order_id=other_order, download_key_id=key)
+    ).body
     assert not wrong.success and wrong.error_code == "DownloadKeyNotExist"
-    other_tenant = dms(endpoint, DAVE).query_data_track_result_download_status(
-        dm.QueryDataTrackResultDownloadStatusRequest(order_id=order_id, download_key_id=key)).body
+    other_tenant = (
+        dms(endpoint, DAVE)
+        .query_data_track_result_download_status(
+            dm.QueryDataTrackResultDownloadStatusRequest(order_id=order_id, download_key_id=key)
+        )
+        .body
+    )
     assert not other_tenant.success and other_tenant.error_code == "OrderNotExist"
-    bad_table = client.create_data_track_order(dm.CreateDataTrackOrderRequest(
-        comment="c", param=dm.CreateDataTrackOrderRequestParam(
-            db_id="17001", job_start_time="2026-11-01 00:00:00", job_end_time="2026-11-01 01:00:00",
-            table_names=["nope"], track_types=["INSERT"]))).body
+    bad_table = client.create_data_track_order(
+        dm.CreateDataTrackOrderRequest(
+            comment="c",
+            param=dm.CreateDataTrackOrderRequestParam(
+                db_id="17001",
+                job_start_time="2026-11-01 00:00:00",
+                job_end_time="2026-11-01 01:00:00",
+                table_names=["nope"],
+                track_types=["INSERT"],
+            ),
+        )
+    ).body
     assert not bad_table.success and bad_table.error_code == "TableNotExist"
     with pytest.raises(ClientException) as exc:
-        client.download_data_track_result(dm.DownloadDataTrackResultRequest(
-            order_id=order_id, filter_type_list=["UPSERT"]))
+        client.download_data_track_result(
+            dm.DownloadDataTrackResultRequest(order_id=order_id, filter_type_list=["UPSERT"])
+        )
     assert exc.value.code == "InvalidFilterTypeList"
     with pytest.raises(ClientException) as exc:
-        client.create_data_track_order(dm.CreateDataTrackOrderRequest(
-            comment="c", param=dm.CreateDataTrackOrderRequestParam(
-                db_id="17001", job_start_time="2026-11-01 05:00:00", job_end_time="2026-11-01 01:00:00",
-                table_names=["orders"], track_types=["INSERT"])))
+        client.create_data_track_order(
+            dm.CreateDataTrackOrderRequest(
+                comment="c",
+                param=dm.CreateDataTrackOrderRequestParam(
+                    db_id="17001",
+                    job_start_time="2026-11-01 05:00:00",
+                    job_end_time="2026-11-01 01:00:00",
+                    table_names=["orders"],
+                    track_types=["INSERT"],
+                ),
+            )
+        )
     assert exc.value.code == "InvalidParam"
 
 
@@ -164,10 +235,16 @@ EXPORT_TYPES = yaml.safe_load((ROOT / "fixtures" / "sas_exports.yaml").read_text
 
 
 @pytest.mark.parametrize("export_type", sorted(EXPORT_TYPES))
-def test_sas_export_grows_with_the_clock_to_a_real_xlsx(endpoint: str, control: Control, export_type: str) -> None:
+def test_sas_export_grows_with_the_clock_to_a_real_xlsx(
+    endpoint: str, control: Control, export_type: str
+) -> None:
     client = sas(endpoint)
-    started = client.export_record(sm.ExportRecordRequest(export_type=export_type, params="{}", lang="en")).body
-    assert started.id and started.file_name.startswith(EXPORT_TYPES[export_type]["file_prefix"] + "_")
+    started = client.export_record(
+        sm.ExportRecordRequest(export_type=export_type, params="{}", lang="en")
+    ).body
+    assert started.id and started.file_name.startswith(
+        EXPORT_TYPES[export_type]["file_prefix"] + "_"
+    )
     seen, counts = [], []
     while True:
         info = client.describe_export_info(sm.DescribeExportInfoRequest(export_id=started.id)).body
@@ -181,7 +258,9 @@ def test_sas_export_grows_with_the_clock_to_a_real_xlsx(endpoint: str, control: 
             break
         control.advance(0.5)
     assert seen == ["init", "exporting", "success"] and counts == sorted(counts)
-    assert info.message == "success" and info.progress == 100 and info.file_name == started.file_name
+    assert (
+        info.message == "success" and info.progress == 100 and info.file_name == started.file_name
+    )
     assert info.total_count == EXPORT_TYPES[export_type]["rows"]
     r = requests.get(info.link, timeout=10)
     assert r.status_code == 200
@@ -189,7 +268,9 @@ def test_sas_export_grows_with_the_clock_to_a_real_xlsx(endpoint: str, control: 
     rows = [list(row) for row in ws.iter_rows(values_only=True)]
     assert rows[0] == list(EXPORT_TYPES[export_type]["columns"])
     assert len(rows) - 1 == info.total_count
-    assert [[v if v is not None else "" for v in row] for row in rows[1:]] == fixture_rows(EXPORT_TYPES[export_type])
+    assert [[v if v is not None else "" for v in row] for row in rows[1:]] == fixture_rows(
+        EXPORT_TYPES[export_type]
+    )
 
 
 def test_sas_errors(endpoint: str, control: Control) -> None:
@@ -201,12 +282,18 @@ def test_sas_errors(endpoint: str, control: Control) -> None:
         client.describe_export_info(sm.DescribeExportInfoRequest(export_id=424242))
     assert exc.value.code == "InvalidExportId"
     started = client.export_record(sm.ExportRecordRequest(export_type="exportHcWarning")).body
-    ok = client.describe_export_info(sm.DescribeExportInfoRequest(
-        export_id=started.id, resource_directory_account_id=1666036095600001)).body
+    ok = client.describe_export_info(
+        sm.DescribeExportInfoRequest(
+            export_id=started.id, resource_directory_account_id=1666036095600001
+        )
+    ).body
     assert ok.id == started.id
     with pytest.raises(ClientException) as exc:
-        client.describe_export_info(sm.DescribeExportInfoRequest(
-            export_id=started.id, resource_directory_account_id=1777036095600001))
+        client.describe_export_info(
+            sm.DescribeExportInfoRequest(
+                export_id=started.id, resource_directory_account_id=1777036095600001
+            )
+        )
     assert exc.value.code == "RdCheckNoPermission" and exc.value.status_code == 400
     with pytest.raises(ClientException) as exc:
         sas(endpoint, DAVE).describe_export_info(sm.DescribeExportInfoRequest(export_id=started.id))

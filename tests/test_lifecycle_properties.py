@@ -22,7 +22,10 @@ from tests.test_tickets import reachable
 DOCUMENTED = {s.value for s in JobStatus}
 
 
-@given(plugin=st.sampled_from(["DATA_EXPORT", "DC_COMMON"]), events=st.lists(st.sampled_from(list(Event)), max_size=30))
+@given(
+    plugin=st.sampled_from(["DATA_EXPORT", "DC_COMMON"]),
+    events=st.lists(st.sampled_from(list(Event)), max_size=30),
+)
 def test_apply_moves_only_along_the_table(plugin: str, events: list[Event]) -> None:
     table = EXPORT_TRANSITIONS if plugin == "DATA_EXPORT" else FLOW_TRANSITIONS
     state = initial_state(plugin)
@@ -42,30 +45,44 @@ def test_apply_moves_only_along_the_table(plugin: str, events: list[Event]) -> N
 ACTIONS = st.lists(
     st.one_of(
         st.tuples(st.just("advance"), st.integers(min_value=0, max_value=5)),
-        st.tuples(st.sampled_from(["submit", "agree", "reject", "cancel", "execute", "user_agree"]), st.none()),
+        st.tuples(
+            st.sampled_from(["submit", "agree", "reject", "cancel", "execute", "user_agree"]),
+            st.none(),
+        ),
     ),
     min_size=1,
     max_size=12,
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(actions=ACTIONS, sql=st.sampled_from(["select * from departments", "select * from nowhere"]))
-def test_random_calls_on_a_manual_ticket_only_show_table_moves(endpoint: str, actions, sql: str) -> None:
+def test_random_calls_on_a_manual_ticket_only_show_table_moves(
+    endpoint: str, actions, sql: str
+) -> None:
     import requests
 
     user, dba = dms(endpoint, FRANK), dms(endpoint, ERIN)
-    order_id = user.create_order(models.CreateOrderRequest(
-        plugin_type="DATA_EXPORT", comment="p", plugin_param={"dbId": 27001, "exeSQL": sql})).body \
-        .create_order_result.order_ids[0]
+    order_id = user.create_order(
+        models.CreateOrderRequest(
+            plugin_type="DATA_EXPORT", comment="p", plugin_param={"dbId": 27001, "exeSQL": sql}
+        )
+    ).body.create_order_result.order_ids[0]
     workflow = user.get_order_base_info(
-        models.GetOrderBaseInfoRequest(order_id=order_id)).body.order_base_info.workflow_instance_id
+        models.GetOrderBaseInfoRequest(order_id=order_id)
+    ).body.order_base_info.workflow_instance_id
     url = f"http://{endpoint}/_emulator/clock/advance"
 
     def observe() -> str:
-        d = user.get_data_export_order_detail(models.GetDataExportOrderDetailRequest(order_id=order_id)).body
+        d = user.get_data_export_order_detail(
+            models.GetDataExportOrderDetailRequest(order_id=order_id)
+        ).body
         s = d.data_export_order_detail.key_info.job_status
-        link = user.get_data_export_download_url(models.GetDataExportDownloadURLRequest(order_id=order_id)).body
+        link = user.get_data_export_download_url(
+            models.GetDataExportDownloadURLRequest(order_id=order_id)
+        ).body
         assert link.download_urlresult.has_result == (s == "EXPORT_SUCCESS")
         return s
 
@@ -76,14 +93,20 @@ def test_random_calls_on_a_manual_ticket_only_show_table_moves(endpoint: str, ac
         elif name == "submit":
             user.submit_order_approval(models.SubmitOrderApprovalRequest(order_id=order_id))
         elif name in ("agree", "reject", "cancel"):
-            dba.approve_order(models.ApproveOrderRequest(workflow_instance_id=workflow,
-                                                         approval_type=name.upper()))
+            dba.approve_order(
+                models.ApproveOrderRequest(
+                    workflow_instance_id=workflow, approval_type=name.upper()
+                )
+            )
         elif name == "user_agree":
-            body = user.approve_order(models.ApproveOrderRequest(workflow_instance_id=workflow,
-                                                                 approval_type="AGREE")).body
+            body = user.approve_order(
+                models.ApproveOrderRequest(workflow_instance_id=workflow, approval_type="AGREE")
+            ).body
             assert body.success is False
         elif name == "execute":
-            dms(endpoint, DAVE).execute_data_export(models.ExecuteDataExportRequest(order_id=order_id))
+            dms(endpoint, DAVE).execute_data_export(
+                models.ExecuteDataExportRequest(order_id=order_id)
+            )
         now = observe()
         assert now in DOCUMENTED
         assert now == seen[-1] or reachable(seen[-1], now), f"{seen[-1]} -> {now} after {name}"

@@ -10,7 +10,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from flask import Request, Response
+from flask import Request, Response, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.clock import wall_time
@@ -20,6 +20,7 @@ from emulator.gateway.auth import authenticate
 from emulator.gateway.call import Call
 from emulator.gateway.errors import ApiError
 from emulator.gateway.registry import Registry
+from emulator.netfaults import ENV_EFFECT
 
 if TYPE_CHECKING:
     from emulator.runtime import Emulator
@@ -28,6 +29,10 @@ log = logging.getLogger("emulator.gateway")
 access_log = logging.getLogger("emulator.access")
 
 FAULT_HEADER = "x-emulator-fault"
+
+
+class ConnectionDropped(Exception):
+    """A reset/empty connection fault: nothing is processed or answered."""
 
 
 def parse(request: Request, request_id: str) -> Call:
@@ -89,11 +94,13 @@ class Gateway:
                 raise errors.invalid("EmulatorFault", str(exc)) from None
             call.fault = {"rule": "header", "effect": effect}
         else:
-            rule = self.emu.faults.pick(self.fault_info(call), ("error", "latency"))
+            rule = self.emu.faults.pick(self.fault_info(call), ("error", "latency", "connection"))
             if rule is None:
                 return
             call.fault = {"rule": rule.id, "effect": rule.effect}
         effect = call.fault["effect"]
+        if effect["type"] == "connection" and effect["mode"] in ("reset", "empty"):
+            raise ConnectionDropped()  # the request is never processed
         if effect["type"] == "latency":
             delay = self.emu.faults.latency_ms(effect)
             call.fault["latency_ms"] = round(delay, 3)
@@ -110,14 +117,15 @@ class Gateway:
                 code, effect.get("message") or f"Injected fault: {code}.", status, headers
             )
 
-    def lifecycle_fault(self, call: Call) -> dict[str, Any] | None:
-        """A lifecycle effect that applies to the ticket or job this call creates."""
+    def lifecycle_fault(self, call: Call, stages: tuple[str, ...]) -> dict[str, Any] | None:
+        """A lifecycle effect (of one of `stages`) for the ticket or job this call creates."""
         if call.fault and call.fault["effect"]["type"] == "lifecycle":
-            return call.fault["effect"]
+            effect = call.fault["effect"]
+            return effect if effect["stage"] in stages else None
         header = call.header(FAULT_HEADER)
         if header:
             return None
-        rule = self.emu.faults.pick(self.fault_info(call), ("lifecycle",))
+        rule = self.emu.faults.pick(self.fault_info(call), ("lifecycle",), stages)
         if rule is None:
             return None
         call.fault = {"rule": rule.id, "effect": rule.effect}
@@ -156,6 +164,8 @@ class Gateway:
                 raise errors.action_not_found(call.action or "", call.version or "")
             for step in self.chain:
                 step(call)
+        except ConnectionDropped:
+            pass
         except ApiError as exc:
             call.error = exc
         except FaultError as exc:
@@ -179,12 +189,19 @@ class Gateway:
             status, headers = 200, {}
         headers["x-acs-request-id"] = call.request_id
         response = Response(body, status=status, content_type=ctype, headers=headers)
+        if call.fault and call.fault["effect"]["type"] == "connection":
+            request.environ[ENV_EFFECT] = call.fault["effect"]
         self.journal(call, status)
         return response
 
     def journal(self, call: Call, status: int) -> None:
+        effect = call.fault["effect"] if call.fault else {}
+        if effect.get("type") == "connection" and effect.get("mode") in ("reset", "empty"):
+            status = 0  # no HTTP response was sent
         latency = (time.perf_counter() - call.started) * 1000
         code = call.error.code if call.error else None
+        if status == 0:
+            code = f"Connection.{effect['mode'].capitalize()}"
         if code is None and call.result and call.result.get("Success") is False:
             code = call.result.get("ErrorCode")
         entry: dict[str, Any] = {

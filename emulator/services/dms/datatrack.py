@@ -47,7 +47,9 @@ def _fmt(ts: float) -> str:
 
 
 def load_settings() -> dict[str, Any]:
-    text = resources.files("emulator.fixtures").joinpath("datatrack.yaml").read_text(encoding="utf-8")
+    text = (
+        resources.files("emulator.fixtures").joinpath("datatrack.yaml").read_text(encoding="utf-8")
+    )
     return dict(yaml.safe_load(text))
 
 
@@ -59,8 +61,9 @@ def _sql_value(v: Any) -> str:
     return "'" + str(v).replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def generate_binlog(db: Database, tables: list[str], start: float, end: float, seed: Any,
-                    settings: dict[str, Any]) -> list[dict[str, Any]]:
+def generate_binlog(
+    db: Database, tables: list[str], start: float, end: float, seed: Any, settings: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Events for `tables` in [start, end]; raises BadInput for an unknown table."""
     rng = random.Random(str(seed))
     conn = open_readonly(db.path)
@@ -68,15 +71,26 @@ def generate_binlog(db: Database, tables: list[str], start: float, end: float, s
     try:
         for table in tables:
             try:
-                cur = conn.execute(f'SELECT rowid AS "__rowid", * FROM "{table.replace(chr(34), "")}"')
+                cur = conn.execute(
+                    f'SELECT rowid AS "__rowid", * FROM "{table.replace(chr(34), "")}"'
+                )
             except Exception:
-                raise BadInput(f"Table {table} does not exist in database {db.db_id}.", "TableNotExist") from None
+                raise BadInput(
+                    f"Table {table} does not exist in database {db.db_id}.", "TableNotExist"
+                ) from None
             cols = [d[0] for d in cur.description][1:]
             rows = cur.fetchall()
             pk = cols[0]
             hours = (end - start) / 3600
-            n = int(min(settings["max_events_per_table"],
-                        max(settings["min_events_per_table"], hours * settings["events_per_table_per_hour"])))
+            n = int(
+                min(
+                    settings["max_events_per_table"],
+                    max(
+                        settings["min_events_per_table"],
+                        hours * settings["events_per_table_per_hour"],
+                    ),
+                )
+            )
             kinds = [k for k, w in settings["mix"].items() for _ in range(int(w))]
             untouched = list(range(len(rows)))
             rng.shuffle(untouched)
@@ -85,22 +99,50 @@ def generate_binlog(db: Database, tables: list[str], start: float, end: float, s
                 kind = rng.choice(kinds) if untouched else "INSERT"
                 when = rng.uniform(start, end)
                 if kind == "INSERT":
-                    template = dict(zip(cols, rows[rng.randrange(len(rows))][1:], strict=True)) if rows else {}
+                    template = (
+                        dict(zip(cols, rows[rng.randrange(len(rows))][1:], strict=True))
+                        if rows
+                        else {}
+                    )
                     after = {**template, pk: next_pk}
                     next_pk += 1
-                    events.append({"table": table, "type": "INSERT", "time": when, "pk": pk,
-                                   "before": None, "after": after})
+                    events.append(
+                        {
+                            "table": table,
+                            "type": "INSERT",
+                            "time": when,
+                            "pk": pk,
+                            "before": None,
+                            "after": after,
+                        }
+                    )
                     continue
                 row = dict(zip(cols, rows[untouched.pop()][1:], strict=True))
                 if kind == "DELETE":
-                    events.append({"table": table, "type": "DELETE", "time": when, "pk": pk,
-                                   "before": row, "after": None})
+                    events.append(
+                        {
+                            "table": table,
+                            "type": "DELETE",
+                            "time": when,
+                            "pk": pk,
+                            "before": row,
+                            "after": None,
+                        }
+                    )
                 else:
                     col = rng.choice(cols[1:] or cols)
                     old = row[col]
                     new = (old + 1) if isinstance(old, (int, float)) else f"{old or ''}*"
-                    events.append({"table": table, "type": "UPDATE", "time": when, "pk": pk,
-                                   "before": row, "after": {**row, col: new}})
+                    events.append(
+                        {
+                            "table": table,
+                            "type": "UPDATE",
+                            "time": when,
+                            "pk": pk,
+                            "before": row,
+                            "after": {**row, col: new},
+                        }
+                    )
     finally:
         conn.close()
     events.sort(key=lambda e: e["time"])
@@ -146,7 +188,10 @@ def matches(event: dict[str, Any], f: dict[str, Any]) -> bool:
             inside = str(v) in [str(x) for x in cf.get("InList") or []]
             return inside if op == "IN" else not inside
         if op == "BETWEEN":
-            return _compare(v, str(cf.get("BetweenStart"))) >= 0 and _compare(v, str(cf.get("BetweenEnd"))) <= 0
+            return (
+                _compare(v, str(cf.get("BetweenStart"))) >= 0
+                and _compare(v, str(cf.get("BetweenEnd"))) <= 0
+            )
         if op == "LESS":
             return _compare(v, str(cf.get("Value"))) < 0
         if op == "MORE":
@@ -159,8 +204,10 @@ def statement(event: dict[str, Any], forward: bool) -> str:
     t, pk = f"`{event['table']}`", event["pk"]
 
     def insert(row: dict[str, Any]) -> str:
-        return (f"INSERT INTO {t} ({', '.join(f'`{c}`' for c in row)}) "
-                f"VALUES ({', '.join(_sql_value(v) for v in row.values())});")
+        return (
+            f"INSERT INTO {t} ({', '.join(f'`{c}`' for c in row)}) "
+            f"VALUES ({', '.join(_sql_value(v) for v in row.values())});"
+        )
 
     def delete(row: dict[str, Any]) -> str:
         return f"DELETE FROM {t} WHERE `{pk}`={_sql_value(row[pk])};"
@@ -175,7 +222,11 @@ def statement(event: dict[str, Any], forward: bool) -> str:
         return insert(event["after"]) if forward else delete(event["after"])
     if kind == "DELETE":
         return delete(event["before"]) if forward else insert(event["before"])
-    return update(event["after"], event["before"]) if forward else update(event["before"], event["after"])
+    return (
+        update(event["after"], event["before"])
+        if forward
+        else update(event["before"], event["after"])
+    )
 
 
 @dataclass
@@ -187,37 +238,78 @@ class DownloadView:
 
 
 class DataTracking:
-    def __init__(self, store: Store, clock: Clock, rng: RandomSource, artifacts: Artifacts, jobs: Jobs):
-        self.store, self.clock, self.rng, self.artifacts, self.jobs = store, clock, rng, artifacts, jobs
+    def __init__(
+        self, store: Store, clock: Clock, rng: RandomSource, artifacts: Artifacts, jobs: Jobs
+    ):
+        self.store, self.clock, self.rng, self.artifacts, self.jobs = (
+            store,
+            clock,
+            rng,
+            artifacts,
+            jobs,
+        )
         self.settings = load_settings()
 
     def binlog(self, db: Database, order_id: int, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return generate_binlog(db, params["tableNames"], _ts(params["jobStartTime"]), _ts(params["jobEndTime"]),
-                               f"{self.rng.seed}:{order_id}", self.settings)
+        return generate_binlog(
+            db,
+            params["tableNames"],
+            _ts(params["jobStartTime"]),
+            _ts(params["jobEndTime"]),
+            f"{self.rng.seed}:{order_id}",
+            self.settings,
+        )
 
-    def start_download(self, ticket: Ticket, ready: bool, filters: dict[str, Any], forward: bool,
-                       fault: dict[str, Any] | None) -> str:
+    def start_download(
+        self,
+        ticket: Ticket,
+        ready: bool,
+        filters: dict[str, Any],
+        forward: bool,
+        fault: dict[str, Any] | None,
+    ) -> str:
         if ticket.plugin_type != "DATA_TRACK":
-            raise Conflict(f"The ticket {ticket.id} is a {ticket.plugin_type} ticket, not a data tracking ticket.",
-                           "NotDataTrackOrder")
+            raise Conflict(
+                f"The ticket {ticket.id} is a {ticket.plugin_type} ticket, not a data tracking ticket.",
+                "NotDataTrackOrder",
+            )
         if not ready:
-            raise Conflict(f"The tracking of ticket {ticket.id} has not finished yet; wait until it succeeds.")
+            raise Conflict(
+                f"The tracking of ticket {ticket.id} has not finished yet; wait until it succeeds."
+            )
         events = [e for e in ticket.doc.get("track", {}).get("events", []) if matches(e, filters)]
         key = self.rng.request_id().lower()
         now = self.clock.now()
         self.store.execute(
             "INSERT INTO jobs (id, kind, tid, owner, created_at, doc) VALUES (?,?,?,?,?,?)",
-            (self.store.next_id("datatrack_download", DOWNLOAD_ID_START), "datatrack_download", ticket.tid, key, now,
-             dumps({"order_id": ticket.id, "filters": filters, "forward": forward, "total": len(events),
-                    "fault": fault or {}})),
+            (
+                self.store.next_id("datatrack_download", DOWNLOAD_ID_START),
+                "datatrack_download",
+                ticket.tid,
+                key,
+                now,
+                dumps(
+                    {
+                        "order_id": ticket.id,
+                        "filters": filters,
+                        "forward": forward,
+                        "total": len(events),
+                        "fault": fault or {},
+                    }
+                ),
+            ),
         )
         schema = ticket.doc.get("track", {}).get("schema", "db")
         name = f"{schema}_{'REDO' if forward else 'UNDO'}_{ticket.id}_{len(events)}"
         if not (fault and fault.get("outcome") == "fail"):
-            self.jobs.submit(f"datatrack-{key}", lambda: self._write(ticket.tid, key, name, events, forward))
+            self.jobs.submit(
+                f"datatrack-{key}", lambda: self._write(ticket.tid, key, name, events, forward)
+            )
         return key
 
-    def _write(self, tid: int, key: str, name: str, events: list[dict[str, Any]], forward: bool) -> None:
+    def _write(
+        self, tid: int, key: str, name: str, events: list[dict[str, Any]], forward: bool
+    ) -> None:
         art = self.artifacts.reserve("datatrack", key, tid, f"{name}.zip", self.clock.now())
         path = Path(art.path or "")
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -226,22 +318,40 @@ class DataTracking:
             w.writerow(["EventId", "Time", "Table", "Type", "PrimaryKey", "Before", "After", "SQL"])
             for e in events:
                 image = e["after"] or e["before"]
-                w.writerow([e["id"], e["time"], e["table"], e["type"], image[e["pk"]],
-                            json.dumps(e["before"], ensure_ascii=False) if e["before"] is not None else "",
-                            json.dumps(e["after"], ensure_ascii=False) if e["after"] is not None else "",
-                            statement(e, forward)])
+                w.writerow(
+                    [
+                        e["id"],
+                        e["time"],
+                        e["table"],
+                        e["type"],
+                        image[e["pk"]],
+                        json.dumps(e["before"], ensure_ascii=False)
+                        if e["before"] is not None
+                        else "",
+                        json.dumps(e["after"], ensure_ascii=False)
+                        if e["after"] is not None
+                        else "",
+                        statement(e, forward),
+                    ]
+                )
             zf.writestr("events.csv", buf.getvalue())
             ordered = events if forward else list(reversed(events))
-            zf.writestr("replay.sql" if forward else "rollback.sql",
-                        "".join(statement(e, forward) + "\n" for e in ordered))
+            zf.writestr(
+                "replay.sql" if forward else "rollback.sql",
+                "".join(statement(e, forward) + "\n" for e in ordered),
+            )
         self.artifacts.finish(art.key, len(events), path.stat().st_size, self.clock.now())
 
     def status(self, tid: int, order_id: int, key: str) -> DownloadView:
         row = self.store.query_one(
-            "SELECT * FROM jobs WHERE kind='datatrack_download' AND tid=? AND owner=?", (tid, key))
+            "SELECT * FROM jobs WHERE kind='datatrack_download' AND tid=? AND owner=?", (tid, key)
+        )
         doc = json.loads(row["doc"]) if row else None
         if row is None or doc is None or doc["order_id"] != order_id:
-            raise NotFound(f"The download key {key} does not exist for ticket {order_id}.", "DownloadKeyNotExist")
+            raise NotFound(
+                f"The download key {key} does not exist for ticket {order_id}.",
+                "DownloadKeyNotExist",
+            )
         elapsed = self.clock.now() - row["created_at"]
         fault = doc.get("fault") or {}
         if fault.get("outcome") == "stall":
@@ -254,19 +364,40 @@ class DataTracking:
         if elapsed < INIT_SECONDS + LISTING_SECONDS:
             return DownloadView("LISTING", total, "LISTING", None)
         if fault.get("outcome") == "fail":
-            return DownloadView("DOWNLOAD_FAIL", total, fault.get("reason") or "download failed", None)
+            return DownloadView(
+                "DOWNLOAD_FAIL", total, fault.get("reason") or "download failed", None
+            )
         art = self.artifacts.for_owner(key)
-        if elapsed < INIT_SECONDS + LISTING_SECONDS + DOWNLOADING_SECONDS or art is None or art.status != "success":
+        if (
+            elapsed < INIT_SECONDS + LISTING_SECONDS + DOWNLOADING_SECONDS
+            or art is None
+            or art.status != "success"
+        ):
             return DownloadView("DOWNLOADING", total, "DOWNLOADING", None)
         return DownloadView("DOWNLOAD_SUCCESS", total, "SUCCESS", art.key)
 
 
-def parse_filters(tables: list[str] | None, types: list[str] | None, start: str | None, end: str | None,
-                  column: dict[str, Any] | None, event_ids: list[int] | None) -> dict[str, Any]:
+def parse_filters(
+    tables: list[str] | None,
+    types: list[str] | None,
+    start: str | None,
+    end: str | None,
+    column: dict[str, Any] | None,
+    event_ids: list[int] | None,
+) -> dict[str, Any]:
     if column is not None:
         if not column.get("ColumnName"):
             raise BadInput("ColumnFilter.ColumnName is required.", "InvalidColumnFilter")
         if column.get("Operator", "EQUAL") not in OPERATORS:
-            raise BadInput(f"ColumnFilter.Operator must be one of {', '.join(OPERATORS)}.", "InvalidColumnFilter")
-    return {"tables": tables or [], "types": types or [], "start": start, "end": end, "column": column,
-            "event_ids": event_ids or []}
+            raise BadInput(
+                f"ColumnFilter.Operator must be one of {', '.join(OPERATORS)}.",
+                "InvalidColumnFilter",
+            )
+    return {
+        "tables": tables or [],
+        "types": types or [],
+        "start": start,
+        "end": end,
+        "column": column,
+        "event_ids": event_ids or [],
+    }

@@ -186,12 +186,22 @@ class DataTrack(_Strict):
     """CreateDataTrackOrder's Param (the SDK model's fields)."""
 
     dbId = DigitsInt(required=True)
-    jobStartTime = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
-    jobEndTime = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
-    tableNames = fields.List(Text(validate=validate.Length(min=1, max=256)), required=True,
-                             validate=validate.Length(min=1, max=50))
-    trackTypes = fields.List(fields.String(validate=validate.OneOf(TRACK_TYPES)), required=True,
-                             validate=validate.Length(min=1, max=3))
+    jobStartTime = fields.String(
+        required=True, validate=validate.Regexp(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+    )
+    jobEndTime = fields.String(
+        required=True, validate=validate.Regexp(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+    )
+    tableNames = fields.List(
+        Text(validate=validate.Length(min=1, max=256)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+    trackTypes = fields.List(
+        fields.String(validate=validate.OneOf(TRACK_TYPES)),
+        required=True,
+        validate=validate.Length(min=1, max=3),
+    )
 
     @validates_schema
     def _window(self, data: dict[str, Any], **_: Any) -> None:

@@ -93,8 +93,8 @@ def _parse_time(call: Call, name: str) -> float | None:
 
 
 def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
-    def lifecycle_fault(call: Call) -> LifecycleFault | None:
-        eff = gateway.lifecycle_fault(call)
+    def lifecycle_fault(call: Call, stages: tuple[str, ...]) -> LifecycleFault | None:
+        eff = gateway.lifecycle_fault(call, stages)
         if not eff:
             return None
         return LifecycleFault(
@@ -111,7 +111,7 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
                 comment,
                 related,
                 opt_str(call.params, "AttachmentKey", 1024),
-                lifecycle_fault(call),
+                lifecycle_fault(call, ("precheck", "approval", "export")),
             )
         except PluginParamError as exc:
             raise errors.invalid("PluginParam", str(exc)) from None
@@ -238,7 +238,7 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         present, detail = opt_json(call.params, "ActionDetail")
         if present and not isinstance(detail, dict):
             raise errors.invalid("ActionDetail", "It must be a JSON object.")
-        emu.workflow.execute(user, order_id, detail or {})
+        emu.workflow.execute(user, order_id, detail or {}, lifecycle_fault(call, ("export",)))
         return {}
 
     def base_info(t: Ticket) -> dict[str, Any]:
@@ -349,22 +349,34 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         raw = _plugin_param(req_json(call.params, "Param"))
         comment = req_str(call.params, "Comment", 4000)
         present, related = opt_json(call.params, "RelatedUserList")
-        if present and not (isinstance(related, list) and all(isinstance(x, (int, str)) for x in related)):
+        if present and not (
+            isinstance(related, list) and all(isinstance(x, (int, str)) for x in related)
+        ):
             raise errors.invalid("RelatedUserList", "It must be a JSON array of user ids.")
         user = caller(call)
         try:
-            t = emu.workflow.create(user, "DATA_TRACK", raw, comment, [str(x) for x in related or []], None,
-                                    lifecycle_fault(call))
+            t = emu.workflow.create(
+                user,
+                "DATA_TRACK",
+                raw,
+                comment,
+                [str(x) for x in related or []],
+                None,
+                lifecycle_fault(call, ("approval",)),
+            )
         except PluginParamError as exc:
             raise errors.invalid("Param", str(exc)) from None
         return {"CreateOrderResult": [t.id]}
 
-    def json_list(params: dict[str, str], name: str, item: type,
-                  allowed: tuple[str, ...] | None = None) -> list[Any] | None:
+    def json_list(
+        params: dict[str, str], name: str, item: type, allowed: tuple[str, ...] | None = None
+    ) -> list[Any] | None:
         present, value = opt_json(params, name)
         if not present:
             return None
-        if not isinstance(value, list) or not all(isinstance(v, item) and not isinstance(v, bool) for v in value):
+        if not isinstance(value, list) or not all(
+            isinstance(v, item) and not isinstance(v, bool) for v in value
+        ):
             raise errors.invalid(name, f"It must be a JSON array of {item.__name__}.")
         if allowed and any(v not in allowed for v in value):
             raise errors.invalid(name, f"Valid values: {', '.join(allowed)}.")
@@ -382,12 +394,17 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
             raise errors.invalid("ColumnFilter", "It must be a JSON object.")
         start, end = _parse_time(call, "FilterStartTime"), _parse_time(call, "FilterEndTime")
         rollback = opt_enum(call.params, "RollbackSQLType", ("REVERSE", "FORWARD"), "REVERSE")
-        filters = parse_filters(tables, types, call.params.get("FilterStartTime") if start else None,
-                                call.params.get("FilterEndTime") if end else None, column, ids)
+        filters = parse_filters(
+            tables,
+            types,
+            call.params.get("FilterStartTime") if start else None,
+            call.params.get("FilterEndTime") if end else None,
+            column,
+            ids,
+        )
         t = emu.tickets.get(user.tid, order_id)
         ready = t.state is not None and t.state.status == "success"
-        eff = gateway.lifecycle_fault(call)
-        fault = eff if eff and eff.get("stage") == "datatrack" else None
+        fault = gateway.lifecycle_fault(call, ("datatrack",))
         key = emu.datatrack.start_download(t, ready, filters, rollback == "FORWARD", fault)
         return {"DownloadKeyId": key}
 
@@ -397,10 +414,16 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         key = req_str(call.params, "DownloadKeyId", 256)
         t = emu.tickets.get(user.tid, req_int(call.params, "OrderId", 1))
         if t.plugin_type != "DATA_TRACK":
-            raise DomainError(f"The ticket {t.id} is a {t.plugin_type} ticket, not a data tracking ticket.",
-                              "NotDataTrackOrder")
+            raise DomainError(
+                f"The ticket {t.id} is a {t.plugin_type} ticket, not a data tracking ticket.",
+                "NotDataTrackOrder",
+            )
         view = emu.datatrack.status(user.tid, t.id, key)
-        result: dict[str, Any] = {"DownloadStatus": view.status, "StatusDesc": view.desc, "TotalCount": view.total}
+        result: dict[str, Any] = {
+            "DownloadStatus": view.status,
+            "StatusDesc": view.desc,
+            "TotalCount": view.total,
+        }
         if view.artifact_key:
             expires = int(emu.clock.now()) + emu.settings.link_ttl
             result["DownloadUrl"] = emu.artifacts.link(call.base_url, view.artifact_key, expires)

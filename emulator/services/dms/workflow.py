@@ -43,6 +43,22 @@ class LifecycleFault:
     reason: str = ""
     seconds: float | None = None
 
+    def hold(self, stage: str) -> float:
+        """Extra seconds a stall adds before `stage` completes (for ever: ~31 years)."""
+        if self.stage != stage or self.outcome != "stall":
+            return 0.0
+        return float(self.seconds) if self.seconds is not None else FOREVER
+
+    def fails(self, stage: str) -> bool:
+        return self.stage == stage and self.outcome == "fail"
+
+
+FOREVER = 10.0**9
+
+
+def _hold(fault: LifecycleFault | None, stage: str) -> float:
+    return fault.hold(stage) if fault else 0.0
+
 
 class Workflow:
     def __init__(
@@ -101,7 +117,8 @@ class Workflow:
             return  # waits for SubmitOrderApproval
         at = now + step
         self.tickets.record(t, at, E.SUBMIT)
-        if fault and fault.stage == "approval" and fault.outcome == "fail":
+        at += _hold(fault, "approval")
+        if fault and fault.fails("approval"):
             self.tickets.record(t, at + step, E.REJECT, detail={"reason": fault.reason})
             return
         self.tickets.record(t, at + step, E.APPROVE)
@@ -114,7 +131,7 @@ class Workflow:
         outcome = precheck(
             db.path, p["exeSQL"], p.get("affectRows"), p.get("ignoreAffectRows", False)
         )
-        if fault and fault.stage == "precheck" and fault.outcome == "fail":
+        if fault and fault.fails("precheck"):
             outcome.ok, outcome.reason = False, fault.reason or "precheck failed (injected fault)"
         precheck_id = self.store.next_id("precheck", PRECHECK_ID_START)
         self.tickets.update_doc(
@@ -128,7 +145,7 @@ class Workflow:
             },
         )
         d = self.d
-        at = now + d.precheck
+        at = now + d.precheck + _hold(fault, "precheck")
         if not outcome.ok:
             self.tickets.record(t, at, E.PRECHECK_FAILED, detail={"reason": outcome.reason})
             return
@@ -139,8 +156,8 @@ class Workflow:
             return
         at += d.submit
         self.tickets.record(t, at, E.SUBMIT)
-        at += d.approval
-        if fault and fault.stage == "approval" and fault.outcome == "fail":
+        at += d.approval + _hold(fault, "approval")
+        if fault and fault.fails("approval"):
             self.tickets.record(
                 t, at, E.REJECT, detail={"reason": fault.reason or "rejected (injected fault)"}
             )
@@ -211,7 +228,9 @@ class Workflow:
                 self.tickets.record(fresh, now + 1, E.START)
                 self.tickets.record(fresh, now + 1 + self.d.flow_step, E.FINISH)
 
-    def execute(self, user: User, order_id: int, detail: dict[str, Any]) -> None:
+    def execute(
+        self, user: User, order_id: int, detail: dict[str, Any], fault: LifecycleFault | None = None
+    ) -> None:
         t = self.tickets.get(user.tid, order_id)
         if t.plugin_type != "DATA_EXPORT":
             raise Conflict(f"ticket {order_id} is a {t.plugin_type} ticket, not a data export")
@@ -227,7 +246,7 @@ class Workflow:
             self._check(fresh, E.EXECUTE)
             if self.tickets.pull_forward(fresh, E.EXECUTE, now):
                 return
-            self._schedule_execution(fresh, now, {**detail, "fileType": file_type}, None)
+            self._schedule_execution(fresh, now, {**detail, "fileType": file_type}, fault)
 
     # --- the export job -----------------------------------------------------------------------
 
@@ -248,7 +267,8 @@ class Workflow:
         )
         error = None
         rows = size = 0
-        if fault and fault.stage == "export" and fault.outcome == "fail":
+        fault = fault or self._order_fault(t, "export")
+        if fault and fault.fails("export"):
             error = fault.reason or "export failed (injected fault)"
         else:
             try:
@@ -262,10 +282,13 @@ class Workflow:
                 t = self.tickets.get(tid, order_id, now)
             except Exception:
                 return  # the tenant was reset while the job ran
+            # a fault aimed at this ticket while the file was being written still counts
+            fault = fault or self._order_fault(t, "export")
+            if fault and fault.fails("export") and not error:
+                error = fault.reason or "export failed (injected fault)"
             start = next((e["at"] for e in t.events if e["event"] == E.START_EXPORT.value), now)
             done_at = max(start + self.d.export, now)
-            if fault and fault.stage == "export" and fault.outcome == "stall":
-                done_at += fault.seconds if fault.seconds is not None else 10**9
+            done_at += _hold(fault, "export")
             if error:
                 self.artifacts.fail(art.key, error, now)
                 self.tickets.record(t, done_at, E.EXPORT_FAILED, detail={"reason": error})
@@ -274,6 +297,65 @@ class Workflow:
                 self.tickets.record(
                     t, done_at, E.EXPORT_DONE, detail={"rows": rows, "key": art.key}
                 )
+
+    @staticmethod
+    def _order_fault(t: Ticket, stage: str) -> LifecycleFault | None:
+        doc = (t.doc.get("faults") or {}).get(stage)
+        return LifecycleFault(**doc) if doc else None
+
+    def apply_fault(self, tid: int | None, order_id: int, effect: dict[str, Any]) -> str:
+        """A lifecycle fault aimed at one existing ticket: change what is still to come."""
+        fault = LifecycleFault(
+            effect["stage"], effect["outcome"], effect.get("reason", ""), effect.get("seconds")
+        )
+        now = self.clock.now()
+        with self.store.transaction():
+            row = self.store.query_one("SELECT tid FROM orders WHERE id=?", (order_id,))
+            if row is None or (tid is not None and row["tid"] != tid):
+                raise Conflict(f"no ticket {order_id}", "OrderNotExist")
+            t = self.tickets.get(row["tid"], order_id, now)
+            if t.plugin_type != "DATA_EXPORT" and fault.stage != "approval":
+                raise Conflict(
+                    f"ticket {order_id} is a {t.plugin_type} ticket; only approval faults apply"
+                )
+            marks = {
+                "precheck": (E.PRECHECK_PASSED, E.PRECHECK_FAILED),
+                "approval": (E.APPROVE, E.REJECT),
+                "export": (E.EXPORT_DONE, E.EXPORT_FAILED),
+            }
+            ok_event, fail_event = marks[fault.stage]
+            pending = [e for e in t.events if e["at"] > now]
+            done = {e["event"] for e in t.events if e["at"] <= now}
+            if ok_event.value in done or fail_event.value in done:
+                raise Conflict(f"ticket {order_id} is already past the {fault.stage} stage")
+            target = next((e for e in pending if e["event"] == ok_event.value), None)
+            if fault.outcome == "stall":
+                if target is not None:
+                    self.store.execute(
+                        "UPDATE order_events SET at=at+? WHERE order_id=? AND at>=?",
+                        (fault.hold(fault.stage), order_id, target["at"]),
+                    )
+            elif target is not None:
+                reason = fault.reason or f"{fault.stage} failed (injected fault)"
+                self.store.execute(
+                    "DELETE FROM order_events WHERE order_id=? AND at>=?", (order_id, target["at"])
+                )
+                self.tickets.record(t, target["at"], fail_event, detail={"reason": reason})
+                if fault.stage == "precheck":
+                    self.tickets.update_doc(
+                        t, precheck={**t.doc.get("precheck", {}), "ok": False, "reason": reason}
+                    )
+            faults = dict(t.doc.get("faults") or {})
+            faults[fault.stage] = {
+                "stage": fault.stage,
+                "outcome": fault.outcome,
+                "reason": fault.reason,
+                "seconds": fault.seconds,
+            }
+            self.tickets.update_doc(t, faults=faults)
+            return (
+                "applied to the schedule" if target is not None else "kept for when the stage runs"
+            )
 
     def resume(self) -> int:
         """After a restart, rerun export jobs whose result was never recorded."""

@@ -42,8 +42,7 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
             raise errors.invalid("ExportFileType", "The emulator exports xlsx.")
         lang = opt_str(call.params, "Lang", 8) or "zh"
         assert call.user is not None
-        eff = gateway.lifecycle_fault(call)
-        fault = eff if eff and eff.get("stage") == "sas_export" else None
+        fault = gateway.lifecycle_fault(call, ("sas_export",))
         try:
             view = emu.sas.start(call.user.tid, export_type, file_type, lang, fault)
         except DomainError as exc:
