@@ -58,40 +58,76 @@ def main() -> None:
         t0 = time.perf_counter()
         result = run_export(db, QUERY, work / "emu.zip", "big", "CSV")
         emu_s = time.perf_counter() - t0
-        print(f"export of {result.rows:,} rows (SQL, CSV, zip): emulator {emu_s:.2f} s "
-              f"({result.size / 1e6:.1f} MB zip)")
+        print(
+            f"export of {result.rows:,} rows (SQL, CSV, zip): emulator {emu_s:.2f} s "
+            f"({result.size / 1e6:.1f} MB zip)"
+        )
         if cli:
-            print(f"sqlite3 CLI to CSV (no zip): {cli_s:.2f} s "
-                  f"({(work / 'cli.csv').stat().st_size / 1e6:.1f} MB)")
+            print(
+                f"sqlite3 CLI to CSV (no zip): {cli_s:.2f} s "
+                f"({(work / 'cli.csv').stat().st_size / 1e6:.1f} MB)"
+            )
             print(f"ratio cli/emulator (aim >= 0.3): {cli_s / emu_s:.2f}")
         else:
             print("sqlite3 CLI not installed: no baseline (apt-get install sqlite3)")
 
         accounts = work / "accounts.yaml"
-        accounts.write_text(json.dumps({"tenants": [{
-            "tid": 3000, "name": "bench", "approval": "auto",
-            "users": [{"uid": 1, "name": "alice", "role": "ADMIN", "access_key_id": ALICE[0],
-                       "access_key_secret": ALICE[1]}],
-            "databases": [{"db_id": 1, "schema": "big", "fixture": "big.sql"}]}]}))
+        accounts.write_text(
+            json.dumps(
+                {
+                    "tenants": [
+                        {
+                            "tid": 3000,
+                            "name": "bench",
+                            "approval": "auto",
+                            "users": [
+                                {
+                                    "uid": 1,
+                                    "name": "alice",
+                                    "role": "ADMIN",
+                                    "access_key_id": ALICE[0],
+                                    "access_key_secret": ALICE[1],
+                                }
+                            ],
+                            "databases": [{"db_id": 1, "schema": "big", "fixture": "big.sql"}],
+                        }
+                    ]
+                }
+            )
+        )
         accounts = accounts.rename(work / "accounts.json")
-        with EmulatorProcess("--clock", "manual", "--accounts", str(accounts), "--log-level", "WARNING",
-                             env={"XDG_CACHE_HOME": str(work / "xdg")}) as proc:
+        with EmulatorProcess(
+            "--clock",
+            "manual",
+            "--accounts",
+            str(accounts),
+            "--log-level",
+            "WARNING",
+            env={"XDG_CACHE_HOME": str(work / "xdg")},
+        ) as proc:
             assert proc.proc is not None
             base = peak_rss_kb(proc.proc.pid)
             from alibabacloud_dms_enterprise20181101 import models
 
             client = dms(proc.endpoint)
             t0 = time.perf_counter()
-            oid = client.create_order(models.CreateOrderRequest(
-                plugin_type="DATA_EXPORT", comment="bench", plugin_param={"dbId": 1, "exeSQL": QUERY})).body \
-                .create_order_result.order_ids[0]
+            oid = client.create_order(
+                models.CreateOrderRequest(
+                    plugin_type="DATA_EXPORT",
+                    comment="bench",
+                    plugin_param={"dbId": 1, "exeSQL": QUERY},
+                )
+            ).body.create_order_result.order_ids[0]
             Control(proc.url).advance(3600)  # returns once the due export file is written
-            status = client.get_data_export_order_detail(models.GetDataExportOrderDetailRequest(
-                order_id=oid)).body.data_export_order_detail.key_info.job_status
+            status = client.get_data_export_order_detail(
+                models.GetDataExportOrderDetailRequest(order_id=oid)
+            ).body.data_export_order_detail.key_info.job_status
             took = time.perf_counter() - t0
             peak = peak_rss_kb(proc.proc.pid)
         print(f"ticket through the server (precheck count + export): {took:.2f} s, status {status}")
-        print(f"emulator peak RSS: {peak / 1024:.0f} MB (at start {base / 1024:.0f} MB; aim < 100 MB)")
+        print(
+            f"emulator peak RSS: {peak / 1024:.0f} MB (at start {base / 1024:.0f} MB; aim < 100 MB)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

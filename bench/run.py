@@ -26,20 +26,35 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support import ALICE, v3_request  # noqa: E402  (the official SDK's signing functions)
 
-EMULATOR = [sys.executable, "-m", "emulator", "serve", "--port", "0", "--clock", "manual", "--log-level", "WARNING"]
+EMULATOR = [
+    sys.executable,
+    "-m",
+    "emulator",
+    "serve",
+    "--port",
+    "0",
+    "--clock",
+    "manual",
+    "--log-level",
+    "WARNING",
+]
 BARE = [sys.executable, str(ROOT / "bench" / "bare_app.py"), "--port", "0"]
 
 
 def start(cmd: list[str]) -> tuple[subprocess.Popen[str], int, float]:
     """Start a server; return it, its port, and seconds from spawn to the first 200 on health."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     port = int(line.rsplit(":", 1)[1])
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/health", timeout=2) as r:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/_emulator/health", timeout=2
+            ) as r:
                 if r.status == 200:
                     return proc, port, time.perf_counter() - t0
         except OSError:
@@ -63,7 +78,9 @@ def startup(cmd: list[str], runs: int) -> float:
     return statistics.median(times)
 
 
-def load(port: int, prepared: list[tuple[str, str, dict[str, str], bytes]], clients: int) -> dict[str, float]:
+def load(
+    port: int, prepared: list[tuple[str, str, dict[str, str], bytes]], clients: int
+) -> dict[str, float]:
     """Send every prepared request once over `clients` keep-alive connections."""
     latencies: list[float] = []
     errors = 0
@@ -94,15 +111,24 @@ def load(port: int, prepared: list[tuple[str, str, dict[str, str], bytes]], clie
         t.join()
     wall = time.perf_counter() - t0
     latencies.sort()
-    return {"rps": len(latencies) / wall, "p50_ms": latencies[len(latencies) // 2] * 1000,
-            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "errors": errors}
+    return {
+        "rps": len(latencies) / wall,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+        "errors": errors,
+    }
 
 
 def presign(port: int, n: int, order_id: int) -> list[tuple[str, str, dict[str, str], bytes]]:
     out = []
     for _ in range(n):
-        p = v3_request(f"127.0.0.1:{port}", "GetDataExportOrderDetail", query={"Tid": "3000"},
-                       form={"OrderId": str(order_id)}, key=ALICE)
+        p = v3_request(
+            f"127.0.0.1:{port}",
+            "GetDataExportOrderDetail",
+            query={"Tid": "3000"},
+            form={"OrderId": str(order_id)},
+            key=ALICE,
+        )
         path = p.url.split(f"127.0.0.1:{port}", 1)[1]
         out.append(("POST", path, p.headers, p.body))
     return out
@@ -111,8 +137,12 @@ def presign(port: int, n: int, order_id: int) -> list[tuple[str, str, dict[str, 
 def create_order(port: int) -> int:
     import json
 
-    p = v3_request(f"127.0.0.1:{port}", "CreateOrder", query={"PluginType": "DATA_EXPORT", "Comment": "bench"},
-                   form={"PluginParam": json.dumps({"dbId": 17001, "exeSQL": "select * from products"})})
+    p = v3_request(
+        f"127.0.0.1:{port}",
+        "CreateOrder",
+        query={"PluginType": "DATA_EXPORT", "Comment": "bench"},
+        form={"PluginParam": json.dumps({"dbId": 17001, "exeSQL": "select * from products"})},
+    )
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("POST", p.url.split(str(port), 1)[1], body=p.body, headers=p.headers)
     doc = json.loads(conn.getresponse().read())
@@ -129,8 +159,10 @@ def main() -> None:
 
     bare_s = startup(BARE, args.startup_runs)
     emu_s = startup(EMULATOR, args.startup_runs)
-    print(f"start-up to first 200 (median of {args.startup_runs}): emulator {emu_s * 1000:.0f} ms, "
-          f"bare flask+waitress {bare_s * 1000:.0f} ms, ratio {emu_s / bare_s:.2f}x")
+    print(
+        f"start-up to first 200 (median of {args.startup_runs}): emulator {emu_s * 1000:.0f} ms, "
+        f"bare flask+waitress {bare_s * 1000:.0f} ms, ratio {emu_s / bare_s:.2f}x"
+    )
 
     proc, port, _ = start(EMULATOR)
     try:
@@ -144,11 +176,17 @@ def main() -> None:
         bare = load(port, [("POST", "/", {}, b"")] * args.requests, args.clients)
     finally:
         stop(proc)
-    print(f"signed V3 GetDataExportOrderDetail, {args.clients} keep-alive clients, {args.requests} requests:")
-    print(f"  emulator: {emu['rps']:.0f} req/s, p50 {emu['p50_ms']:.1f} ms, p99 {emu['p99_ms']:.1f} ms, "
-          f"non-200: {emu['errors']:.0f}")
-    print(f"  bare flask constant JSON: {bare['rps']:.0f} req/s, p50 {bare['p50_ms']:.1f} ms, "
-          f"p99 {bare['p99_ms']:.1f} ms")
+    print(
+        f"signed V3 GetDataExportOrderDetail, {args.clients} keep-alive clients, {args.requests} requests:"
+    )
+    print(
+        f"  emulator: {emu['rps']:.0f} req/s, p50 {emu['p50_ms']:.1f} ms, p99 {emu['p99_ms']:.1f} ms, "
+        f"non-200: {emu['errors']:.0f}"
+    )
+    print(
+        f"  bare flask constant JSON: {bare['rps']:.0f} req/s, p50 {bare['p50_ms']:.1f} ms, "
+        f"p99 {bare['p99_ms']:.1f} ms"
+    )
     print(f"  throughput ratio emulator/bare: {emu['rps'] / bare['rps']:.2f}")
 
 

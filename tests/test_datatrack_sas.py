@@ -19,7 +19,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from emulator.accounts import load_accounts
 from emulator.services.dms.datatrack import generate_binlog, load_settings
 from emulator.services.sas.exports import fixture_rows
-from tests.support import ALICE, DAVE, Control, dms, sas
+from tests.support import DAVE, Control, dms, sas
 from tests.test_tickets import ROOT, fixture_db
 
 DL_ORDER = ["INIT", "LISTING", "DOWNLOADING", "DOWNLOAD_SUCCESS"]

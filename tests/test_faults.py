@@ -17,7 +17,7 @@ from alibabacloud_tea_openapi.exceptions import (
 from darabonba.exceptions import UnretryableException
 from darabonba.runtime import ExtendsParameters, RuntimeOptions
 
-from tests.support import ALICE, DAVE, Control, EmulatorProcess, dms, sas
+from tests.support import DAVE, Control, EmulatorProcess, dms, sas
 from tests.test_cli import run_cli
 from tests.test_tickets import create_export, status, watch
 

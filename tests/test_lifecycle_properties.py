@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from alibabacloud_dms_enterprise20181101 import models
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
