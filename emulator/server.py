@@ -107,6 +107,11 @@ class Server:
         return self
 
     def stop(self) -> None:
+        """Close the listener and every open connection; the loop ends when its map is empty."""
+        from waitress import wasyncore
+
         self._server.close()
+        self._server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+        wasyncore.close_all(self._server._map)  # type: ignore[union-attr]
         if self._thread:
             self._thread.join(timeout=5)

@@ -10,11 +10,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_ruff_is_clean() -> None:
-    out = subprocess.run([sys.executable, "-m", "ruff", "check", "emulator", "tests", "bench", "contract_tests"],
-                         cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "emulator", "tests", "bench", "contract_tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_mypy_is_clean() -> None:
-    out = subprocess.run([sys.executable, "-m", "mypy", "emulator"], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "emulator"], cwd=ROOT, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr

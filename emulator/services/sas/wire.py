@@ -9,7 +9,7 @@ from emulator.errors import BadInput, DomainError, NotFound
 from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.errors import ApiError
-from emulator.gateway.params import opt_int, opt_str, req_int, req_str
+from emulator.gateway.params import opt_enum, opt_int, opt_str, req_int, req_str
 from emulator.gateway.registry import SAS, Registry
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         file_type = (opt_str(call.params, "ExportFileType", 16) or "xlsx").lower()
         if file_type not in ("xlsx",):
             raise errors.invalid("ExportFileType", "The emulator exports xlsx.")
-        lang = opt_str(call.params, "Lang", 8) or "zh"
+        lang = opt_enum(call.params, "Lang", ("zh", "en"), "zh") or "zh"
         assert call.user is not None
         fault = gateway.lifecycle_fault(call, ("sas_export",))
         try:

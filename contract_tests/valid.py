@@ -1,0 +1,123 @@
+"""Valid values for parameters whose schema is 'a string holding JSON' (OpenAPI cannot say more):
+positive mode draws them from here so that documented inputs really are documented."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import strategies as st
+
+SQL = st.sampled_from(
+    [
+        "select 1",
+        "select * from products",
+        "select id, name from customers where id < 50",
+        "select count(*) from orders",
+    ]
+)
+PLUGIN_PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "DATA_EXPORT": st.fixed_dictionaries(
+        {"dbId": st.just(17001), "exeSQL": SQL},
+        optional={
+            "classify": st.text(max_size=20),
+            "logic": st.just(False),
+            "ignoreAffectRows": st.booleans(),
+            "affectRows": st.integers(0, 10**6),
+        },
+    ),
+    "DC_COMMON": st.fixed_dictionaries(
+        {
+            "execSQL": st.just("update products set stock = stock"),
+            "dbItemList": st.just([{"dbId": 17001, "logic": False}]),
+        }
+    ),
+    "DC_CHUNK": st.fixed_dictionaries(
+        {
+            "execSQL": st.just("update products set stock = stock"),
+            "dbItemList": st.just([{"dbId": 17001}]),
+        }
+    ),
+    "DC_CRON_CLEAR": st.just(
+        {
+            "cronFormat": "0 1 21 * * ?",
+            "dbItemList": [{"dbId": 17001}],
+            "cronClearItemList": [
+                {"columnName": "ordered_at", "remainDays": 30, "tableName": "orders"}
+            ],
+        }
+    ),
+    "NDDL": st.fixed_dictionaries(
+        {"title": st.text(min_size=1, max_size=20), "dbId": st.just(17001)}
+    ),
+    "PERM_APPLY": st.just({"reason": "r", "dbId": 17001, "permTypes": ["QUERY"]}),
+    "OWNER_APPLY": st.just({"reason": "r", "resourceType": "DB", "dbId": 17001}),
+}
+
+
+def _j(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
+    return strategy.map(lambda v: json.dumps(v, ensure_ascii=False))
+
+
+def fix_positive(
+    action: str, query: dict[str, Any], body: Any, tid: int | None, data: st.DataObject
+) -> Any:
+    """Replace JSON-valued parameters by valid documents; use the caller's tenant. Returns the body."""
+    if tid is not None and "Tid" in query:
+        query["Tid"] = tid
+    if action == "CreateOrder":
+        body = {"PluginParam": data.draw(_j(PLUGIN_PARAMS[query["PluginType"]]))}
+        if "RelatedUserList" in query:
+            query["RelatedUserList"] = data.draw(st.sampled_from(["", "100002", "bob,carol"]))
+    elif action == "CreateDataExportOrder":
+        query["PluginParam"] = data.draw(_j(PLUGIN_PARAMS["DATA_EXPORT"]))
+        if "RelatedUserList" in query:
+            query["RelatedUserList"] = "[100002]"
+    elif action == "ExecuteDataExport" and "ActionDetail" in query:
+        query["ActionDetail"] = data.draw(
+            _j(
+                st.fixed_dictionaries(
+                    {"fileType": st.sampled_from(["CSV", "TXT", "JSON", "SQL", "XLSX"])}
+                )
+            )
+        )
+    elif action == "CreateDataTrackOrder":
+        query["Param"] = data.draw(
+            _j(
+                st.fixed_dictionaries(
+                    {
+                        "DbId": st.just("17001"),
+                        "JobStartTime": st.just("2026-11-01 00:00:00"),
+                        "JobEndTime": st.just("2026-11-01 02:00:00"),
+                        "TableNames": st.sampled_from([["orders"], ["customers", "products"]]),
+                        "TrackTypes": st.lists(
+                            st.sampled_from(["INSERT", "UPDATE", "DELETE"]), min_size=1, unique=True
+                        ),
+                    }
+                )
+            )
+        )
+        if "RelatedUserList" in query:
+            query["RelatedUserList"] = "[]"
+    elif action == "DownloadDataTrackResult":
+        for name, strat in {
+            "FilterTableList": _j(st.sampled_from([["orders"], []])),
+            "FilterTypeList": _j(
+                st.lists(st.sampled_from(["INSERT", "UPDATE", "DELETE"]), unique=True)
+            ),
+            "EventIdList": _j(st.lists(st.integers(1, 100), max_size=3)),
+            "ColumnFilter": _j(st.just({"ColumnName": "id", "Operator": "MORE", "Value": "5"})),
+            "FilterStartTime": st.just("2026-11-01 00:00:00"),
+            "FilterEndTime": st.just("2026-11-01 05:00:00"),
+        }.items():
+            if name in query:
+                query[name] = data.draw(strat)
+    elif action == "ExportRecord":
+        query["ExportType"] = data.draw(
+            st.sampled_from(["exportHcWarning", "virusScanExport", "assetInstance"])
+        )
+        query.pop("ExportFileType", None)
+        query.pop("ResourceDirectoryAccountId", None)
+    elif action == "DescribeExportInfo":
+        query.pop("ResourceDirectoryAccountId", None)
+    return body

@@ -1,0 +1,440 @@
+"""Builds the OpenAPI descriptions in specs/ from the action catalogue below.
+
+The catalogue is derived from the seed documents (`../shared/seeds/`) and checked against the
+official SDK models (see tests in contract_tests/test_specs.py). RPC actions all live on
+`POST /`; OpenAPI cannot tell them apart, so each action gets a pseudo-path `/{Action}` that
+the contract tests' transport maps back to `POST /` with `x-acs-action`/`x-acs-version` and a
+signature. Run `python specs/build.py` after editing; a test fails if the files are stale.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+INT64 = {"type": "integer", "format": "int64"}
+ID = {"type": "integer", "format": "int64", "minimum": 1, "maximum": 9223372036854775807}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+DATETIME = {
+    "type": "string",
+    "description": "yyyy-MM-dd HH:mm:ss",
+    "pattern": r"^(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8]) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d$",
+}
+
+JOB_STATUS = [
+    "PRE_CHECKING",
+    "PRE_CHECK_SUCCESS",
+    "PRE_CHECK_FAIL",
+    "WAITING_APPLY_AUDIT",
+    "APPLY_AUDIT_SUCCESS",
+    "ENABLE_EXPORT",
+    "WAITING_EXPORT",
+    "DOING_EXPORT",
+    "EXPORT_FAIL",
+    "EXPORT_SUCCESS",
+]
+STATUS_CODE = ["new", "toaudit", "Approved", "reject", "processing", "success", "closed"]
+PLUGIN_TYPES = [
+    "DC_COMMON",
+    "DC_CHUNK",
+    "DC_CRON_CLEAR",
+    "NDDL",
+    "DATA_EXPORT",
+    "PERM_APPLY",
+    "OWNER_APPLY",
+]
+DOWNLOAD_STATUS = ["INIT", "LISTING", "DOWNLOADING", "DOWNLOAD_SUCCESS", "DOWNLOAD_FAIL"]
+
+
+def obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    return out
+
+
+def arr(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def enum(values: list[str]) -> dict[str, Any]:
+    return {"type": "string", "enum": values}
+
+
+def p(
+    name: str, schema: dict[str, Any], required: bool = False, where: str = "query", desc: str = ""
+) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "schema": schema, "description": desc}
+
+
+TID = p("Tid", INT64, desc="Tenant id; defaults to the caller's tenant.")
+DMS_BASE = {"RequestId": STR, "Success": BOOL, "ErrorCode": STR, "ErrorMessage": STR}
+ORDER_SUMMARY = obj(
+    {
+        "Comment": STR,
+        "Committer": STR,
+        "CommitterId": INT64,
+        "CreateTime": STR,
+        "LastModifyTime": STR,
+        "OrderId": INT64,
+        "PluginType": STR,
+        "StatusCode": enum(STATUS_CODE),
+        "StatusDesc": STR,
+    }
+)
+TENANT = obj({"Status": STR, "TenantName": STR, "Tid": INT64})
+
+# action: (summary, query params, form params, response properties)
+DMS_ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]] = {
+    "CreateOrder": (
+        "Creates a ticket.",
+        [
+            TID,
+            p("PluginType", enum(PLUGIN_TYPES), True),
+            p("Comment", {"type": "string", "minLength": 1}, True),
+            p("RelatedUserList", STR),
+            p("AttachmentKey", STR),
+            p("RealLoginUserUid", STR),
+        ],
+        [
+            p(
+                "PluginParam",
+                {"type": "string", "minLength": 1},
+                True,
+                "body",
+                "JSON object; its shape depends on PluginType.",
+            )
+        ],
+        {"CreateOrderResult": obj({"OrderIds": arr(INT64)})},
+    ),
+    "CreateDataExportOrder": (
+        "Creates a data export ticket.",
+        [
+            TID,
+            p("Comment", {"type": "string", "minLength": 1}, True),
+            p(
+                "PluginParam",
+                {"type": "string", "minLength": 1},
+                True,
+                desc="JSON object (AffectRows, DbId, ExeSQL...)",
+            ),
+            p("RelatedUserList", STR, desc="JSON array of user ids"),
+            p("ParentId", {**INT64, "minimum": 0}),
+            p("AttachmentKey", STR),
+            p("RealLoginUserUid", STR),
+        ],
+        [],
+        {"CreateOrderResult": obj({"CreateOrderResult": arr(INT64)})},
+    ),
+    "GetDataExportOrderDetail": (
+        "Queries the details of a data export ticket.",
+        [TID],
+        [p("OrderId", ID, True, "body")],
+        {
+            "DataExportOrderDetail": obj(
+                {
+                    "KeyInfo": obj(
+                        {"JobId": INT64, "JobStatus": enum(JOB_STATUS), "PreCheckId": INT64}
+                    ),
+                    "OrderDetail": obj(
+                        {
+                            "ActualAffectRows": INT64,
+                            "Classify": STR,
+                            "Database": STR,
+                            "DbId": INT64,
+                            "EnvType": STR,
+                            "ExeSQL": STR,
+                            "IgnoreAffectRows": BOOL,
+                            "IgnoreAffectRowsReason": STR,
+                            "Logic": BOOL,
+                        }
+                    ),
+                }
+            )
+        },
+    ),
+    "GetDataExportDownloadURL": (
+        "Queries the download URL of an export result.",
+        [TID, p("OrderId", ID, True), p("RealLoginUserUid", STR)],
+        [],
+        {"DownloadURLResult": obj({"HasResult": BOOL, "TipMessage": STR, "URL": STR})},
+    ),
+    "GetDataExportPreCheckDetail": (
+        "Queries the precheck result of a data export ticket.",
+        [TID, p("OrderId", ID, True)],
+        [],
+        {
+            "PreCheckResult": obj(
+                {
+                    "IgnoreAffectRows": BOOL,
+                    "PreCheckDetailList": obj(
+                        {"PreCheckDetailList": arr(obj({"AffectRows": INT64, "SQL": STR}))}
+                    ),
+                }
+            )
+        },
+    ),
+    "SubmitOrderApproval": (
+        "Submits a ticket for approval.",
+        [TID, p("OrderId", ID, True), p("RealLoginUserUid", STR)],
+        [],
+        {},
+    ),
+    "ApproveOrder": (
+        "Approves, rejects or cancels a ticket.",
+        [
+            TID,
+            p("WorkflowInstanceId", ID, True),
+            p(
+                "ApprovalType",
+                enum(["AGREE", "CANCEL", "REJECT", "TRANSFER", "ADD_APPROVAL_NODE"]),
+                True,
+            ),
+            p("Comment", STR),
+            p("NewApprover", INT64),
+            p("NewApproverList", STR),
+            p("OldApprover", INT64),
+            p("ApprovalNodeId", INT64),
+            p("ApprovalNodePos", STR),
+            p("RealLoginUserUid", STR),
+        ],
+        [],
+        {},
+    ),
+    "ExecuteDataExport": (
+        "Starts the export of an approved data export ticket.",
+        [
+            TID,
+            p("OrderId", ID, True),
+            p("ActionDetail", STR, desc="JSON object (fileType, mode...)"),
+            p("RealLoginUserUid", STR),
+        ],
+        [],
+        {},
+    ),
+    "GetOrderBaseInfo": (
+        "Queries the basic information of a ticket.",
+        [TID, p("OrderId", ID, True)],
+        [],
+        {
+            "OrderBaseInfo": obj(
+                {
+                    "AttachmentKey": STR,
+                    "Comment": STR,
+                    "Committer": STR,
+                    "CommitterId": INT64,
+                    "CreateTime": STR,
+                    "LastModifyTime": STR,
+                    "OrderId": INT64,
+                    "OriginAttachmentName": STR,
+                    "PluginType": STR,
+                    "RelatedUserList": obj({"UserIds": arr(STR)}),
+                    "RelatedUserNickList": obj({"UserNicks": arr(STR)}),
+                    "StatusCode": enum(STATUS_CODE),
+                    "StatusDesc": STR,
+                    "WorkflowInstanceId": INT64,
+                    "WorkflowStatusDesc": STR,
+                }
+            )
+        },
+    ),
+    "ListOrders": (
+        "Lists tickets.",
+        [
+            TID,
+            p("PluginType", enum(PLUGIN_TYPES)),
+            p("OrderStatus", enum(["ALL", "FINISHED", "RUNNING"])),
+            p(
+                "OrderResultType",
+                enum(["AS_ADMIN", "AS_COMMITTER", "AS_HANDLER", "AS_OWNER", "AS_Related"]),
+            ),
+            p("SearchContent", STR),
+            p("SearchDateType", enum(["CREATE_TIME", "MODIFY_TIME"])),
+            p("StartTime", DATETIME),
+            p("EndTime", DATETIME),
+            p("PageNumber", {"type": "integer", "minimum": 1, "maximum": 100000}),
+            p("PageSize", {"type": "integer", "minimum": 1, "maximum": 100}),
+        ],
+        [],
+        {"TotalCount": INT64, "Orders": obj({"Order": arr(ORDER_SUMMARY)})},
+    ),
+    "GetUserActiveTenant": ("Queries the caller's active tenant.", [TID], [], {"Tenant": TENANT}),
+    "ListUserTenants": ("Lists the caller's tenants.", [TID], [], {"TenantList": arr(TENANT)}),
+    "CreateDataTrackOrder": (
+        "Creates a data tracking ticket.",
+        [
+            TID,
+            p("Comment", {"type": "string", "minLength": 1}, True),
+            p(
+                "Param",
+                {"type": "string", "minLength": 1},
+                True,
+                desc="JSON object: DbId, JobStartTime, JobEndTime, TableNames, TrackTypes",
+            ),
+            p("RelatedUserList", STR, desc="JSON array of user ids"),
+        ],
+        [],
+        {"CreateOrderResult": arr(INT64)},
+    ),
+    "DownloadDataTrackResult": (
+        "Starts a download of data tracking results.",
+        [
+            TID,
+            p("OrderId", ID, True),
+            p("FilterTableList", STR),
+            p("FilterTypeList", STR),
+            p("FilterStartTime", STR),
+            p("FilterEndTime", STR),
+            p("ColumnFilter", STR),
+            p("EventIdList", STR),
+            p("RollbackSQLType", enum(["REVERSE", "FORWARD"])),
+        ],
+        [],
+        {"DownloadKeyId": STR},
+    ),
+    "QueryDataTrackResultDownloadStatus": (
+        "Queries the download and parsing progress of data tracking logs.",
+        [TID, p("OrderId", ID, True), p("DownloadKeyId", {"type": "string", "minLength": 1}, True)],
+        [],
+        {
+            "StatusResult": obj(
+                {
+                    "DownloadStatus": enum(DOWNLOAD_STATUS),
+                    "DownloadUrl": STR,
+                    "StatusDesc": STR,
+                    "TotalCount": INT64,
+                }
+            )
+        },
+    ),
+}
+
+SAS_ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]] = {
+    "ExportRecord": (
+        "Starts an export of records.",
+        [
+            p("ExportType", {"type": "string", "minLength": 1}, True),
+            p("Params", STR),
+            p("Lang", enum(["zh", "en"])),
+            p("ExportFileType", STR),
+            p("ResourceDirectoryAccountId", INT64),
+        ],
+        [],
+        {"FileName": STR, "Id": INT64},
+    ),
+    "DescribeExportInfo": (
+        "Queries the progress of an export task.",
+        [
+            p("ExportId", {"type": "integer", "format": "int64", "minimum": 0}, True),
+            p("ResourceDirectoryAccountId", INT64),
+        ],
+        [],
+        {
+            "CurrentCount": INT64,
+            "ExportStatus": enum(["init", "exporting", "success", "failed"]),
+            "FileName": STR,
+            "Id": INT64,
+            "Link": STR,
+            "Message": STR,
+            "Progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "TotalCount": INT64,
+        },
+    ),
+}
+
+ERROR = obj(
+    {
+        "RequestId": STR,
+        "HostId": STR,
+        "Code": {"type": "string", "minLength": 1},
+        "Message": STR,
+        "Recommend": STR,
+    },
+    ["RequestId", "HostId", "Code", "Message", "Recommend"],
+)
+
+
+def document(title: str, version: str, actions: dict[str, Any], dms: bool) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for action, (summary, query, form, body) in actions.items():
+        props = {**(DMS_BASE if dms else {"RequestId": STR}), **body}
+        success = obj(props, ["RequestId", "Success"] if dms else ["RequestId"])
+        # a success body never carries a top-level Code (pop-core would throw)
+        success["not"] = {"required": ["Code"]}
+        op: dict[str, Any] = {
+            "operationId": action,
+            "summary": summary,
+            "x-acs-action": action,
+            "x-acs-version": version,
+            "parameters": query,
+            "responses": {
+                "200": {
+                    "description": "Success (DMS business failures too: Success=false)",
+                    "content": {"application/json": {"schema": success}},
+                },
+                "400": {
+                    "description": "Missing or invalid parameter; gateway errors",
+                    "content": {"application/json": {"schema": ERROR}},
+                },
+                "403": {
+                    "description": "No permission",
+                    "content": {"application/json": {"schema": ERROR}},
+                },
+                "404": {
+                    "description": "Unknown access key or action",
+                    "content": {"application/json": {"schema": ERROR}},
+                },
+                "413": {
+                    "description": "Body too large",
+                    "content": {"application/json": {"schema": ERROR}},
+                },
+            },
+        }
+        if form:
+            op["requestBody"] = {
+                "required": any(f["required"] for f in form),
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": obj(
+                            {f["name"]: f["schema"] for f in form},
+                            [f["name"] for f in form if f["required"]],
+                        )
+                    }
+                },
+            }
+        paths[f"/{action}"] = {"post": op}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "RPC actions on pseudo-paths /{Action}; on the wire every call is POST / with "
+            "x-acs-action and x-acs-version (see specs/README.md).",
+        },
+        "servers": [{"url": "http://127.0.0.1:8787"}],
+        "paths": paths,
+    }
+
+
+def build() -> dict[str, dict[str, Any]]:
+    return {
+        "dms-enterprise-2018-11-01.openapi.json": document(
+            "DMS Enterprise", "2018-11-01", DMS_ACTIONS, True
+        ),
+        "sas-2018-12-03.openapi.json": document(
+            "Security Center (Sas)", "2018-12-03", SAS_ACTIONS, False
+        ),
+    }
+
+
+def render(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    for name, doc in build().items():
+        (HERE / name).write_text(render(doc), encoding="utf-8")
+        print("wrote", HERE / name)
