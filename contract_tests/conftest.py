@@ -24,7 +24,14 @@ settings.register_profile(
 settings.register_profile(
     "thorough", max_examples=300, deadline=None, suppress_health_check=list(HealthCheck)
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`--hypothesis-profile=thorough` for nightly runs; the short default otherwise."""
+    profile = config.getoption("hypothesis_profile", None) or os.environ.get(
+        "HYPOTHESIS_PROFILE", "default"
+    )
+    settings.load_profile(profile)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

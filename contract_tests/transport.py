@@ -28,6 +28,20 @@ def _wire(value: Any) -> str:
     return str(value)
 
 
+V1_RESERVED = {
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "Timestamp",
+    "Signature",
+    "SecurityToken",
+}
+
+
 def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -45,6 +59,9 @@ def signed_call(
 ) -> requests.Response:
     host = urlsplit(base_url).netloc
     q = {k: _wire(v) for k, v in (query or {}).items() if v is not None}
+    if isinstance(form, dict):
+        # one name in both query and body is ambiguous to sign (SDKs merge them into one map)
+        form = {k: v for k, v in form.items() if k not in q and k not in V1_RESERVED}
     if isinstance(form, dict):
         body = urlencode({k: _wire(v) for k, v in form.items() if v is not None}).encode()
     elif form is None:

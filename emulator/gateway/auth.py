@@ -96,16 +96,24 @@ def _authenticate_v3(
     _check_skew(ts, now)
 
     body_hash = signing.sha256_hex(call.body)
-    canonical = signing.v3_canonical_request(
-        call.method, call.path, call.query_pairs, call.headers, signed, body_hash
-    )
-    string_to_sign = signing.v3_string_to_sign(canonical)
-    call.canonical_request, call.string_to_sign = canonical, string_to_sign
-    expected = signing.v3_signature(user.access_key_secret, string_to_sign)
     claimed_hash = call.header("x-acs-content-sha256")
     hash_ok = claimed_hash is None or signing.constant_time_equal(claimed_hash.lower(), body_hash)
-    if not (signing.constant_time_equal(expected, parts["Signature"].lower()) and hash_ok):
-        raise errors.signature_mismatch(string_to_sign)
+    # the documented recipe first; tea-openapi's (names not encoded) when a name needs encoding
+    variants = [True] + (
+        [False] if any(signing.needs_encoding(k) for k, _ in call.query_pairs) else []
+    )
+    matched = False
+    for encode_keys in variants:
+        canonical = signing.v3_canonical_request(
+            call.method, call.path, call.query_pairs, call.headers, signed, body_hash, encode_keys
+        )
+        string_to_sign = signing.v3_string_to_sign(canonical)
+        if encode_keys:
+            call.canonical_request, call.string_to_sign = canonical, string_to_sign
+        expected = signing.v3_signature(user.access_key_secret, string_to_sign)
+        matched = signing.constant_time_equal(expected, parts["Signature"].lower()) or matched
+    if not (matched and hash_ok):
+        raise errors.signature_mismatch(call.string_to_sign or "")
     if not nonces.check_and_record(
         user.access_key_id, call.header("x-acs-signature-nonce") or "", now
     ):

@@ -30,10 +30,14 @@ def sha256_hex(data: bytes) -> str:
 # --- V3: ACS3-HMAC-SHA256 ----------------------------------------------------------------
 
 
-def v3_canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
-    """Decoded query pairs, sorted by key (then value), each `pct(k)=pct(v)`, joined by `&`."""
-    encoded = sorted((percent_encode(k), percent_encode(v)) for k, v in pairs)
-    return "&".join(f"{k}={v}" for k, v in encoded)
+def v3_canonical_query(pairs: Iterable[tuple[str, str]], encode_keys: bool = True) -> str:
+    """Decoded query pairs sorted by raw key (as the SDKs sort), each `pct(k)=pct(v)`, joined by `&`.
+
+    The documented recipe encodes names too; tea-openapi leaves names as they are
+    (`encode_keys=False`). The two differ only for names outside A-Z a-z 0-9 - _ . ~.
+    """
+    key = percent_encode if encode_keys else str
+    return "&".join(f"{key(k)}={percent_encode(v)}" for k, v in sorted(pairs))
 
 
 def v3_canonical_headers(headers: Mapping[str, str], signed_headers: list[str]) -> str:
@@ -49,12 +53,13 @@ def v3_canonical_request(
     headers: Mapping[str, str],
     signed_headers: list[str],
     body_sha256: str,
+    encode_keys: bool = True,
 ) -> str:
     return "\n".join(
         [
             method.upper(),
             path or "/",
-            v3_canonical_query(query_pairs),
+            v3_canonical_query(query_pairs, encode_keys),
             v3_canonical_headers(headers, signed_headers),
             ";".join(signed_headers),
             body_sha256,
@@ -97,8 +102,9 @@ def parse_v3_authorization(value: str) -> dict[str, str] | None:
 
 
 def v1_canonical_query(params: Iterable[tuple[str, str]]) -> str:
-    encoded = sorted((percent_encode(k), percent_encode(v)) for k, v in params if k != "Signature")
-    return "&".join(f"{k}={v}" for k, v in encoded)
+    """Every parameter but Signature, sorted by raw name (as the SDKs sort), then encoded."""
+    pairs = sorted((k, v) for k, v in params if k != "Signature")
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in pairs)
 
 
 def v1_string_to_sign(method: str, params: Iterable[tuple[str, str]]) -> str:
@@ -122,6 +128,10 @@ def oss_string_to_sign(verb: str, expires: int, bucket: str, key: str) -> str:
 def oss_signature(secret: str, string_to_sign: str) -> str:
     digest = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
+
+
+def needs_encoding(name: str) -> bool:
+    return percent_encode(name) != name
 
 
 def constant_time_equal(a: str, b: str) -> bool:

@@ -1,0 +1,230 @@
+"""Stateful properties (hypothesis RuleBasedStateMachine) over the ticket, data-tracking and Sas
+lifecycles: whatever the interleaving of create / poll / approve / execute / advance-clock /
+download, only documented statuses appear, progress is monotonic, a download link exists iff
+the export succeeded, counts never exceed totals, and tenants never see each other.
+Moving the clock needs an emulator's control plane."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from alibabacloud_dms_enterprise20181101 import models as dm
+from alibabacloud_sas20181203 import models as sm
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from emulator.services.dms.lifecycle import EXPORT_TRANSITIONS, JobStatus
+from tests.support import ALICE, DAVE, ERIN, FRANK, dms, sas
+
+DOCUMENTED = {s.value for s in JobStatus}
+DL_RANK = {"INIT": 0, "LISTING": 1, "DOWNLOADING": 2, "DOWNLOAD_SUCCESS": 3, "DOWNLOAD_FAIL": 3}
+SAS_RANK = {"init": 0, "exporting": 1, "success": 2}
+
+
+def reachable(a: str, b: str) -> bool:
+    frontier, seen = [a], set()
+    while frontier:
+        s = frontier.pop()
+        for (src, _), dst in EXPORT_TRANSITIONS.items():
+            if src == s and dst not in seen:
+                if dst == b:
+                    return True
+                seen.add(dst)
+                frontier.append(dst)
+    return False
+
+
+class Lifecycles(RuleBasedStateMachine):
+    target = None  # set by the test
+
+    orders = Bundle("orders")
+    tracks = Bundle("tracks")
+    exports = Bundle("exports")
+
+    def __init__(self) -> None:
+        super().__init__()
+        t = type(self).target  # no reset: the target may be shared; every check is per ticket
+        self.ep = t.endpoint
+        self.clients = {k: dms(self.ep, k) for k in (ALICE, DAVE, ERIN, FRANK)}
+        self.sas = sas(self.ep)
+        self.last: dict[int, str] = {}
+        self.tenant_of: dict[int, int] = {}
+        self.downloads: dict[str, int] = {}
+        self.sas_last: dict[int, tuple[int, int]] = {}
+
+    def client_for(self, order_id: int):
+        return self.clients[ALICE if self.tenant_of[order_id] == 3000 else FRANK]
+
+    @rule(
+        target=orders,
+        manual=st.booleans(),
+        sql=st.sampled_from(["select * from products", "select 1", "select * from missing_table"]),
+    )
+    def create_export(self, manual: bool, sql: str) -> int:
+        key, db = (FRANK, 27001) if manual else (ALICE, 17001)
+        if manual and "products" in sql:
+            sql = "select * from departments"
+        body = (
+            self.clients[key]
+            .create_order(
+                dm.CreateOrderRequest(
+                    plugin_type="DATA_EXPORT",
+                    comment="sm",
+                    plugin_param={"dbId": db, "exeSQL": sql},
+                )
+            )
+            .body
+        )
+        assert body.success, body.to_map()
+        order_id = body.create_order_result.order_ids[0]
+        self.tenant_of[order_id] = 4000 if manual else 3000
+        return order_id
+
+    @rule(seconds=st.sampled_from([0.5, 1, 3, 10, 60]))
+    def advance(self, seconds: float) -> None:
+        requests.post(
+            f"{type(self).target.url}/_emulator/clock/advance",
+            json={"seconds": seconds},
+            timeout=60,
+        ).raise_for_status()
+
+    @rule(order=orders)
+    def submit(self, order: int) -> None:
+        self.client_for(order).submit_order_approval(dm.SubmitOrderApprovalRequest(order_id=order))
+
+    @rule(order=orders, verdict=st.sampled_from(["AGREE", "REJECT", "CANCEL"]))
+    def approve(self, order: int, verdict: str) -> None:
+        client = self.client_for(order)
+        wf = client.get_order_base_info(
+            dm.GetOrderBaseInfoRequest(order_id=order)
+        ).body.order_base_info
+        approver = self.clients[ERIN] if self.tenant_of[order] == 4000 else self.clients[ALICE]
+        approver.approve_order(
+            dm.ApproveOrderRequest(
+                workflow_instance_id=wf.workflow_instance_id, approval_type=verdict
+            )
+        )
+
+    @rule(order=orders)
+    def execute(self, order: int) -> None:
+        self.client_for(order).execute_data_export(dm.ExecuteDataExportRequest(order_id=order))
+
+    @rule(order=orders)
+    def poll(self, order: int) -> None:
+        client = self.client_for(order)
+        d = client.get_data_export_order_detail(
+            dm.GetDataExportOrderDetailRequest(order_id=order)
+        ).body
+        now = d.data_export_order_detail.key_info.job_status
+        assert now in DOCUMENTED
+        before = self.last.get(order, "PRE_CHECKING")
+        assert now == before or reachable(before, now), f"{before} -> {now}"
+        self.last[order] = now
+        link = client.get_data_export_download_url(
+            dm.GetDataExportDownloadURLRequest(order_id=order)
+        ).body
+        assert link.download_urlresult.has_result == (now == "EXPORT_SUCCESS")
+        if link.download_urlresult.has_result:
+            assert requests.get(link.download_urlresult.url, timeout=30).status_code == 200
+
+    @rule(order=orders)
+    def other_tenant_sees_nothing(self, order: int) -> None:
+        stranger = self.clients[DAVE if self.tenant_of[order] == 3000 else ALICE]
+        body = stranger.get_order_base_info(dm.GetOrderBaseInfoRequest(order_id=order)).body
+        assert body.success is False and body.error_code == "OrderNotExist"
+
+    @rule(target=tracks)
+    def create_track(self) -> int:
+        body = (
+            self.clients[ALICE]
+            .create_data_track_order(
+                dm.CreateDataTrackOrderRequest(
+                    comment="sm",
+                    param=dm.CreateDataTrackOrderRequestParam(
+                        db_id="17001",
+                        job_start_time="2026-11-01 00:00:00",
+                        job_end_time="2026-11-01 03:00:00",
+                        table_names=["orders"],
+                        track_types=["INSERT", "UPDATE", "DELETE"],
+                    ),
+                )
+            )
+            .body
+        )
+        assert body.success
+        return body.create_order_result[0]
+
+    @rule(
+        track=tracks, types=st.lists(st.sampled_from(["INSERT", "UPDATE", "DELETE"]), unique=True)
+    )
+    def download(self, track: int, types: list[str]) -> None:
+        body = (
+            self.clients[ALICE]
+            .download_data_track_result(
+                dm.DownloadDataTrackResultRequest(order_id=track, filter_type_list=types or None)
+            )
+            .body
+        )
+        if body.success:
+            self.downloads[body.download_key_id] = track
+        else:
+            assert body.error_code == "IllegalOrderStatus"
+
+    @rule()
+    def poll_downloads(self) -> None:
+        for key, track in list(self.downloads.items())[-3:]:
+            st_ = (
+                self.clients[ALICE]
+                .query_data_track_result_download_status(
+                    dm.QueryDataTrackResultDownloadStatusRequest(
+                        order_id=track, download_key_id=key
+                    )
+                )
+                .body.status_result
+            )
+            assert st_.download_status in DL_RANK
+            assert (st_.download_url is not None) == (st_.download_status == "DOWNLOAD_SUCCESS")
+            assert st_.total_count >= 0
+
+    @rule(target=exports, kind=st.sampled_from(["exportHcWarning", "virusScanExport"]))
+    def sas_export(self, kind: str) -> int:
+        return self.sas.export_record(sm.ExportRecordRequest(export_type=kind)).body.id
+
+    @rule(export=exports)
+    def sas_poll(self, export: int) -> None:
+        info = self.sas.describe_export_info(sm.DescribeExportInfoRequest(export_id=export)).body
+        assert info.export_status in SAS_RANK
+        assert 0 <= info.current_count <= info.total_count
+        assert (info.link is not None) == (info.export_status == "success")
+        rank, count = SAS_RANK[info.export_status], info.current_count
+        prev = self.sas_last.get(export, (0, 0))
+        assert rank >= prev[0] and count >= prev[1], "Sas progress never goes back"
+        self.sas_last[export] = (rank, count)
+
+    @invariant()
+    def statuses_documented(self) -> None:
+        assert set(self.last.values()) <= DOCUMENTED
+
+
+def test_lifecycles_state_machine(target) -> None:
+    if not target.control:
+        pytest.skip("the stateful suite moves the clock: it needs an emulator's control plane")
+    if not target.mutations:
+        pytest.skip("the stateful suite creates tickets: pass --allow-mutations")
+    Lifecycles.target = target
+    target.covered.update({"stateful:tickets", "stateful:datatrack", "stateful:sas"})
+    base = settings()
+    run_state_machine_as_test(
+        Lifecycles,
+        settings=settings(
+            max_examples=max(3, base.max_examples // 3), stateful_step_count=25, deadline=None
+        ),
+    )
+    target.report["stateful runs"] += 1
