@@ -44,7 +44,10 @@ class LinkError(Exception):
 
 
 class Artifacts:
-    def __init__(self, store: Store, rng: RandomSource, directory: str | None):
+    def __init__(
+        self, store: Store, rng: RandomSource, directory: str | None, retention: float | None = None
+    ):
+        self.retention = retention
         self.store = store
         self.rng = rng
         self._tmp = None if directory else tempfile.mkdtemp(prefix="dms-emulator-exports-")
@@ -64,7 +67,18 @@ class Artifacts:
 
     # --- files -----------------------------------------------------------------------------
 
+    def expire(self, before: float) -> int:
+        """Delete result files created before `before` (retention); their links then 404."""
+        rows = self.store.query("SELECT key FROM artifacts WHERE created_at < ?", (before,))
+        keys = [r["key"] for r in rows]
+        if keys:
+            self.purge_files(keys)
+            self.store.execute("DELETE FROM artifacts WHERE created_at < ?", (before,))
+        return len(keys)
+
     def reserve(self, kind: str, owner: str, tid: int, filename: str, now: float) -> Artifact:
+        if self.retention is not None:
+            self.expire(now - self.retention)
         key = f"{kind}/{tid}/{self.rng.token(8)}/{filename}"
         path = self.directory / key
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,6 +115,12 @@ class Artifacts:
             path = self.directory / key
             if path.is_file():
                 path.unlink()
+            for parent in list(path.parents)[:3]:  # the key's own folders, never above the store
+                try:
+                    if parent != self.directory:
+                        parent.rmdir()
+                except OSError:
+                    break
 
     def cleanup(self) -> None:
         if self._tmp:

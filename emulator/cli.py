@@ -47,10 +47,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--threads", type=_int, default=_int(_env("threads", "16") or "16"))
     serve.add_argument(
+        "--workers",
+        type=_int,
+        default=_int(_env("workers", "1") or "1"),
+        help="worker processes sharing one port, state, clock, nonces and faults",
+    )
+    serve.add_argument(
         "--link-ttl",
         type=_int,
         default=_int(_env("link_ttl", "3600") or "3600"),
         help="seconds (emulated clock) a download link stays valid",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=_int,
+        default=_int(_env("journal_size", "10000") or "10000"),
+        help="requests kept in the journal",
+    )
+    serve.add_argument(
+        "--nonce-capacity",
+        type=_int,
+        default=_int(_env("nonce_capacity", "500000") or "500000"),
+        help="nonces remembered (15 minutes each) before the oldest are dropped",
+    )
+    serve.add_argument(
+        "--retention",
+        type=_int,
+        default=_int(_env("retention", "604800") or "604800"),
+        help="seconds (emulated clock) result files are kept; older ones are deleted",
     )
     serve.add_argument("--log-level", default=_env("log_level", "INFO"))
     serve.add_argument(
@@ -58,7 +82,56 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=(_env("log_json", "") or "").lower() in ("1", "true", "yes"),
     )
+    state = sub.add_parser("state", help="export or import a --state file offline (JSON document)")
+    state.add_argument("op", choices=("export", "import"))
+    state.add_argument("file", help="the JSON document to write (export) or read (import)")
+    state.add_argument("--state", required=True, help="the emulator's SQLite state file")
     return parser
+
+
+def state_command(op: str, file: str, state_path: str) -> int:
+    """The same document as GET/PUT /_emulator/state, without a running server."""
+    import json
+
+    from emulator.store import Store
+
+    try:
+        store = Store(state_path)
+    except (StoreVersionError, Exception) as exc:
+        return fail(f"state file {state_path}: {exc}")
+    try:
+        if op == "export":
+            clock = store.get_meta("clock")
+            out: dict[str, object] = {
+                "format": "dms-emulator-state",
+                "version": 1,
+                "clock": json.loads(clock) if clock else None,
+                "tables": store.dump(),
+                "faults": [],
+            }
+            with open(file, "w", encoding="utf-8") as f:
+                json.dump(out, f, ensure_ascii=False)
+            return 0
+        try:
+            with open(file, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as exc:
+            return fail(f"{file}: cannot read a state document: {exc}")
+        if (
+            not isinstance(doc, dict)
+            or doc.get("format") != "dms-emulator-state"
+            or not isinstance(doc.get("tables"), dict)
+        ):
+            return fail(f"{file}: not a dms-emulator state document")
+        try:
+            store.load(doc["tables"])
+        except Exception as exc:
+            return fail(f"{file}: state not imported (nothing changed): {exc}")
+        if isinstance(doc.get("clock"), dict):
+            store.set_meta("clock", json.dumps(doc["clock"]))
+        return 0
+    finally:
+        store.close()
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -75,7 +148,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         scenarios=scenarios,
         seed=args.seed,
         threads=args.threads,
+        workers=max(1, args.workers),
         link_ttl=args.link_ttl,
+        journal_size=max(1, args.journal_size),
+        nonce_capacity=max(1, args.nonce_capacity),
+        retention=max(1, args.retention),
         log_level=args.log_level,
         log_json=args.log_json,
     )
@@ -90,7 +167,7 @@ def serve(settings: Settings) -> int:
     from emulator.app import create_app
     from emulator.runtime import Emulator
     from emulator.scenarios import ScenarioError, load_scenario
-    from emulator.server import Server, setup_logging
+    from emulator.server import Server, serve_workers, setup_logging
 
     setup_logging(settings.log_level, settings.log_json)
     try:
@@ -103,8 +180,24 @@ def serve(settings: Settings) -> int:
     except ScenarioError as exc:
         emu.close()
         return fail(str(exc))
+    app = create_app(emulator=emu)
+    if settings.workers > 1:
+
+        def after_fork(index: int) -> None:
+            emu.rng.reseed(None if settings.seed is None else settings.seed * 1000 + index + 1)
+
+        try:
+            serve_workers(
+                app, settings.host, settings.port, settings.workers, settings.threads, after_fork
+            )
+        except OSError as exc:
+            emu.close()
+            return fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+        emu.save_clock()
+        emu.close()
+        return 0
     try:
-        server = Server(create_app(emulator=emu), settings.host, settings.port, settings.threads)
+        server = Server(app, settings.host, settings.port, settings.threads)
     except OSError as exc:
         emu.close()
         return fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
@@ -121,5 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(settings_from(args))
+    if args.command == "state":
+        return state_command(args.op, args.file, args.state)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 MODES = ("real", "manual")
 
@@ -22,43 +23,58 @@ class Clock:
     """Real or manual time plus an offset that `advance` grows.
 
     In `real` mode now = wall time + offset. In `manual` mode now = frozen base + offset, so
-    time stands still until a test advances it.
+    time stands still until a test advances it. Base and offset live in shared memory
+    (`cells`, with `lock`) so that every worker process reads the same clock.
     """
 
-    def __init__(self, mode: str = "real", start: float | None = None, offset: float = 0.0):
+    def __init__(
+        self,
+        mode: str = "real",
+        start: float | None = None,
+        offset: float = 0.0,
+        cells: Any = None,
+        lock: Any = None,
+    ):
         if mode not in MODES:
             raise ValueError(f"clock mode must be one of {', '.join(MODES)}, not {mode!r}")
-        self._lock = threading.Lock()
+        self._lock = lock if lock is not None else threading.Lock()
+        self._cells = cells if cells is not None else [0.0, 0.0]
         self.mode = mode
-        self._base = wall_time() if start is None else start
-        self._offset = offset
+        self._cells[0] = wall_time() if start is None else start
+        self._cells[1] = offset
 
     def now(self) -> float:
-        with self._lock:
-            base = wall_time() if self.mode == "real" else self._base
-            return base + self._offset
+        base = wall_time() if self.mode == "real" else self._cells[0]
+        return float(base + self._cells[1])
 
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
-            self._offset += seconds
+            self._cells[1] += seconds
         return self.now()
 
     def snapshot(self) -> dict[str, float | str]:
         with self._lock:
-            return {"mode": self.mode, "base": self._base, "offset": self._offset}
+            return {
+                "mode": self.mode,
+                "base": float(self._cells[0]),
+                "offset": float(self._cells[1]),
+            }
 
-    def restore(self, snap: dict) -> None:
+    def restore(self, snap: dict[str, Any]) -> None:
+        """Continue a saved clock: in manual mode from the same instant, in real mode with the
+        same offset (so everything scheduled keeps its distance from now)."""
         with self._lock:
             self.mode = str(snap.get("mode", self.mode))
-            self._base = float(snap.get("base", self._base))
-            self._offset = float(snap.get("offset", 0.0))
+            if self.mode == "manual":
+                self._cells[0] = float(snap.get("base", self._cells[0]))
+            self._cells[1] = float(snap.get("offset", 0.0))
 
     def reset(self) -> None:
         with self._lock:
-            self._base = wall_time()
-            self._offset = 0.0
+            self._cells[0] = wall_time()
+            self._cells[1] = 0.0
 
 
 def iso(ts: float) -> str:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import math
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.randomness import RandomSource
+from emulator.runtimedb import RuntimeDB
 
 MATCH_KEYS = {"product", "action", "tid", "access_key_id", "params", "nth", "order_id"}
 RULE_KEYS = {"match", "probability", "times", "after", "effect", "id", "name"}
@@ -186,12 +186,19 @@ def parse_header(value: str) -> dict[str, Any]:
     return validate_effect(eff, "x-emulator-fault")
 
 
-@dataclass
 class FaultEngine:
-    rng: RandomSource
-    rules: list[Rule] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _next: int = 0
+    """Rules live in the runtime database, so every worker process applies (and counts) the
+    same rules; a shared counter lets requests skip the table when there are none."""
+
+    def __init__(self, rng: RandomSource, db: RuntimeDB, count: Any = None, lock: Any = None):
+        self.rng = rng
+        self.db = db
+        self._count = count
+        self._lock = lock
+
+    def _recount(self, conn: Any) -> None:
+        if self._count is not None:
+            self._count.value = int(conn.execute("SELECT count(*) FROM fault_rules").fetchone()[0])
 
     def add(self, doc: Any) -> Rule:
         clean = validate_rule(doc)
@@ -199,10 +206,12 @@ class FaultEngine:
             raise FaultError(
                 "match.order_id: lifecycle rules for one ticket go through the control plane"
             )
-        with self._lock:
-            self._next += 1
+        with self.db.transaction() as conn:
+            rule_id = str(clean.get("id") or f"f{self.db.next_value('fault_rule')}")
+            if conn.execute("SELECT 1 FROM fault_rules WHERE id=?", (rule_id,)).fetchone():
+                raise FaultError(f"id: a rule with id {rule_id!r} exists already")
             rule = Rule(
-                id=str(clean.get("id") or f"f{self._next}"),
+                id=rule_id,
                 match=dict(clean.get("match") or {}),
                 effect=clean["effect"],
                 probability=float(clean.get("probability", 1.0)),
@@ -210,24 +219,46 @@ class FaultEngine:
                 after=int(clean.get("after", 0)),
                 name=clean.get("name"),
             )
-            if any(r.id == rule.id for r in self.rules):
-                raise FaultError(f"id: a rule with id {rule.id!r} exists already")
-            self.rules.append(rule)
+            conn.execute(
+                "INSERT INTO fault_rules (id, tid, doc) VALUES (?,?,?)",
+                (rule.id, rule.match.get("tid"), json.dumps(rule.to_doc())),
+            )
+            self._recount(conn)
             return rule
 
     def remove(self, rule_id: str) -> bool:
-        with self._lock:
-            before = len(self.rules)
-            self.rules = [r for r in self.rules if r.id != rule_id]
-            return len(self.rules) != before
+        with self.db.transaction() as conn:
+            gone = conn.execute("DELETE FROM fault_rules WHERE id=?", (rule_id,)).rowcount > 0
+            self._recount(conn)
+            return gone
 
     def clear(self, tid: int | None = None) -> None:
-        with self._lock:
-            self.rules = [] if tid is None else [r for r in self.rules if r.match.get("tid") != tid]
+        with self.db.transaction() as conn:
+            if tid is None:
+                conn.execute("DELETE FROM fault_rules")
+            else:
+                conn.execute("DELETE FROM fault_rules WHERE tid=?", (tid,))
+            self._recount(conn)
+
+    @staticmethod
+    def _load(row: Any) -> Rule:
+        doc = json.loads(row["doc"])
+        return Rule(
+            id=doc["id"],
+            match=doc["match"],
+            effect=doc["effect"],
+            probability=doc["probability"],
+            times=doc["times"],
+            after=doc["after"],
+            name=doc.get("name"),
+            seen=row["seen"],
+            fired=row["fired"],
+        )
 
     def list(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [r.to_doc() for r in self.rules]
+        return [
+            self._load(r).to_doc() for r in self.db.query("SELECT * FROM fault_rules ORDER BY pos")
+        ]
 
     @staticmethod
     def _matches(rule: Rule, info: dict[str, Any]) -> bool:
@@ -244,23 +275,32 @@ class FaultEngine:
         self, info: dict[str, Any], kinds: tuple[str, ...], stages: tuple[str, ...] = ()
     ) -> Rule | None:
         """The first rule of these effect kinds (and lifecycle stages) that matches and fires."""
-        with self._lock:
-            for rule in self.rules:
+        if self._count is not None and self._count.value == 0:
+            return None
+        with self.db.transaction() as conn:
+            for row in conn.execute("SELECT * FROM fault_rules ORDER BY pos").fetchall():
+                rule = self._load(row)
                 if rule.effect["type"] not in kinds or not self._matches(rule, info):
                     continue
                 if stages and rule.effect.get("stage") not in stages:
                     continue
                 rule.seen += 1
-                if rule.seen <= rule.after:
-                    continue
-                if "nth" in rule.match and rule.seen != rule.match["nth"]:
-                    continue
-                if rule.probability < 1.0 and self.rng.random() >= rule.probability:
-                    continue
-                rule.fired += 1
-                if rule.times is not None and rule.fired >= rule.times:
-                    self.rules.remove(rule)
-                return rule
+                fires = rule.seen > rule.after and (
+                    "nth" not in rule.match or rule.seen == rule.match["nth"]
+                )
+                if fires and rule.probability < 1.0:
+                    fires = self.rng.random() < rule.probability
+                rule.fired += 1 if fires else 0
+                if fires and rule.times is not None and rule.fired >= rule.times:
+                    conn.execute("DELETE FROM fault_rules WHERE id=?", (rule.id,))
+                    self._recount(conn)
+                else:
+                    conn.execute(
+                        "UPDATE fault_rules SET seen=?, fired=? WHERE id=?",
+                        (rule.seen, rule.fired, rule.id),
+                    )
+                if fires:
+                    return rule
         return None
 
     def latency_ms(self, effect: dict[str, Any]) -> float:

@@ -1,25 +1,35 @@
 """Background work (export files) on a small thread pool, so no request waits for it.
 
 Jobs only produce files and record facts; statuses are still derived from history and the clock.
-`wait_idle` lets the control plane's clock advance settle jobs that are due.
+The count of running jobs is shared by every worker process, so that the control plane's clock
+advance can wait for the jobs that are due, wherever they run.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import os
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+
+from emulator.shared import Shared
 
 log = logging.getLogger("emulator.jobs")
 
 
 class Jobs:
-    def __init__(self, workers: int = 2):
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
-        self._pending: set[Future[None]] = set()
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
+    def __init__(self, shared: Shared, workers: int = 2):
+        self.shared = shared
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid = -1
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None or self._pid != os.getpid():  # threads do not survive a fork
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="export")
+            self._pid = os.getpid()
+        return self._pool
 
     def submit(self, name: str, fn: Callable[[], None]) -> None:
         def run() -> None:
@@ -27,26 +37,28 @@ class Jobs:
                 fn()
             except Exception:
                 log.exception("background job %s failed", name)
+            finally:
+                self.shared.add_jobs(-1)
 
-        fut = self._pool.submit(run)
-        with self._lock:
-            self._pending.add(fut)
-        fut.add_done_callback(self._done)
-
-    def _done(self, fut: Future[None]) -> None:
-        with self._lock:
-            self._pending.discard(fut)
-            if not self._pending:
-                self._idle.notify_all()
+        self.shared.add_jobs(1)
+        try:
+            self._executor().submit(run)
+        except RuntimeError:
+            self.shared.add_jobs(-1)
+            raise
 
     def wait_idle(self, timeout: float) -> bool:
-        with self._lock:
-            return self._idle.wait_for(lambda: not self._pending, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while self.shared.jobs.value > 0:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
 
     @property
     def busy(self) -> int:
-        with self._lock:
-            return len(self._pending)
+        return int(self.shared.jobs.value)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.shutdown(wait=False, cancel_futures=True)

@@ -16,6 +16,11 @@ class RandomSource:
         self._rng = random.Random(seed)
         self.seed = seed
 
+    def reseed(self, seed: int | None) -> None:
+        """A forked worker draws its own sequence (derived from --seed when one was given)."""
+        with self._lock:
+            self._rng = random.Random(seed)
+
     def random(self) -> float:
         with self._lock:
             return self._rng.random()

@@ -1,6 +1,15 @@
-"""One emulator: accounts, clock, random source, state store, jobs, faults, journal, services."""
+"""One emulator: accounts, clock, random source, state store, jobs, faults, journal, services.
+
+Everything worker processes must share lives in SQLite files or in shared memory (`Shared`),
+so one Emulator built before `--workers` forks serves every worker.
+"""
 
 from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
 
 from emulator.accounts import Accounts, load_accounts
 from emulator.artifacts import Artifacts
@@ -10,11 +19,13 @@ from emulator.gateway.nonces import NonceCache
 from emulator.jobs import Jobs
 from emulator.journal import Journal
 from emulator.randomness import RandomSource
+from emulator.runtimedb import RuntimeDB
 from emulator.services.dms.datatrack import DataTracking
 from emulator.services.dms.tickets import Tickets
 from emulator.services.dms.workflow import Workflow
 from emulator.services.sas.exports import SasExports
 from emulator.settings import Settings
+from emulator.shared import Shared
 from emulator.store import Store
 
 
@@ -23,19 +34,26 @@ class Emulator:
         self.settings = settings
         self.accounts = accounts or load_accounts(settings.accounts)
         self.rng = RandomSource(settings.seed)
-        self.store = Store(settings.state)
-        self.clock = Clock(settings.clock)
+        self.shared = Shared()
+        # several workers need files to share; without --state they get temporary ones
+        self._tmp = tempfile.mkdtemp(prefix="dms-emulator-") if settings.workers > 1 else None
+        state = settings.state or (os.path.join(self._tmp, "state.sqlite") if self._tmp else None)
+        self.store = Store(state)
+        self.runtime_db = RuntimeDB(
+            os.path.join(self._tmp, "runtime.sqlite") if self._tmp else None
+        )
+        self.clock = Clock(settings.clock, cells=self.shared.clock, lock=self.shared.lock)
         saved_clock = self.store.get_meta("clock")
         if saved_clock:
-            import json
-
             self.clock.restore({**json.loads(saved_clock), "mode": settings.clock})
-        export_dir = (settings.state + ".exports") if settings.state else None
-        self.artifacts = Artifacts(self.store, self.rng, export_dir)
-        self.jobs = Jobs()
-        self.nonces = NonceCache(capacity=settings.nonce_capacity)
-        self.journal = Journal(settings.journal_size)
-        self.faults = FaultEngine(self.rng)
+        export_dir = (state + ".exports") if state else None
+        self.artifacts = Artifacts(self.store, self.rng, export_dir, settings.retention)
+        self.jobs = Jobs(self.shared)
+        self.nonces = NonceCache(self.runtime_db, capacity=settings.nonce_capacity)
+        self.journal = Journal(self.runtime_db, settings.journal_size)
+        self.faults = FaultEngine(
+            self.rng, self.runtime_db, self.shared.fault_rules, self.shared.lock
+        )
         self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
         self.datatrack = DataTracking(self.store, self.clock, self.rng, self.artifacts, self.jobs)
         self.workflow = Workflow(
@@ -51,8 +69,6 @@ class Emulator:
         self.workflow.resume()
 
     def save_clock(self) -> None:
-        import json
-
         self.store.set_meta("clock", json.dumps(self.clock.snapshot()))
 
     def reset(self, tid: int | None = None) -> None:
@@ -76,3 +92,5 @@ class Emulator:
         self.jobs.shutdown()
         self.store.close()
         self.artifacts.cleanup()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import faulthandler
 import json
 import logging
+import os
 import signal
+import socket
 import sys
 import threading
 from typing import Any
@@ -115,3 +117,91 @@ class Server:
         wasyncore.close_all(self._server._map)  # type: ignore[union-attr]
         if self._thread:
             self._thread.join(timeout=5)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _exit_worker(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def serve_workers(
+    app: Flask, host: str, port: int, workers: int, threads: int, after_fork: Any = None
+) -> None:
+    """Pre-fork `workers` processes that all accept on one listening socket.
+
+    The parent only supervises: SIGTERM/SIGINT are passed on to every worker, and the parent
+    returns once they have exited. A worker that dies is replaced.
+    """
+    sock = _listen(host, port)
+    real_port = sock.getsockname()[1]
+    children: dict[int, int] = {}
+
+    def spawn(index: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, _exit_worker)
+            code = 0
+            try:
+                if after_fork:
+                    after_fork(index)
+                server = create_server(
+                    app,
+                    sockets=[sock],
+                    threads=threads,
+                    ident="dms-emulator",
+                    channel_timeout=120,
+                    connection_limit=1000,
+                )
+                server.channel_class = _Channel  # type: ignore[union-attr]
+                server.run()
+            except SystemExit:
+                pass
+            except BaseException:
+                logging.getLogger("emulator.server").exception("worker %d failed", index)
+                code = 1
+            finally:
+                os._exit(code)
+        children[pid] = index
+
+    for i in range(workers):
+        spawn(i)
+    stopping = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"dms-emulator listening on http://{shown}:{real_port} ({workers} workers)", flush=True)
+    while children:
+        try:
+            pid, _ = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        index = children.pop(pid, None)
+        if index is not None and not stopping:
+            logging.getLogger("emulator.server").error(
+                "worker %d exited; starting a new one", index
+            )
+            spawn(index)
+    sock.close()

@@ -19,7 +19,9 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = False
     threads: int = 16
+    workers: int = 1  # processes; >1 shares state through SQLite files and shared memory
     link_ttl: int = 3600  # seconds a download link stays valid on the emulated clock
     journal_size: int = 10_000
     nonce_capacity: int = 500_000
+    retention: int = 7 * 86400  # seconds (emulated) result files are kept
     durations: Durations = field(default_factory=Durations)

@@ -9,13 +9,14 @@ run inside `transaction()` so concurrent calls can never interleave halfway.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,42 +74,51 @@ class StoreVersionError(Exception):
     """The state file was written by another schema version of the emulator."""
 
 
-class Store:
-    def __init__(self, path: str | None = None):
+# version -> statements that bring a file from the previous version to this one
+MIGRATIONS: dict[int, list[str]] = {
+    2: ["CREATE INDEX IF NOT EXISTS order_events_kind ON order_events (order_id, event)"],
+}
+
+
+class SqliteDB:
+    """One SQLite database, safe across threads and forked worker processes.
+
+    Each process opens its own connection (a connection must never cross a fork); within a
+    process one connection and one re-entrant lock serialise access, and read-modify-write
+    sequences run inside `transaction()` (BEGIN IMMEDIATE, so other processes wait their turn).
+    """
+
+    def __init__(self, path: str | None, durable: bool = True):
         self.path = path
+        self.durable = durable
+        self._pid = -1
+        self._open()
+
+    def _open(self) -> None:
+        self._pid = os.getpid()
         self._lock = threading.RLock()
+        self._depth = 0
         self._conn = sqlite3.connect(
-            path or ":memory:", check_same_thread=False, isolation_level=None, timeout=30
+            self.path or ":memory:", check_same_thread=False, isolation_level=None, timeout=30
         )
         self._conn.row_factory = sqlite3.Row
-        if path:
+        if self.path:
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-        self._depth = 0
-        self._migrate()
+            self._conn.execute(
+                "PRAGMA synchronous=FULL" if self.durable else "PRAGMA synchronous=OFF"
+            )
+            self._conn.execute("PRAGMA busy_timeout=30000")
 
-    def _migrate(self) -> None:
-        with self.transaction():
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    self._conn.execute(stmt)
-            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                self._conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-            elif int(row["value"]) != SCHEMA_VERSION:
-                found = int(row["value"])
-                newer = "a newer" if found > SCHEMA_VERSION else "an older"
-                raise StoreVersionError(
-                    f"state file {self.path} has schema version {found}, written by {newer} "
-                    f"dms-emulator; this one reads version {SCHEMA_VERSION}"
-                )
+    def _check_process(self) -> None:
+        if os.getpid() != self._pid:
+            if not self.path:
+                raise RuntimeError("an in-memory database cannot be shared with another process")
+            self._open()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; nested use joins the outer one."""
+        self._check_process()
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -130,10 +140,12 @@ class Store:
                 self._depth = 0
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        self._check_process()
         with self._lock:
             return self._conn.execute(sql, args).fetchall()
 
     def query_one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        self._check_process()
         with self._lock:
             return self._conn.execute(sql, args).fetchone()
 
@@ -141,6 +153,48 @@ class Store:
         """Run one write in its own transaction (or the caller's); returns lastrowid."""
         with self.transaction() as conn:
             return int(conn.execute(sql, args).lastrowid or 0)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class Store(SqliteDB):
+    """The domain state: tickets, their events, result files, jobs, ids. Versioned and migrated."""
+
+    def __init__(self, path: str | None = None):
+        super().__init__(path, durable=True)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            fresh = (
+                conn.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone() is None
+            )
+            row = (
+                None
+                if fresh
+                else conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            )
+            found = SCHEMA_VERSION if fresh or row is None else int(row["value"])
+            if found > SCHEMA_VERSION:
+                raise StoreVersionError(
+                    f"state file {self.path} has schema version {found}, written by a newer dms-emulator; "
+                    f"this one reads versions up to {SCHEMA_VERSION}: upgrade dms-emulator or use another --state"
+                )
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    conn.execute(stmt)
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                for stmt in MIGRATIONS.get(version, []):
+                    conn.execute(stmt)
+            for stmt in MIGRATIONS.get(SCHEMA_VERSION, []) if fresh else []:
+                conn.execute(stmt)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
 
     def next_id(self, name: str, start: int) -> int:
         """A durable, never-repeating id sequence."""
@@ -167,6 +221,7 @@ class Store:
     # --- snapshots and resets --------------------------------------------------------------
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
+        self._check_process()
         with self._lock:
             return {t: [dict(r) for r in self._conn.execute(f"SELECT * FROM {t}")] for t in TABLES}
 
@@ -202,10 +257,6 @@ class Store:
             )
             for table in ("orders", "artifacts", "jobs"):
                 conn.execute(f"DELETE FROM {table} WHERE tid=?", (tid,))
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
 
 def dumps(doc: Any) -> str:

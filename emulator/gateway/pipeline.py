@@ -7,6 +7,7 @@ every call, failed or not, lands in the journal.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -215,6 +216,7 @@ class Gateway:
             "access_key_id": call.access_key_id,
             "tid": call.user.tid if call.user else None,
             "scheme": call.scheme,
+            "pid": os.getpid(),
             "http_status": status,
             "code": code,
             "latency_ms": round(latency, 3),

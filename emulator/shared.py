@@ -1,0 +1,22 @@
+"""What every worker process must see the same, in shared memory created before the fork:
+the emulated clock, how many background jobs are running, how many fault rules exist."""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+
+class Shared:
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.lock: Any = ctx.Lock()
+        self.clock: Any = ctx.RawArray("d", 2)  # base, offset (seconds)
+        self.jobs: Any = ctx.RawValue("i", 0)  # export/download files being written, all workers
+        self.fault_rules: Any = ctx.RawValue(
+            "i", 0
+        )  # rules stored; 0 lets requests skip the fault table
+
+    def add_jobs(self, n: int) -> None:
+        with self.lock:
+            self.jobs.value += n
