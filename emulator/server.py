@@ -190,7 +190,8 @@ def serve_workers(
     signal.signal(signal.SIGINT, stop)
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     shown = f"[{host}]" if ":" in host else host
-    print(f"dms-emulator listening on http://{shown}:{real_port} ({workers} workers)", flush=True)
+    logging.getLogger("emulator.server").info("%d worker processes", workers)
+    print(f"dms-emulator listening on http://{shown}:{real_port}", flush=True)
     while children:
         try:
             pid, _ = os.wait()

@@ -33,7 +33,7 @@ class NonceCache:
                 (access_key_id, nonce, now + self.window),
             )
             self._inserts += 1
-            if self._inserts % SWEEP_EVERY == 0:
+            if self._inserts % max(1, min(SWEEP_EVERY, self.capacity // 10)) == 0:
                 self._sweep(conn, now)
             return True
 

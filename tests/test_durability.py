@@ -1,0 +1,240 @@
+"""Durable state, crash safety, concurrency and many workers, through real processes."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import requests
+from alibabacloud_dms_enterprise20181101 import models as dm
+
+from tests.support import ALICE, CAROL, Control, EmulatorProcess, dms, v3_request
+from tests.test_cli import run_cli
+from tests.test_tickets import status
+
+WRITER = textwrap.dedent("""
+    import sys
+    from alibabacloud_dms_enterprise20181101 import models as dm
+    from tests.support import dms
+    client = dms(sys.argv[1])
+    while True:
+        try:
+            body = client.create_order(dm.CreateOrderRequest(plugin_type="NDDL", comment="crash",
+                                       plugin_param={"title": "t", "dbId": 17001})).body
+        except Exception:
+            break
+        if body.success:
+            print(body.create_order_result.order_ids[0], flush=True)
+""")
+
+
+def test_acknowledged_tickets_survive_sigkill(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    proc = EmulatorProcess("--state", str(state), "--log-level", "WARNING").start()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, proc.endpoint], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parent.parent)
+    acked: list[int] = []
+    assert writer.stdout is not None
+    while len(acked) < 60:
+        line = writer.stdout.readline()
+        if not line:
+            break
+        acked.append(int(line))
+    proc.stop(signal.SIGKILL)  # mid-stream: the writer is still sending
+    writer.wait(timeout=30)
+    acked += [int(x) for x in writer.stdout.read().split()]
+    assert len(acked) >= 60
+    with EmulatorProcess("--state", str(state)) as again:
+        client = dms(again.endpoint)
+        for order_id in acked:
+            body = client.get_order_base_info(dm.GetOrderBaseInfoRequest(order_id=order_id)).body
+            assert body.success, f"acknowledged ticket {order_id} was lost"
+        total = client.list_orders(dm.ListOrdersRequest(plugin_type="NDDL", page_size=100)).body.total_count
+        assert total >= len(acked)
+
+
+def test_restart_continues_statuses_clock_files_and_links(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    first = EmulatorProcess("--state", str(state), "--clock", "manual").start()
+    client, control = dms(first.endpoint), Control(first.url)
+    done = client.create_order(dm.CreateOrderRequest(plugin_type="DATA_EXPORT", comment="c", plugin_param={
+        "dbId": 17001, "exeSQL": "select * from products"})).body.create_order_result.order_ids[0]
+    control.advance(60)
+    halfway = client.create_order(dm.CreateOrderRequest(plugin_type="DATA_EXPORT", comment="c", plugin_param={
+        "dbId": 17001, "exeSQL": "select * from products"})).body.create_order_result.order_ids[0]
+    control.advance(4)
+    before = {"clock": control.get("/clock")["epoch"], "halfway": status(client, halfway)}
+    url = client.get_data_export_download_url(dm.GetDataExportDownloadURLRequest(order_id=done)).body \
+        .download_urlresult.url
+    content = requests.get(url, timeout=10).content
+    first.stop(signal.SIGKILL)
+
+    with EmulatorProcess("--state", str(state), "--clock", "manual") as second:
+        client, control = dms(second.endpoint), Control(second.url)
+        assert control.get("/clock")["epoch"] == before["clock"], "the manual clock continues where it was"
+        assert status(client, halfway) == before["halfway"] != "EXPORT_SUCCESS"
+        assert status(client, done) == "EXPORT_SUCCESS"
+        moved = url.replace(first.endpoint, second.endpoint)
+        r = requests.get(moved, timeout=10)
+        assert r.status_code == 200 and r.content == content, "files and links survive a restart"
+        control.advance(60)
+        assert status(client, halfway) == "EXPORT_SUCCESS"
+
+
+def test_concurrent_creates_never_lose_or_duplicate(emulator, control: Control) -> None:
+    check_concurrent_creates(emulator.endpoint, threads=8, each=15)
+
+
+def check_concurrent_creates(endpoint: str, threads: int, each: int) -> None:
+    results: list[list[int]] = [[] for _ in range(threads)]
+
+    def work(i: int) -> None:
+        client = dms(endpoint, CAROL if i % 2 else ALICE)
+        for _ in range(each):
+            body = client.create_order(dm.CreateOrderRequest(plugin_type="NDDL", comment=f"t{i}", plugin_param={
+                "title": "t", "dbId": 17001})).body
+            assert body.success
+            results[i].append(body.create_order_result.order_ids[0])
+
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    ids = [x for r in results for x in r]
+    assert len(ids) == threads * each and len(set(ids)) == threads * each
+    listed = dms(endpoint).list_orders(dm.ListOrdersRequest(plugin_type="NDDL")).body.total_count
+    assert listed == threads * each
+
+
+def test_many_workers_share_ids_nonces_clock_and_faults(tmp_path: Path) -> None:
+    with EmulatorProcess("--workers", "3", "--clock", "manual") as proc:
+        check_concurrent_creates(proc.endpoint, threads=6, each=10)
+        control = Control(proc.url)
+        # one signed request replayed on fresh connections, until different workers have answered
+        prepared = v3_request(proc.endpoint, "GetUserActiveTenant")
+        host, port = proc.endpoint.split(":")
+        codes = []
+        for _ in range(200):
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn.request("POST", "/", body=prepared.body, headers=prepared.headers)
+            resp = conn.getresponse()
+            codes.append((resp.status, json.loads(resp.read()).get("Code")))
+            conn.close()
+            pids = {e["pid"] for e in control.journal(action="GetUserActiveTenant")}
+            if len(pids) > 1 and len(codes) >= 5:
+                break
+        assert len(pids) > 1, "the replays were answered by more than one worker"
+        assert codes.count((200, None)) == 1
+        assert codes.count((400, "SignatureNonceUsed")) == len(codes) - 1
+        # the clock and fault rules are the same whichever worker answers
+        epoch = control.advance(120)["epoch"]
+        assert {Control(proc.url).get("/clock")["epoch"] for _ in range(6)} == {epoch}
+        control.post("/faults", {"match": {"action": "ListUserTenants"}, "times": 4,
+                                 "effect": {"type": "error", "code": "Throttling.User"}})
+        statuses = [v3_request(proc.endpoint, "ListUserTenants").send().status_code for _ in range(8)]
+        assert statuses == [400] * 4 + [200] * 4
+
+
+def test_state_file_versions(tmp_path: Path) -> None:
+    newer = tmp_path / "newer.sqlite"
+    conn = sqlite3.connect(newer)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '99')")
+    conn.commit()
+    conn.close()
+    out = run_cli("serve", "--port", "0", "--state", str(newer))
+    assert out.returncode == 2 and "schema version 99" in out.stderr and "newer" in out.stderr
+    assert "Traceback" not in out.stderr
+
+    older = tmp_path / "older.sqlite"
+    conn = sqlite3.connect(older)
+    from emulator.store import SCHEMA
+
+    conn.executescript(SCHEMA)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn.commit()
+    conn.close()
+    from emulator.store import SCHEMA_VERSION, Store
+
+    store = Store(str(older))
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
+    indexes = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "order_events_kind" in indexes, "the migration step ran"
+    store.close()
+
+
+def test_offline_state_export_import_round_trips(tmp_path: Path) -> None:
+    state = tmp_path / "a.sqlite"
+    with EmulatorProcess("--state", str(state), "--clock", "manual") as proc:
+        client = dms(proc.endpoint)
+        for _ in range(3):
+            client.create_order(dm.CreateOrderRequest(plugin_type="DATA_EXPORT", comment="c", plugin_param={
+                "dbId": 17001, "exeSQL": "select 1"}))
+        Control(proc.url).advance(30)
+        live = Control(proc.url).get("/state")
+    dump = tmp_path / "dump.json"
+    assert run_cli("state", "export", str(dump), "--state", str(state)).returncode == 0
+    offline = json.loads(dump.read_text())
+    assert offline["tables"] == live["tables"]
+    other = tmp_path / "b.sqlite"
+    assert run_cli("state", "import", str(dump), "--state", str(other)).returncode == 0
+    again = tmp_path / "again.json"
+    assert run_cli("state", "export", str(again), "--state", str(other)).returncode == 0
+    assert json.loads(again.read_text())["tables"] == offline["tables"]
+    (tmp_path / "junk.json").write_text('{"x": 1}')
+    bad = run_cli("state", "import", str(tmp_path / "junk.json"), "--state", str(other))
+    assert bad.returncode == 2 and "not a dms-emulator state document" in bad.stderr
+    with EmulatorProcess("--state", str(other), "--clock", "manual") as proc:
+        body = dms(proc.endpoint).list_orders(dm.ListOrdersRequest()).body
+        assert body.total_count == 3 and {o.status_code for o in body.orders.order} == {"success"}
+
+
+def test_result_files_are_kept_only_for_the_retention_period(tmp_path: Path) -> None:
+    with EmulatorProcess("--clock", "manual", "--retention", "3600") as proc:
+        client, control = dms(proc.endpoint), Control(proc.url)
+
+        def export() -> int:
+            oid = client.create_order(dm.CreateOrderRequest(plugin_type="DATA_EXPORT", comment="c", plugin_param={
+                "dbId": 17001, "exeSQL": "select 1"})).body.create_order_result.order_ids[0]
+            control.advance(30)
+            return oid
+
+        def link(oid: int):
+            return client.get_data_export_download_url(
+                dm.GetDataExportDownloadURLRequest(order_id=oid)).body.download_urlresult
+
+        old = export()
+        url = link(old).url
+        assert requests.get(url, timeout=10).status_code == 200
+        control.advance(3600)
+        assert link(export()).has_result  # creating a new file sweeps the expired one
+        gone = link(old)
+        assert gone.has_result is False and "retention" in gone.tip_message
+
+
+def test_journal_size_is_configurable() -> None:
+    with EmulatorProcess("--journal-size", "5") as proc:
+        for _ in range(20):
+            v3_request(proc.endpoint, "GetUserActiveTenant").send()
+        entries = Control(proc.url).journal()
+        assert len(entries) == 5 and entries[-1]["seq"] == 20
+
+
+def test_nonce_memory_is_bounded_and_expires() -> None:
+    from emulator.gateway.nonces import NonceCache
+    from emulator.runtimedb import RuntimeDB
+
+    cache = NonceCache(RuntimeDB(), window_seconds=900, capacity=50)
+    for i in range(500):
+        assert cache.check_and_record("ak", f"n{i}", now=1000.0 + i)
+    assert len(cache) <= 55
+    assert not cache.check_and_record("ak", "n499", now=1500.0), "a recent nonce is still refused"
+    assert cache.check_and_record("ak", "n499", now=1499.0 + 901), "after the window it may be used again"
