@@ -620,3 +620,26 @@ def test_unknown_order_is_not_found(endpoint: str) -> None:
         models.ApproveOrderRequest(workflow_instance_id=1, approval_type="AGREE")
     ).body
     assert not wf.success and wf.error_code == "WorkflowNotExist"
+
+
+def test_list_orders_scopes_search_and_modify_time(endpoint: str, control: Control) -> None:
+    alice, carol = dms(endpoint), dms(endpoint, CAROL)
+    related = alice.create_order(models.CreateOrderRequest(
+        plugin_type="NDDL", comment="50% off_sale", related_user_list="carol",
+        plugin_param={"title": "t", "dbId": 17001})).body.create_order_result.order_ids[0]
+    other = alice.create_order(models.CreateOrderRequest(
+        plugin_type="NDDL", comment="5000 offsale", plugin_param={"title": "t", "dbId": 17001})).body \
+        .create_order_result.order_ids[0]
+    mine = carol.list_orders(models.ListOrdersRequest(order_result_type="AS_Related")).body
+    assert [o.order_id for o in mine.orders.order] == [related]
+    hits = alice.list_orders(models.ListOrdersRequest(search_content="50% off_")).body
+    assert [o.order_id for o in hits.orders.order] == [related], "% and _ are literal in a search"
+    assert alice.list_orders(models.ListOrdersRequest(order_status="RUNNING")).body.total_count == 2
+    control.advance(3600)
+    assert alice.list_orders(models.ListOrdersRequest(order_status="FINISHED")).body.total_count == 2
+    clock = control.get("/clock")["now"][:19].replace("T", " ")
+    recent = alice.list_orders(models.ListOrdersRequest(search_date_type="MODIFY_TIME", start_time=clock)).body
+    assert recent.total_count == 0, "nothing was modified in the last instant"
+    assert alice.list_orders(models.ListOrdersRequest(
+        search_date_type="MODIFY_TIME", end_time=clock)).body.total_count == 2
+    assert {other, related} == {o.order_id for o in alice.list_orders(models.ListOrdersRequest()).body.orders.order}

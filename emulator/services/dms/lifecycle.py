@@ -104,6 +104,9 @@ FLOW_TRANSITIONS = _plain(FLOW_TRANSITIONS)
 # events that close a ticket for good, and the StatusCode they leave
 CLOSING: dict[Event, str] = {E.REJECT: F.REJECT.value, E.CANCEL: F.CLOSED.value}
 
+# events after which a ticket is finished (whatever its type)
+TERMINAL_EVENTS = (E.PRECHECK_FAILED, E.EXPORT_DONE, E.EXPORT_FAILED, E.REJECT, E.CANCEL, E.FINISH)
+
 EXPORT_TERMINAL = {J.PRE_CHECK_FAIL.value, J.EXPORT_FAIL.value, J.EXPORT_SUCCESS.value}
 FLOW_TERMINAL = {F.REJECT.value, F.SUCCESS.value, F.CLOSED.value}
 

@@ -126,39 +126,51 @@ class Tickets:
         page: int = 1,
         size: int = 20,
     ) -> tuple[int, list[Ticket]]:
-        sql = "SELECT * FROM orders WHERE tid=?"
+        """Filter and page in SQL, so the first and the last page cost the same with 100,000 tickets.
+
+        Status and modification time are derived, so they are asked of the event history:
+        a ticket is finished once a terminal event has happened (at <= now).
+        """
+        now = self.clock.now()
+        where = ["o.tid=?"]
         args: list[Any] = [user.tid]
         if plugin_type:
-            sql += " AND plugin_type=?"
+            where.append("o.plugin_type=?")
             args.append(plugin_type)
         if search:
-            sql += " AND (comment LIKE ? ESCAPE '\\' OR CAST(id AS TEXT)=?)"
-            args += [
-                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-                search,
-            ]
+            where.append("(o.comment LIKE ? ESCAPE '\\' OR CAST(o.id AS TEXT)=?)")
+            args += ["%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", search]
         if scope == "AS_COMMITTER" or (scope == "AS_ADMIN" and user.role == "USER"):
-            sql += " AND committer_uid=?"
+            where.append("o.committer_uid=?")
             args.append(user.uid)
-        sql += " ORDER BY id DESC"
-        now = self.clock.now()
-        matched = []
-        for row in self.store.query(sql, tuple(args)):
-            t = self._load(row, now)
-            if scope == "AS_Related" and user.uid not in t.doc.get("related", []):
-                continue
-            if scope in ("AS_HANDLER", "AS_OWNER") and not user.can_approve:
-                continue
-            if status != "ALL":
-                finished = lifecycle.is_finished(t.plugin_type, t.state)  # type: ignore[arg-type]
-                if finished != (status == "FINISHED"):
-                    continue
-            when = t.created_at if date_field == "CREATE_TIME" else t.last_modified
-            if (start is not None and when < start) or (end is not None and when > end):
-                continue
-            matched.append(t)
-        first = (page - 1) * size
-        return len(matched), matched[first : first + size]
+        elif scope == "AS_Related":
+            where.append("EXISTS (SELECT 1 FROM json_each(o.doc, '$.related') WHERE value=?)")
+            args.append(user.uid)
+        elif scope in ("AS_HANDLER", "AS_OWNER") and not user.can_approve:
+            where.append("0")
+        if status != "ALL":
+            terminal = ",".join(f"'{e.value}'" for e in lifecycle.TERMINAL_EVENTS)
+            exists = (f"EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id AND e.event IN ({terminal}) "
+                      "AND e.at<=?)")
+            where.append(exists if status == "FINISHED" else "NOT " + exists)
+            args.append(now)
+        if start is not None or end is not None:
+            when = ("o.created_at" if date_field == "CREATE_TIME" else
+                    "COALESCE((SELECT max(e.at) FROM order_events e WHERE e.order_id=o.id AND e.at<=?), o.created_at)")
+            if start is not None:
+                where.append(f"{when}>=?")
+                args += ([now] if date_field != "CREATE_TIME" else []) + [start]
+            if end is not None:
+                where.append(f"{when}<=?")
+                args += ([now] if date_field != "CREATE_TIME" else []) + [end]
+        clause = " AND ".join(where)
+        total_row = self.store.query_one(f"SELECT count(*) FROM orders o WHERE {clause}", tuple(args))
+        total = int(total_row[0]) if total_row else 0
+        rows = self.store.query(
+            f"SELECT o.* FROM orders o WHERE {clause} ORDER BY o.id DESC LIMIT ? OFFSET ?",
+            (*args, size, (page - 1) * size),
+        )
+        return total, [self._load(row, now) for row in rows]
 
     # --- creating --------------------------------------------------------------------------
 
