@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, Response, request
 
 from emulator.control import control_blueprint
@@ -14,25 +17,30 @@ from emulator.services.dms import wire as dms_wire
 from emulator.services.sas import wire as sas_wire
 from emulator.settings import Settings
 
-MAX_BODY = 16 * 1024 * 1024
-
 
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Flask:
     emu = emulator or Emulator(settings or Settings())
     app = Flask("emulator")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_BODY  # a form field may be a large PluginParam
     registry = Registry()
     gateway = Gateway(emu, registry)
     dms_wire.register(registry, emu, gateway)
     sas_wire.register(registry, emu, gateway)
-    app.wsgi_app = ConnectionFaults(app.wsgi_app)  # type: ignore[method-assign]
+    flask_wsgi = app.wsgi_app
+
+    def api(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        status, headers, body = gateway.handle(environ)
+        start_response(status, headers)
+        return [body]
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """`/` goes straight to the gateway (no framework on the hot path); Flask serves the rest."""
+        if environ.get("PATH_INFO", "/") == "/":
+            return api(environ, start_response)
+        return flask_wsgi(environ, start_response)
+
+    app.wsgi_app = ConnectionFaults(dispatch)  # type: ignore[method-assign,assignment]
     app.extensions["dms_emulator"] = emu
     app.extensions["dms_gateway"] = gateway
-
-    @app.route("/", methods=["GET", "POST"])
-    def api() -> Response:
-        return gateway.handle(request)
 
     app.register_blueprint(control_blueprint(emu), url_prefix="/_emulator")
     app.register_blueprint(oss_blueprint(emu))
@@ -49,6 +57,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
                 status=code,
                 content_type="application/json",
             )
-        return gateway.handle(request)
+        status, headers, body = gateway.handle(request.environ)
+        return Response(body, status=int(status.split()[0]), headers=headers)
 
     return app

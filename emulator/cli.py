@@ -164,6 +164,11 @@ def fail(message: str) -> int:
 
 
 def serve(settings: Settings) -> int:
+    import sys as _sys
+
+    # request threads hand SQLite and locks back and forth; a short GIL switch interval keeps a
+    # thread that waits for a lock from waiting a whole default 5 ms slice
+    _sys.setswitchinterval(float(os.environ.get("DMS_EMULATOR_SWITCH_INTERVAL", "0.0005")))
     from emulator.app import create_app
     from emulator.runtime import Emulator
     from emulator.scenarios import ScenarioError, load_scenario

@@ -7,6 +7,8 @@ reads) one journal.
 from __future__ import annotations
 
 import json
+import threading
+from collections import deque
 from typing import Any
 
 from emulator.runtimedb import RuntimeDB
@@ -14,7 +16,70 @@ from emulator.runtimedb import RuntimeDB
 TRIM_EVERY = 200
 
 
+def _keep(
+    e: dict[str, Any],
+    action: str | None,
+    code: str | None,
+    access_key_id: str | None,
+    tid: int | None,
+    request_id: str | None,
+    since: float | None,
+    until: float | None,
+) -> bool:
+    return (
+        (action is None or e.get("action") == action)
+        and (code is None or e.get("code") == code)
+        and (access_key_id is None or e.get("access_key_id") == access_key_id)
+        and (tid is None or e.get("tid") == tid)
+        and (request_id is None or e.get("request_id") == request_id)
+        and (since is None or e.get("ts", 0) >= since)
+        and (until is None or e.get("ts", 0) <= until)
+    )
+
+
+class MemoryJournal:
+    """One process: a bounded deque."""
+
+    def __init__(self, capacity: int = 10_000):
+        self.capacity = capacity
+        self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._seq += 1
+            self._entries.append({"seq": self._seq, **entry})
+
+    def query(
+        self,
+        *,
+        action: str | None = None,
+        code: str | None = None,
+        access_key_id: str | None = None,
+        tid: int | None = None,
+        request_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        with self._lock:
+            items = list(self._entries)
+        out = [
+            e for e in items if _keep(e, action, code, access_key_id, tid, request_id, since, until)
+        ]
+        return out[-limit:] if limit else out
+
+    def clear(self, tid: int | None = None) -> None:
+        with self._lock:
+            kept = [] if tid is None else [e for e in self._entries if e.get("tid") != tid]
+            self._entries.clear()
+            self._entries.extend(kept)
+
+
 class Journal:
+    """Several worker processes: the runtime database, so every worker writes one journal."""
+
     def __init__(self, db: RuntimeDB, capacity: int = 10_000):
         self.db = db
         self.capacity = capacity

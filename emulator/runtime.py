@@ -15,9 +15,9 @@ from emulator.accounts import Accounts, load_accounts
 from emulator.artifacts import Artifacts
 from emulator.clock import Clock
 from emulator.faults import FaultEngine
-from emulator.gateway.nonces import NonceCache
+from emulator.gateway.nonces import MemoryNonces, NonceCache
 from emulator.jobs import Jobs
-from emulator.journal import Journal
+from emulator.journal import Journal, MemoryJournal
 from emulator.randomness import RandomSource
 from emulator.runtimedb import RuntimeDB
 from emulator.services.dms.datatrack import DataTracking
@@ -49,8 +49,17 @@ class Emulator:
         export_dir = (state + ".exports") if state else None
         self.artifacts = Artifacts(self.store, self.rng, export_dir, settings.retention)
         self.jobs = Jobs(self.shared)
-        self.nonces = NonceCache(self.runtime_db, capacity=settings.nonce_capacity)
-        self.journal = Journal(self.runtime_db, settings.journal_size)
+        # one process keeps nonces and the journal in memory; workers share them in the runtime DB
+        self.nonces: NonceCache | MemoryNonces = (
+            NonceCache(self.runtime_db, capacity=settings.nonce_capacity)
+            if self._tmp
+            else MemoryNonces(capacity=settings.nonce_capacity)
+        )
+        self.journal: Journal | MemoryJournal = (
+            Journal(self.runtime_db, settings.journal_size)
+            if self._tmp
+            else MemoryJournal(settings.journal_size)
+        )
         self.faults = FaultEngine(
             self.rng, self.runtime_db, self.shared.fault_rules, self.shared.lock
         )

@@ -150,9 +150,18 @@ class SqliteDB:
             return self._conn.execute(sql, args).fetchone()
 
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> int:
-        """Run one write in its own transaction (or the caller's); returns lastrowid."""
-        with self.transaction() as conn:
-            return int(conn.execute(sql, args).lastrowid or 0)
+        """Run one write, atomic by itself (or inside the caller's transaction); returns lastrowid."""
+        self._check_process()
+        with self._lock:
+            return int(self._conn.execute(sql, args).lastrowid or 0)
+
+    def execute_count(self, sql: str, args: tuple[Any, ...] = ()) -> int:
+        """One statement on its own (atomic by itself); returns how many rows it changed."""
+        self._check_process()
+        with self._lock:
+            if self._depth:
+                return int(self._conn.execute(sql, args).rowcount)
+            return int(self._conn.execute(sql, args).rowcount)
 
     def close(self) -> None:
         with self._lock:

@@ -7,12 +7,12 @@ another caller's nonces with garbage). Freshness uses wall time, never the emula
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import calendar
 
 from emulator.accounts import Accounts, User
 from emulator.gateway import errors, signing
 from emulator.gateway.call import Call
-from emulator.gateway.nonces import NonceCache
+from emulator.gateway.nonces import MemoryNonces, NonceCache
 
 SKEW_SECONDS = 15 * 60
 # headers a V3 request must sign when it sends them: unsigned, they could be altered in flight
@@ -29,11 +29,42 @@ MUST_SIGN = (
 
 def parse_timestamp(value: str) -> float:
     """`YYYY-MM-DDThh:mm:ssZ`, with or without milliseconds; raises InvalidTimeStamp.Format."""
-    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
-        try:
-            return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc).timestamp()
-        except ValueError:
-            continue
+    v = value
+    try:
+        if (
+            len(v) >= 20
+            and v[4] == "-"
+            and v[7] == "-"
+            and v[10] == "T"
+            and v[13] == ":"
+            and v[16] == ":"
+            and v[-1] == "Z"
+            and (len(v) == 20 or (v[19] == "." and v[20:-1].isdigit()))
+        ):
+            whole = calendar.timegm(
+                (
+                    int(v[0:4]),
+                    int(v[5:7]),
+                    int(v[8:10]),
+                    int(v[11:13]),
+                    int(v[14:16]),
+                    int(v[17:19]),
+                    0,
+                    0,
+                    0,
+                )
+            )
+            frac = float("0." + v[20:-1]) if len(v) > 20 else 0.0
+            if (
+                1 <= int(v[5:7]) <= 12
+                and 1 <= int(v[8:10]) <= 31
+                and int(v[11:13]) < 24
+                and int(v[14:16]) < 60
+                and int(v[17:19]) < 61
+            ):
+                return whole + frac
+    except ValueError:
+        pass
     raise errors.timestamp_format(value)
 
 
@@ -49,7 +80,9 @@ def _lookup(accounts: Accounts, access_key_id: str) -> User:
     return user
 
 
-def authenticate(call: Call, accounts: Accounts, nonces: NonceCache, now: float) -> User:
+def authenticate(
+    call: Call, accounts: Accounts, nonces: NonceCache | MemoryNonces, now: float
+) -> User:
     authorization = call.header("authorization") or ""
     if authorization.startswith("ACS3-"):
         return _authenticate_v3(call, authorization, accounts, nonces, now)
@@ -67,7 +100,11 @@ def authenticate(call: Call, accounts: Accounts, nonces: NonceCache, now: float)
 
 
 def _authenticate_v3(
-    call: Call, authorization: str, accounts: Accounts, nonces: NonceCache, now: float
+    call: Call,
+    authorization: str,
+    accounts: Accounts,
+    nonces: NonceCache | MemoryNonces,
+    now: float,
 ) -> User:
     call.scheme = "v3"
     parts = signing.parse_v3_authorization(authorization)
@@ -121,7 +158,9 @@ def _authenticate_v3(
     return user
 
 
-def _authenticate_v1(call: Call, accounts: Accounts, nonces: NonceCache, now: float) -> User:
+def _authenticate_v1(
+    call: Call, accounts: Accounts, nonces: NonceCache | MemoryNonces, now: float
+) -> User:
     call.scheme = "v1"
     params = call.query_pairs + call.form_pairs
     p = dict(params)

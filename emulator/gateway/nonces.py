@@ -8,12 +8,49 @@ expired timestamp is refused anyway).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from emulator.runtimedb import RuntimeDB
 
 SWEEP_EVERY = 1000
 
 
+class MemoryNonces:
+    """One process: a dict in memory (a lock, no I/O), oldest first for eviction."""
+
+    def __init__(self, window_seconds: float = 900.0, capacity: int = 500_000):
+        self.window = window_seconds
+        self.capacity = capacity
+        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def check_and_record(self, access_key_id: str, nonce: str, now: float) -> bool:
+        key = (access_key_id, nonce)
+        with self._lock:
+            while self._seen:
+                oldest, expires = next(iter(self._seen.items()))
+                if expires > now:
+                    break
+                del self._seen[oldest]
+            if key in self._seen:
+                return False
+            self._seen[key] = now + self.window
+            while len(self._seen) > self.capacity:
+                self._seen.popitem(last=False)
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 class NonceCache:
+    """Several worker processes: the runtime database, one atomic statement per check."""
+
     def __init__(self, db: RuntimeDB, window_seconds: float = 900.0, capacity: int = 500_000):
         self.db = db
         self.window = window_seconds
@@ -21,21 +58,23 @@ class NonceCache:
         self._inserts = 0
 
     def check_and_record(self, access_key_id: str, nonce: str, now: float) -> bool:
-        """True if the nonce is fresh (and is now recorded); False if it was used already."""
-        with self.db.transaction() as conn:
-            row = conn.execute(
-                "SELECT expires FROM nonces WHERE ak=? AND nonce=?", (access_key_id, nonce)
-            ).fetchone()
-            if row is not None and row[0] > now:
-                return False
-            conn.execute(
-                "INSERT OR REPLACE INTO nonces (ak, nonce, expires) VALUES (?,?,?)",
-                (access_key_id, nonce, now + self.window),
-            )
-            self._inserts += 1
-            if self._inserts % max(1, min(SWEEP_EVERY, self.capacity // 10)) == 0:
+        """True if the nonce is fresh (and is now recorded); False if it was used already.
+
+        One statement, atomic across threads and processes: the row is inserted, or refreshed
+        if its window has passed; a live row leaves it untouched and changes nothing.
+        """
+        changed = self.db.execute_count(
+            "INSERT INTO nonces (ak, nonce, expires) VALUES (?,?,?) ON CONFLICT(ak, nonce) "
+            "DO UPDATE SET expires=excluded.expires WHERE nonces.expires <= ?",
+            (access_key_id, nonce, now + self.window, now),
+        )
+        if not changed:
+            return False
+        self._inserts += 1
+        if self._inserts % max(1, min(SWEEP_EVERY, self.capacity // 10)) == 0:
+            with self.db.transaction() as conn:
                 self._sweep(conn, now)
-            return True
+        return True
 
     def _sweep(self, conn, now: float) -> None:  # type: ignore[no-untyped-def]
         conn.execute("DELETE FROM nonces WHERE expires <= ?", (now,))

@@ -10,9 +10,7 @@ import logging
 import os
 import time
 from typing import TYPE_CHECKING, Any
-
-from flask import Request, Response, request
-from werkzeug.exceptions import HTTPException
+from urllib.parse import parse_qsl
 
 from emulator.clock import wall_time
 from emulator.faults import FaultError, parse_header
@@ -36,31 +34,116 @@ class ConnectionDropped(Exception):
     """A reset/empty connection fault: nothing is processed or answered."""
 
 
-def parse(request: Request, request_id: str) -> Call:
-    """Read the raw body before the form, so the V3 body hash covers the exact bytes."""
-    body = request.get_data(cache=True)
-    query_pairs = list(request.args.items(multi=True))
-    form_pairs = list(request.form.items(multi=True))
-    params: dict[str, str] = {}
-    for k, v in query_pairs + form_pairs:
-        params.setdefault(k, v)
-    headers = {k.lower(): v for k, v in request.headers.items()}
+MAX_BODY = 16 * 1024 * 1024
+
+
+class BodyError(Exception):
+    def __init__(self, error: ApiError):
+        self.error = error
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {
+        k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["content-length"] = environ["CONTENT_LENGTH"]
+    return headers
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The exact body bytes (the V3 hash covers them), with a length or chunked (input_terminated)."""
+    stream = environ.get("wsgi.input")
+    raw_length = environ.get("CONTENT_LENGTH") or ""
+    if raw_length:
+        if not raw_length.isdigit():
+            raise BodyError(errors.invalid("ContentLength", "It is not a number."))
+        length = int(raw_length)
+        if length > MAX_BODY:
+            raise BodyError(errors.body_too_large())
+        return stream.read(length) if stream and length else b""
+    if stream is not None and environ.get("wsgi.input_terminated"):
+        body = stream.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            raise BodyError(errors.body_too_large())
+        return bytes(body)
+    return b""
+
+
+def parse(environ: dict[str, Any], request_id: str) -> Call:
+    """Everything the chain needs from the WSGI environ; no framework request object on this path."""
+    headers = _headers(environ)
+    host = (
+        headers.get("host")
+        or f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '80')}"
+    )
+    query_pairs = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     call = Call(
         request_id=request_id,
-        method=request.method,
-        path=request.path,
-        host=request.host,
-        base_url=request.host_url,
+        method=environ.get("REQUEST_METHOD", "GET"),
+        path=environ.get("PATH_INFO") or "/",
+        host=host,
+        base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}/",
         headers=headers,
         query_pairs=query_pairs,
-        form_pairs=form_pairs,
-        body=body,
+        form_pairs=[],
+        body=b"",
+        params={},
+    )
+    for k, v in query_pairs:
+        call.params.setdefault(k, v)
+    call.action = headers.get("x-acs-action") or call.params.get("Action")
+    call.version = headers.get("x-acs-version") or call.params.get("Version")
+    call.xml = (call.params.get("Format") or "").upper() == "XML"
+    call.body = _read_body(environ)
+    if call.body and headers.get("content-type", "").split(";")[0].strip().lower() == FORM_TYPE:
+        call.form_pairs = parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True)
+        for k, v in call.form_pairs:
+            call.params.setdefault(k, v)
+        call.action = call.action or call.params.get("Action")
+        call.version = call.version or call.params.get("Version")
+        call.xml = (call.params.get("Format") or "").upper() == "XML"
+    return call
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def parse_head_only(environ: dict[str, Any], request_id: str) -> Call:
+    """The call as far as it can be known without reading the body (for body errors)."""
+    headers = _headers(environ)
+    params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    host = headers.get("host", "")
+    call = Call(
+        request_id=request_id,
+        method=environ.get("REQUEST_METHOD", "GET"),
+        path=environ.get("PATH_INFO") or "/",
+        host=host,
+        base_url=f"http://{host}/",
+        headers=headers,
+        query_pairs=[],
+        form_pairs=[],
+        body=b"",
         params=params,
     )
     call.action = headers.get("x-acs-action") or params.get("Action")
-    call.version = headers.get("x-acs-version") or params.get("Version")
-    call.xml = (params.get("Format") or "").upper() == "XML"
     return call
+
+
+HTTP_STATUS_TEXT = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    413: "Payload Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 class Gateway:
@@ -136,33 +219,20 @@ class Gateway:
         assert call.operation is not None
         call.result = call.operation.handler(call)
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Run one API call through the chain; returns the WSGI status, headers and body."""
         request_id = self.emu.rng.request_id()
+        call = parse_head_only(environ, request_id)
         try:
-            call = parse(request, request_id)
-        except HTTPException as exc:  # a body over the size limit, or one that cannot be read
-            call = Call(
-                request_id=request_id,
-                method=request.method,
-                path=request.path,
-                host=request.host,
-                base_url=request.host_url,
-                headers={},
-                query_pairs=[],
-                form_pairs=[],
-                body=b"",
-                params=dict(request.args.items()),
-            )
-            call.action = request.headers.get("x-acs-action") or call.params.get("Action")
-            call.error = (
-                errors.body_too_large()
-                if exc.code == 413
-                else errors.invalid("Body", exc.description)
-            )
-            return self.respond(call)
+            call = parse(environ, request_id)
+        except BodyError as exc:
+            call.error = exc.error
+            return self.respond(call, environ)
         try:
-            if request.path != "/":
+            if call.path != "/":
                 raise errors.action_not_found(call.action or "", call.version or "")
+            if call.method not in ("GET", "POST"):
+                raise ApiError("UnsupportedHTTPMethod", "This http method not supported.", 400)
             for step in self.chain:
                 step(call)
         except ConnectionDropped:
@@ -174,9 +244,11 @@ class Gateway:
         except Exception:
             log.exception("unexpected error in %s (request %s)", call.action, call.request_id)
             call.error = errors.internal_error()
-        return self.respond(call)
+        return self.respond(call, environ)
 
-    def respond(self, call: Call) -> Response:
+    def respond(
+        self, call: Call, environ: dict[str, Any]
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
         product = call.operation.product if call.operation else None
         host_id = product.host if product else call.host
         if call.error is not None:
@@ -189,11 +261,12 @@ class Gateway:
             )
             status, headers = 200, {}
         headers["x-acs-request-id"] = call.request_id
-        response = Response(body, status=status, content_type=ctype, headers=headers)
+        headers["Content-Type"] = ctype
+        headers["Content-Length"] = str(len(body))
         if call.fault and call.fault["effect"]["type"] == "connection":
-            request.environ[ENV_EFFECT] = call.fault["effect"]
+            environ[ENV_EFFECT] = call.fault["effect"]
         self.journal(call, status)
-        return response
+        return f"{status} {HTTP_STATUS_TEXT.get(status, 'Error')}", list(headers.items()), body
 
     def journal(self, call: Call, status: int) -> None:
         effect = call.fault["effect"] if call.fault else {}

@@ -139,7 +139,10 @@ class Tickets:
             args.append(plugin_type)
         if search:
             where.append("(o.comment LIKE ? ESCAPE '\\' OR CAST(o.id AS TEXT)=?)")
-            args += ["%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", search]
+            args += [
+                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                search,
+            ]
         if scope == "AS_COMMITTER" or (scope == "AS_ADMIN" and user.role == "USER"):
             where.append("o.committer_uid=?")
             args.append(user.uid)
@@ -150,13 +153,18 @@ class Tickets:
             where.append("0")
         if status != "ALL":
             terminal = ",".join(f"'{e.value}'" for e in lifecycle.TERMINAL_EVENTS)
-            exists = (f"EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id AND e.event IN ({terminal}) "
-                      "AND e.at<=?)")
+            exists = (
+                f"EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id AND e.event IN ({terminal}) "
+                "AND e.at<=?)"
+            )
             where.append(exists if status == "FINISHED" else "NOT " + exists)
             args.append(now)
         if start is not None or end is not None:
-            when = ("o.created_at" if date_field == "CREATE_TIME" else
-                    "COALESCE((SELECT max(e.at) FROM order_events e WHERE e.order_id=o.id AND e.at<=?), o.created_at)")
+            when = (
+                "o.created_at"
+                if date_field == "CREATE_TIME"
+                else "COALESCE((SELECT max(e.at) FROM order_events e WHERE e.order_id=o.id AND e.at<=?), o.created_at)"
+            )
             if start is not None:
                 where.append(f"{when}>=?")
                 args += ([now] if date_field != "CREATE_TIME" else []) + [start]
@@ -164,7 +172,9 @@ class Tickets:
                 where.append(f"{when}<=?")
                 args += ([now] if date_field != "CREATE_TIME" else []) + [end]
         clause = " AND ".join(where)
-        total_row = self.store.query_one(f"SELECT count(*) FROM orders o WHERE {clause}", tuple(args))
+        total_row = self.store.query_one(
+            f"SELECT count(*) FROM orders o WHERE {clause}", tuple(args)
+        )
         total = int(total_row[0]) if total_row else 0
         rows = self.store.query(
             f"SELECT o.* FROM orders o WHERE {clause} ORDER BY o.id DESC LIMIT ? OFFSET ?",

@@ -384,7 +384,10 @@ class Workflow:
                 e["detail"].get("key") for e in t.events if e["event"] == E.EXPORT_DONE.value
             )
             if self.artifacts.get(key) is None:
-                return None, "the export result was deleted after the retention period (--retention)"
+                return (
+                    None,
+                    "the export result was deleted after the retention period (--retention)",
+                )
             return key, ""
         if status == JobStatus.EXPORT_FAIL.value:
             reason = next(
