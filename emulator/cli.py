@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--seed", type=_int, default=_int(_env("seed") or "0") if _env("seed") else None
     )
-    serve.add_argument("--threads", type=_int, default=_int(_env("threads", "16") or "16"))
+    serve.add_argument("--threads", type=_int, default=_int(_env("threads", "8") or "8"))
     serve.add_argument(
         "--workers",
         type=_int,

@@ -18,7 +18,7 @@ class Settings:
     seed: int | None = None
     log_level: str = "INFO"
     log_json: bool = False
-    threads: int = 16
+    threads: int = 8
     workers: int = 1  # processes; >1 shares state through SQLite files and shared memory
     link_ttl: int = 3600  # seconds a download link stays valid on the emulated clock
     journal_size: int = 10_000

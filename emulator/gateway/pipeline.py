@@ -222,10 +222,10 @@ class Gateway:
     def handle(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
         """Run one API call through the chain; returns the WSGI status, headers and body."""
         request_id = self.emu.rng.request_id()
-        call = parse_head_only(environ, request_id)
         try:
             call = parse(environ, request_id)
         except BodyError as exc:
+            call = parse_head_only(environ, request_id)
             call.error = exc.error
             return self.respond(call, environ)
         try:

@@ -86,7 +86,7 @@ class Tickets:
                 "at": e["at"],
                 "event": e["event"],
                 "actor": e["actor"],
-                "detail": json.loads(e["detail"]),
+                "detail": json.loads(e["detail"]) if e["detail"] != "{}" else {},
             }
             for e in evs
         ]
