@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from emulator.console import console_blueprint
 from emulator.control import control_blueprint
 from emulator.gateway.pipeline import Gateway
 from emulator.gateway.registry import Registry
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
 
     app.register_blueprint(control_blueprint(emu), url_prefix="/_emulator")
     app.register_blueprint(oss_blueprint(emu))
+    app.register_blueprint(console_blueprint(emu), url_prefix="/_emulator/ui")
 
     @app.errorhandler(404)
     @app.errorhandler(405)

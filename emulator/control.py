@@ -11,6 +11,7 @@ from emulator import __version__
 from emulator.clock import iso
 from emulator.errors import DomainError
 from emulator.faults import FaultError, validate_rule
+from emulator.inspect import all_tickets, decide, find_ticket, ticket_view
 from emulator.scenarios import (
     ScenarioError,
     check_scenario,
@@ -197,6 +198,35 @@ def control_blueprint(emu: Emulator) -> Blueprint:
     def journal_clear() -> Response:
         emu.journal.clear(_int_arg("tid"))
         return _json({"deleted": "all"})
+
+    @bp.get("/tickets")
+    def tickets_list() -> Response:
+        return _json({"tickets": [ticket_view(emu, t) for t in all_tickets(emu, _int_arg("tid"))]})
+
+    @bp.get("/tickets/<int:order_id>")
+    def ticket_get(order_id: int) -> Response:
+        try:
+            return _json(ticket_view(emu, find_ticket(emu, order_id)))
+        except DomainError as exc:
+            return _bad(exc.message, 404)
+
+    @bp.post("/tickets/<int:order_id>/<any(approve, reject):verdict>")
+    def ticket_decide(order_id: int, verdict: str) -> Response:
+        body = _body()
+        uid = body.get("uid")
+        if uid is not None and (isinstance(uid, bool) or not isinstance(uid, int)):
+            return _bad("uid: must be an integer")
+        try:
+            t = decide(
+                emu,
+                order_id,
+                "AGREE" if verdict == "approve" else "REJECT",
+                str(body.get("comment") or ""),
+                uid,
+            )
+        except DomainError as exc:
+            return _bad(exc.message, 404 if exc.code in ("OrderNotExist", "UserNotExist") else 409)
+        return _json(ticket_view(emu, t))
 
     @bp.get("/state")
     def state_export() -> Response:
