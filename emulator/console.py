@@ -148,7 +148,11 @@ def console_blueprint(emu: Emulator) -> Blueprint:
             "tid": a.get("tid", type=int),
         }
         entries = emu.journal.query(
-            action=f["action"], code=f["code"], access_key_id=f["access_key_id"], tid=f["tid"], limit=300
+            action=f["action"],
+            code=f["code"],
+            access_key_id=f["access_key_id"],
+            tid=f["tid"],
+            limit=300,
         )
         return page("journal.html", entries=list(reversed(entries)), f=f)
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -77,6 +77,13 @@ class StoreVersionError(Exception):
 # version -> statements that bring a file from the previous version to this one
 MIGRATIONS: dict[int, list[str]] = {
     2: ["CREATE INDEX IF NOT EXISTS order_events_kind ON order_events (order_id, event)"],
+    # a dense per-tenant sequence, so an unfiltered page is an index range, not an OFFSET scan
+    3: [
+        "ALTER TABLE orders ADD COLUMN tseq INTEGER",
+        "UPDATE orders SET tseq = (SELECT count(*) FROM orders o2 WHERE o2.tid = orders.tid AND o2.id <= orders.id)",
+        "CREATE INDEX IF NOT EXISTS orders_tseq ON orders (tid, tseq)",
+        "INSERT OR REPLACE INTO counters (name, value) SELECT 'tseq:' || tid, max(tseq) FROM orders GROUP BY tid",
+    ],
 }
 
 
@@ -185,7 +192,7 @@ class Store(SqliteDB):
                 if fresh
                 else conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             )
-            found = SCHEMA_VERSION if fresh or row is None else int(row["value"])
+            found = SCHEMA_VERSION if fresh else 1 if row is None else int(row["value"])
             if found > SCHEMA_VERSION:
                 raise StoreVersionError(
                     f"state file {self.path} has schema version {found}, written by a newer dms-emulator; "
@@ -197,8 +204,10 @@ class Store(SqliteDB):
             for version in range(found + 1, SCHEMA_VERSION + 1):
                 for stmt in MIGRATIONS.get(version, []):
                     conn.execute(stmt)
-            for stmt in MIGRATIONS.get(SCHEMA_VERSION, []) if fresh else []:
-                conn.execute(stmt)
+            if fresh:  # the base schema is version 1; a new file takes every step too
+                for version in range(2, SCHEMA_VERSION + 1):
+                    for stmt in MIGRATIONS.get(version, []):
+                        conn.execute(stmt)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -259,7 +268,9 @@ class Store(SqliteDB):
             if tid is None:
                 for table in ("orders", "order_events", "artifacts", "jobs"):
                     conn.execute(f"DELETE FROM {table}")
+                conn.execute("DELETE FROM counters WHERE name LIKE 'tseq:%'")
                 return
+            conn.execute("DELETE FROM counters WHERE name=?", (f"tseq:{tid}",))
             conn.execute(
                 "DELETE FROM order_events WHERE order_id IN (SELECT id FROM orders WHERE tid=?)",
                 (tid,),
