@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=(_env("log_json", "") or "").lower() in ("1", "true", "yes"),
     )
+    from emulator import cli_tools
+
+    cli_tools.add_parsers(sub)
     state = sub.add_parser("state", help="export or import a --state file offline (JSON document)")
     state.add_argument("op", choices=("export", "import"))
     state.add_argument("file", help="the JSON document to write (export) or read (import)")
@@ -221,5 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         return serve(settings_from(args))
     if args.command == "state":
         return state_command(args.op, args.file, args.state)
+    if args.command in ("faults", "journal", "sign"):
+        from emulator import cli_tools
+
+        return cli_tools.run(args)
     parser.error(f"unknown command {args.command}")
     return 2
