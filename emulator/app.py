@@ -47,6 +47,10 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.register_blueprint(oss_blueprint(emu))
     app.register_blueprint(console_blueprint(emu), url_prefix="/_emulator/ui")
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status=204)  # browsers ask for it; not an API call worth a journal entry
+
     @app.errorhandler(404)
     @app.errorhandler(405)
     @app.errorhandler(413)

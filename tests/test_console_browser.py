@@ -1,0 +1,88 @@
+"""The web console in a real headless Chromium (Debian's package), JavaScript disabled: see a
+ticket appear, approve it, watch it reach EXPORT_SUCCESS on an advanced clock, add a fault and
+find it in the journal. Screenshots of the main pages go to test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alibabacloud_dms_enterprise20181101 import models as dm
+
+from tests.support import FRANK, EmulatorProcess, dms
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "Debian's chromium is needed for the browser tests: apt-get install chromium (see .ci/run)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_console_approve_export_fault_journal(page) -> None:  # type: ignore[no-untyped-def]
+    with EmulatorProcess("--clock", "manual") as proc:
+        ui = f"{proc.url}/_emulator/ui"
+        client = dms(proc.endpoint, FRANK)
+        order_id = client.create_order(dm.CreateOrderRequest(
+            plugin_type="DATA_EXPORT", comment="browser test",
+            plugin_param={"dbId": 27001, "exeSQL": "select * from departments"})).body.create_order_result.order_ids[0]
+
+        page.goto(f"{ui}/tickets?refresh=0")
+        row = page.locator(f"#tickets tr[data-order='{order_id}']")
+        assert row.count() == 1 and "PRE_CHECKING" in row.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "tickets.png"), full_page=True)
+
+        page.goto(f"{ui}/tickets/{order_id}?refresh=0")
+        page.fill("input[name=seconds]", "10")
+        page.click("#advance")
+        assert page.inner_text("#status") == "WAITING_APPLY_AUDIT"
+        page.click("#approve")
+        assert f"Ticket {order_id} approved" in page.inner_text("#flash")
+        assert page.inner_text("#status") == "ENABLE_EXPORT"
+
+        assert client.execute_data_export(dm.ExecuteDataExportRequest(order_id=order_id)).body.success
+        page.goto(f"{ui}/tickets/{order_id}?refresh=0")
+        page.fill("input[name=seconds]", "30")
+        page.click("#advance")
+        assert page.inner_text("#status") == "EXPORT_SUCCESS"
+        assert page.locator("svg.lifecycle g.state.current[data-state='EXPORT_SUCCESS']").count() == 1
+        assert page.locator("svg.lifecycle path.edge.taken").count() == 7
+        href = page.get_attribute("#download", "href")
+        assert href and "Signature=" in href
+        page.screenshot(path=str(ARTIFACTS / "ticket.png"), full_page=True)
+
+        page.goto(f"{ui}/faults")
+        page.fill("#rule", '{"match": {"action": "ListOrders"}, "times": 1, '
+                           '"effect": {"type": "error", "code": "Throttling.User"}}')
+        page.click("#add-fault")
+        assert "Added rule" in page.inner_text("#flash")
+        assert "Throttling.User" in page.inner_text("#faults")
+        page.screenshot(path=str(ARTIFACTS / "faults.png"), full_page=True)
+
+        with pytest.raises(Exception):
+            client.list_orders(dm.ListOrdersRequest())
+        try:
+            dms(proc.endpoint, (FRANK[0], "wrong-secret")).list_user_tenants(dm.ListUserTenantsRequest())
+        except Exception:
+            pass
+        page.goto(f"{ui}/requests")
+        assert page.locator("#journal tr[data-code='Throttling.User'] code.fault").count() == 1
+        sts = page.locator("#journal pre.sts").first.inner_text()
+        assert sts.startswith("ACS3-HMAC-SHA256")
+        page.screenshot(path=str(ARTIFACTS / "requests.png"), full_page=True)
+        page.goto(f"{ui}/requests?code=Throttling.User")
+        assert page.locator("#journal tr[data-code]").count() == 1
