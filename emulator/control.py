@@ -62,6 +62,8 @@ def control_blueprint(emu: Emulator) -> Blueprint:
                 "clock": emu.clock.mode,
                 "tenants": sorted(emu.accounts.tenants),
                 "state": emu.settings.state or "memory",
+                "workers": emu.settings.workers,
+                "jobs_running": emu.jobs.busy,
             }
         )
 

@@ -21,10 +21,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_sign_explain_matches_the_official_sdk() -> None:
-    headers = {"x-acs-action": "ListOrders", "x-acs-version": "2018-11-01", "x-acs-date": "2026-11-22T10:00:00Z",
-               "x-acs-signature-nonce": "abc", "accept": "application/json"}
-    args = ["sign", "--explain", "--url", "http://127.0.0.1:8787/?Tid=3000&SearchContent=a%20b*",
-            "--body", "OrderId=5"]
+    headers = {
+        "x-acs-action": "ListOrders",
+        "x-acs-version": "2018-11-01",
+        "x-acs-date": "2026-11-22T10:00:00Z",
+        "x-acs-signature-nonce": "abc",
+        "accept": "application/json",
+    }
+    args = [
+        "sign",
+        "--explain",
+        "--url",
+        "http://127.0.0.1:8787/?Tid=3000&SearchContent=a%20b*",
+        "--body",
+        "OrderId=5",
+    ]
     for k, v in headers.items():
         args += ["-H", f"{k}: {v}"]
     out = run_cli(*args)
@@ -32,15 +43,34 @@ def test_sign_explain_matches_the_official_sdk() -> None:
     assert "canonical request:\nPOST\n/\nSearchContent=a%20b%2A&Tid=3000\n" in out.stdout
     assert "string to sign:\nACS3-HMAC-SHA256\n" in out.stdout
     ours = re.search(r"Authorization: (.+)", out.stdout).group(1)  # type: ignore[union-attr]
-    full = {**headers, "host": "127.0.0.1:8787", "x-acs-content-sha256": hashlib.sha256(b"OrderId=5").hexdigest()}
-    req = SimpleNamespace(pathname="/", query={"Tid": "3000", "SearchContent": "a b*"}, headers=full, method="POST")
-    assert ours == Utils.get_authorization(req, "ACS3-HMAC-SHA256", full["x-acs-content-sha256"], *ALICE)
+    full = {
+        **headers,
+        "host": "127.0.0.1:8787",
+        "x-acs-content-sha256": hashlib.sha256(b"OrderId=5").hexdigest(),
+    }
+    req = SimpleNamespace(
+        pathname="/", query={"Tid": "3000", "SearchContent": "a b*"}, headers=full, method="POST"
+    )
+    assert ours == Utils.get_authorization(
+        req, "ACS3-HMAC-SHA256", full["x-acs-content-sha256"], *ALICE
+    )
 
 
 def test_sign_v1_matches_the_official_sdk() -> None:
-    out = run_cli("sign", "--v1", "--method", "GET", "--url",
-                  "http://h/?Action=ListOrders&Version=2018-11-01&AccessKeyId=AK&Timestamp=2026-11-22T10:00:00Z")
-    params = {"Action": "ListOrders", "Version": "2018-11-01", "AccessKeyId": "AK", "Timestamp": "2026-11-22T10:00:00Z"}
+    out = run_cli(
+        "sign",
+        "--v1",
+        "--method",
+        "GET",
+        "--url",
+        "http://h/?Action=ListOrders&Version=2018-11-01&AccessKeyId=AK&Timestamp=2026-11-22T10:00:00Z",
+    )
+    params = {
+        "Action": "ListOrders",
+        "Version": "2018-11-01",
+        "AccessKeyId": "AK",
+        "Timestamp": "2026-11-22T10:00:00Z",
+    }
     assert out.stdout.strip() == "Signature=" + Utils.get_rpcsignature(params, "GET", ALICE[1])
 
 
@@ -66,8 +96,11 @@ def test_faults_load_list_clear_and_journal() -> None:
         assert any("code=SignatureDoesNotMatch" in line for line in lines)
         assert any(line.startswith("  server string to sign: ACS3-HMAC-SHA256") for line in lines)
 
-        follow = subprocess.Popen([sys.executable, "-m", "emulator", "journal", "--follow", *url],
-                                  stdout=subprocess.PIPE, text=True)
+        follow = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "journal", "--follow", *url],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(1.5)
         v3_request(proc.endpoint, "ListUserTenants").send()
         time.sleep(2)

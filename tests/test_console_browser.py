@@ -16,19 +16,31 @@ from tests.support import FRANK, EmulatorProcess, dms
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
-    assert CHROMIUM, "Debian's chromium is needed for the browser tests: apt-get install chromium (see .ci/run)"
+    assert CHROMIUM, (
+        "Debian's chromium is needed for the browser tests: apt-get install chromium (see .ci/run)"
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            java_script_enabled=False, viewport={"width": 1280, "height": 900}
+        )
         yield context.new_page()
         context.close()
         browser.close()
@@ -38,9 +50,13 @@ def test_console_approve_export_fault_journal(page) -> None:  # type: ignore[no-
     with EmulatorProcess("--clock", "manual") as proc:
         ui = f"{proc.url}/_emulator/ui"
         client = dms(proc.endpoint, FRANK)
-        order_id = client.create_order(dm.CreateOrderRequest(
-            plugin_type="DATA_EXPORT", comment="browser test",
-            plugin_param={"dbId": 27001, "exeSQL": "select * from departments"})).body.create_order_result.order_ids[0]
+        order_id = client.create_order(
+            dm.CreateOrderRequest(
+                plugin_type="DATA_EXPORT",
+                comment="browser test",
+                plugin_param={"dbId": 27001, "exeSQL": "select * from departments"},
+            )
+        ).body.create_order_result.order_ids[0]
 
         page.goto(f"{ui}/tickets?refresh=0")
         row = page.locator(f"#tickets tr[data-order='{order_id}']")
@@ -55,20 +71,27 @@ def test_console_approve_export_fault_journal(page) -> None:  # type: ignore[no-
         assert f"Ticket {order_id} approved" in page.inner_text("#flash")
         assert page.inner_text("#status") == "ENABLE_EXPORT"
 
-        assert client.execute_data_export(dm.ExecuteDataExportRequest(order_id=order_id)).body.success
+        assert client.execute_data_export(
+            dm.ExecuteDataExportRequest(order_id=order_id)
+        ).body.success
         page.goto(f"{ui}/tickets/{order_id}?refresh=0")
         page.fill("input[name=seconds]", "30")
         page.click("#advance")
         assert page.inner_text("#status") == "EXPORT_SUCCESS"
-        assert page.locator("svg.lifecycle g.state.current[data-state='EXPORT_SUCCESS']").count() == 1
+        assert (
+            page.locator("svg.lifecycle g.state.current[data-state='EXPORT_SUCCESS']").count() == 1
+        )
         assert page.locator("svg.lifecycle path.edge.taken").count() == 7
         href = page.get_attribute("#download", "href")
         assert href and "Signature=" in href
         page.screenshot(path=str(ARTIFACTS / "ticket.png"), full_page=True)
 
         page.goto(f"{ui}/faults")
-        page.fill("#rule", '{"match": {"action": "ListOrders"}, "times": 1, '
-                           '"effect": {"type": "error", "code": "Throttling.User"}}')
+        page.fill(
+            "#rule",
+            '{"match": {"action": "ListOrders"}, "times": 1, '
+            '"effect": {"type": "error", "code": "Throttling.User"}}',
+        )
         page.click("#add-fault")
         assert "Added rule" in page.inner_text("#flash")
         assert "Throttling.User" in page.inner_text("#faults")
@@ -77,7 +100,9 @@ def test_console_approve_export_fault_journal(page) -> None:  # type: ignore[no-
         with pytest.raises(ThrottlingException):
             client.list_orders(dm.ListOrdersRequest())
         with pytest.raises(ClientException):
-            dms(proc.endpoint, (FRANK[0], "wrong-secret")).list_user_tenants(dm.ListUserTenantsRequest())
+            dms(proc.endpoint, (FRANK[0], "wrong-secret")).list_user_tenants(
+                dm.ListUserTenantsRequest()
+            )
         page.goto(f"{ui}/requests")
         assert page.locator("#journal tr[data-code='Throttling.User'] code.fault").count() == 1
         sts = page.locator("#journal pre.sts").first.inner_text()

@@ -147,3 +147,74 @@ def test_state_export_import_round_trip(endpoint: str, control: Control) -> None
     bad = dict(snapshot, tables={"nonsense": []})
     assert requests.put(f"{control.url}/_emulator/state", json=bad, timeout=5).status_code == 400
     assert control.get("/state")["tables"] == snapshot["tables"], "a refused import changes nothing"
+
+
+def test_python_control_client_typed_methods(endpoint: str, control: Control) -> None:
+    import time
+
+    from emulator.client import ControlError, EmulatorClient
+    from tests.support import FRANK
+
+    client = EmulatorClient(control.url)
+    assert client.health()["status"] == "ok" and client.clock().mode == "manual"
+    user = dms(endpoint, FRANK)
+
+    def create() -> int:
+        return user.create_order(
+            models.CreateOrderRequest(
+                plugin_type="DATA_EXPORT",
+                comment="c",
+                plugin_param={"dbId": 27001, "exeSQL": "select 1"},
+            )
+        ).body.create_order_result.order_ids[0]
+
+    approved, rejected = create(), create()
+    client.advance(10)
+    assert client.approve(approved, comment="fine")["status"] == "ENABLE_EXPORT"
+    view = client.reject(rejected)
+    assert view["status_code"] == "reject" and view["closed"] == "reject"
+    assert {t["order_id"] for t in client.tickets(tid=4000)} == {approved, rejected}
+    assert client.ticket(approved)["path"][-1] == "ENABLE_EXPORT"
+    try:
+        client.approve(rejected)
+        raise AssertionError("approving a rejected ticket must fail")
+    except ControlError as exc:
+        assert exc.status == 409
+    since = time.time()
+    rule = client.add_fault(action="ListOrders", code="Throttling.User", times=1)
+    assert [f["id"] for f in client.faults()] == [rule["id"]]
+    client.remove_fault(rule["id"])
+    assert client.faults() == []
+    client.load_scenario("export-fails")
+    client.clear_faults()
+    dms(endpoint).list_orders(models.ListOrdersRequest())
+    assert [e["action"] for e in client.requests(since=since)] == ["ListOrders"]
+    snapshot = client.export_state()
+    client.reset()
+    assert client.tickets() == []
+    client.import_state(snapshot)
+    assert {t["order_id"] for t in client.tickets()} == {approved, rejected}
+    other = create()
+    assert client.fail_ticket(other, stage="precheck", reason="nope")["applied"]
+    client.advance(10)
+    assert client.ticket(other)["status"] == "PRE_CHECK_FAIL"
+
+
+def test_structured_json_logging() -> None:
+    import json
+
+    from tests.support import EmulatorProcess, v3_request
+
+    with EmulatorProcess("--log-json") as proc:
+        r = v3_request(proc.endpoint, "GetUserActiveTenant").send()
+        rid = r.json()["RequestId"]
+        lines = [json.loads(line) for line in proc.logs().splitlines() if line.startswith("{")]
+    access = [e for e in lines if e.get("request_id") == rid]
+    assert access, lines
+    entry = access[0]
+    assert (
+        entry["action"] == "GetUserActiveTenant"
+        and entry["tid"] == 3000
+        and entry["http_status"] == 200
+    )
+    assert entry["level"] == "INFO" and "latency_ms" in entry and entry["code"] is None

@@ -38,8 +38,12 @@ WRITER = textwrap.dedent("""
 def test_acknowledged_tickets_survive_sigkill(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     proc = EmulatorProcess("--state", str(state), "--log-level", "WARNING").start()
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, proc.endpoint], stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).resolve().parent.parent)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, proc.endpoint],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     acked: list[int] = []
     assert writer.stdout is not None
     while len(acked) < 60:
@@ -56,7 +60,9 @@ def test_acknowledged_tickets_survive_sigkill(tmp_path: Path) -> None:
         for order_id in acked:
             body = client.get_order_base_info(dm.GetOrderBaseInfoRequest(order_id=order_id)).body
             assert body.success, f"acknowledged ticket {order_id} was lost"
-        total = client.list_orders(dm.ListOrdersRequest(plugin_type="NDDL", page_size=100)).body.total_count
+        total = client.list_orders(
+            dm.ListOrdersRequest(plugin_type="NDDL", page_size=100)
+        ).body.total_count
         assert total >= len(acked)
 
 
@@ -64,21 +70,34 @@ def test_restart_continues_statuses_clock_files_and_links(tmp_path: Path) -> Non
     state = tmp_path / "state.sqlite"
     first = EmulatorProcess("--state", str(state), "--clock", "manual").start()
     client, control = dms(first.endpoint), Control(first.url)
-    done = client.create_order(dm.CreateOrderRequest(plugin_type="DATA_EXPORT", comment="c", plugin_param={
-        "dbId": 17001, "exeSQL": "select * from products"})).body.create_order_result.order_ids[0]
+    done = client.create_order(
+        dm.CreateOrderRequest(
+            plugin_type="DATA_EXPORT",
+            comment="c",
+            plugin_param={"dbId": 17001, "exeSQL": "select * from products"},
+        )
+    ).body.create_order_result.order_ids[0]
     control.advance(60)
-    halfway = client.create_order(dm.CreateOrderRequest(plugin_type="DATA_EXPORT", comment="c", plugin_param={
-        "dbId": 17001, "exeSQL": "select * from products"})).body.create_order_result.order_ids[0]
+    halfway = client.create_order(
+        dm.CreateOrderRequest(
+            plugin_type="DATA_EXPORT",
+            comment="c",
+            plugin_param={"dbId": 17001, "exeSQL": "select * from products"},
+        )
+    ).body.create_order_result.order_ids[0]
     control.advance(4)
     before = {"clock": control.get("/clock")["epoch"], "halfway": status(client, halfway)}
-    url = client.get_data_export_download_url(dm.GetDataExportDownloadURLRequest(order_id=done)).body \
-        .download_urlresult.url
+    url = client.get_data_export_download_url(
+        dm.GetDataExportDownloadURLRequest(order_id=done)
+    ).body.download_urlresult.url
     content = requests.get(url, timeout=10).content
     first.stop(signal.SIGKILL)
 
     with EmulatorProcess("--state", str(state), "--clock", "manual") as second:
         client, control = dms(second.endpoint), Control(second.url)
-        assert control.get("/clock")["epoch"] == before["clock"], "the manual clock continues where it was"
+        assert control.get("/clock")["epoch"] == before["clock"], (
+            "the manual clock continues where it was"
+        )
         assert status(client, halfway) == before["halfway"] != "EXPORT_SUCCESS"
         assert status(client, done) == "EXPORT_SUCCESS"
         moved = url.replace(first.endpoint, second.endpoint)
@@ -98,8 +117,11 @@ def check_concurrent_creates(endpoint: str, threads: int, each: int) -> None:
     def work(i: int) -> None:
         client = dms(endpoint, CAROL if i % 2 else ALICE)
         for _ in range(each):
-            body = client.create_order(dm.CreateOrderRequest(plugin_type="NDDL", comment=f"t{i}", plugin_param={
-                "title": "t", "dbId": 17001})).body
+            body = client.create_order(
+                dm.CreateOrderRequest(
+                    plugin_type="NDDL", comment=f"t{i}", plugin_param={"title": "t", "dbId": 17001}
+                )
+            ).body
             assert body.success
             results[i].append(body.create_order_result.order_ids[0])
 
@@ -137,9 +159,17 @@ def test_many_workers_share_ids_nonces_clock_and_faults(tmp_path: Path) -> None:
         # the clock and fault rules are the same whichever worker answers
         epoch = control.advance(120)["epoch"]
         assert {Control(proc.url).get("/clock")["epoch"] for _ in range(6)} == {epoch}
-        control.post("/faults", {"match": {"action": "ListUserTenants"}, "times": 4,
-                                 "effect": {"type": "error", "code": "Throttling.User"}})
-        statuses = [v3_request(proc.endpoint, "ListUserTenants").send().status_code for _ in range(8)]
+        control.post(
+            "/faults",
+            {
+                "match": {"action": "ListUserTenants"},
+                "times": 4,
+                "effect": {"type": "error", "code": "Throttling.User"},
+            },
+        )
+        statuses = [
+            v3_request(proc.endpoint, "ListUserTenants").send().status_code for _ in range(8)
+        ]
         assert statuses == [400] * 4 + [200] * 4
 
 
@@ -176,8 +206,13 @@ def test_offline_state_export_import_round_trips(tmp_path: Path) -> None:
     with EmulatorProcess("--state", str(state), "--clock", "manual") as proc:
         client = dms(proc.endpoint)
         for _ in range(3):
-            client.create_order(dm.CreateOrderRequest(plugin_type="DATA_EXPORT", comment="c", plugin_param={
-                "dbId": 17001, "exeSQL": "select 1"}))
+            client.create_order(
+                dm.CreateOrderRequest(
+                    plugin_type="DATA_EXPORT",
+                    comment="c",
+                    plugin_param={"dbId": 17001, "exeSQL": "select 1"},
+                )
+            )
         Control(proc.url).advance(30)
         live = Control(proc.url).get("/state")
     dump = tmp_path / "dump.json"
@@ -202,14 +237,20 @@ def test_result_files_are_kept_only_for_the_retention_period(tmp_path: Path) -> 
         client, control = dms(proc.endpoint), Control(proc.url)
 
         def export() -> int:
-            oid = client.create_order(dm.CreateOrderRequest(plugin_type="DATA_EXPORT", comment="c", plugin_param={
-                "dbId": 17001, "exeSQL": "select 1"})).body.create_order_result.order_ids[0]
+            oid = client.create_order(
+                dm.CreateOrderRequest(
+                    plugin_type="DATA_EXPORT",
+                    comment="c",
+                    plugin_param={"dbId": 17001, "exeSQL": "select 1"},
+                )
+            ).body.create_order_result.order_ids[0]
             control.advance(30)
             return oid
 
         def link(oid: int):
             return client.get_data_export_download_url(
-                dm.GetDataExportDownloadURLRequest(order_id=oid)).body.download_urlresult
+                dm.GetDataExportDownloadURLRequest(order_id=oid)
+            ).body.download_urlresult
 
         old = export()
         url = link(old).url
@@ -237,4 +278,6 @@ def test_nonce_memory_is_bounded_and_expires() -> None:
         assert cache.check_and_record("ak", f"n{i}", now=1000.0 + i)
     assert len(cache) <= 55
     assert not cache.check_and_record("ak", "n499", now=1500.0), "a recent nonce is still refused"
-    assert cache.check_and_record("ak", "n499", now=1499.0 + 901), "after the window it may be used again"
+    assert cache.check_and_record("ak", "n499", now=1499.0 + 901), (
+        "after the window it may be used again"
+    )

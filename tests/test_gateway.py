@@ -310,3 +310,42 @@ def test_unexpected_exception_is_internal_error_without_traceback(tmp_path) -> N
     finally:
         server.stop()
         app.extensions["dms_emulator"].close()
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_legacy_core_sdk_get_and_post_with_body_params(endpoint: str, method: str) -> None:
+    client = AcsClient(ALICE[0], ALICE[1], "cn-hangzhou")
+    req = CommonRequest(
+        domain=endpoint, version="2018-11-01", action_name="CreateOrder", product="dms-enterprise"
+    )
+    req.set_protocol_type("http")
+    req.set_method(method)
+    req.add_query_param("Tid", "3000")
+    req.add_query_param("PluginType", "NDDL")
+    req.add_query_param("Comment", "legacy client, ünïcode & spaces")
+    param = '{"title": "t", "dbId": 17001}'
+    if method == "POST":
+        req.add_body_params("PluginParam", param)
+    else:
+        req.add_query_param("PluginParam", param)
+    import json as _json
+
+    body = _json.loads(client.do_action_with_exception(req))
+    assert body["Success"] is True and body["CreateOrderResult"]["OrderIds"]
+
+
+def test_tea_sdk_v1_signatures_with_form_bodies(endpoint: str) -> None:
+    client = dms(endpoint, signature_algorithm="v2")
+    created = client.create_order(
+        models.CreateOrderRequest(
+            plugin_type="DATA_EXPORT",
+            comment="v1 please",
+            plugin_param={"dbId": 17001, "exeSQL": "select 1"},
+        )
+    ).body
+    assert created.success
+    order_id = created.create_order_result.order_ids[0]
+    detail = client.get_data_export_order_detail(
+        models.GetDataExportOrderDetailRequest(order_id=order_id)
+    ).body
+    assert detail.success and detail.data_export_order_detail.order_detail.exe_sql == "select 1"

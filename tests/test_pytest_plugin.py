@@ -6,7 +6,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-USER_TESTS = '''
+USER_TESTS = """
 import pytest
 from alibabacloud_dms_enterprise20181101.client import Client
 from alibabacloud_dms_enterprise20181101 import models
@@ -43,7 +43,7 @@ def test_scenario_does_not_leak(dms_emulator):
 @pytest.mark.dms_emulator(clock="real")
 def test_clock_marker_gets_its_own_emulator(dms_emulator):
     assert dms_emulator.client.clock().mode == "real"
-'''
+"""
 
 
 def test_plugin_fixture_markers_and_reset(pytester: pytest.Pytester) -> None:
@@ -54,19 +54,23 @@ def test_plugin_fixture_markers_and_reset(pytester: pytest.Pytester) -> None:
 
 def test_plugin_options_from_ini(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\ndms_emulator_clock = real\n")
-    pytester.makepyfile(test_ini="""
+    pytester.makepyfile(
+        test_ini="""
 def test_clock(dms_emulator):
     assert dms_emulator.client.clock().mode == "real"
     assert dms_emulator.client.health()["status"] == "ok"
-""")
+"""
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
 
 
 def test_plugin_reports_a_failing_user_test(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_fail="""
+    pytester.makepyfile(
+        test_fail="""
 def test_wrong(dms_emulator):
     assert dms_emulator.client.faults() == ["something"]
-""")
+"""
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(failed=1)

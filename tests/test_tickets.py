@@ -624,22 +624,61 @@ def test_unknown_order_is_not_found(endpoint: str) -> None:
 
 def test_list_orders_scopes_search_and_modify_time(endpoint: str, control: Control) -> None:
     alice, carol = dms(endpoint), dms(endpoint, CAROL)
-    related = alice.create_order(models.CreateOrderRequest(
-        plugin_type="NDDL", comment="50% off_sale", related_user_list="carol",
-        plugin_param={"title": "t", "dbId": 17001})).body.create_order_result.order_ids[0]
-    other = alice.create_order(models.CreateOrderRequest(
-        plugin_type="NDDL", comment="5000 offsale", plugin_param={"title": "t", "dbId": 17001})).body \
-        .create_order_result.order_ids[0]
+    related = alice.create_order(
+        models.CreateOrderRequest(
+            plugin_type="NDDL",
+            comment="50% off_sale",
+            related_user_list="carol",
+            plugin_param={"title": "t", "dbId": 17001},
+        )
+    ).body.create_order_result.order_ids[0]
+    other = alice.create_order(
+        models.CreateOrderRequest(
+            plugin_type="NDDL", comment="5000 offsale", plugin_param={"title": "t", "dbId": 17001}
+        )
+    ).body.create_order_result.order_ids[0]
     mine = carol.list_orders(models.ListOrdersRequest(order_result_type="AS_Related")).body
     assert [o.order_id for o in mine.orders.order] == [related]
     hits = alice.list_orders(models.ListOrdersRequest(search_content="50% off_")).body
     assert [o.order_id for o in hits.orders.order] == [related], "% and _ are literal in a search"
     assert alice.list_orders(models.ListOrdersRequest(order_status="RUNNING")).body.total_count == 2
     control.advance(3600)
-    assert alice.list_orders(models.ListOrdersRequest(order_status="FINISHED")).body.total_count == 2
+    assert (
+        alice.list_orders(models.ListOrdersRequest(order_status="FINISHED")).body.total_count == 2
+    )
     clock = control.get("/clock")["now"][:19].replace("T", " ")
-    recent = alice.list_orders(models.ListOrdersRequest(search_date_type="MODIFY_TIME", start_time=clock)).body
+    recent = alice.list_orders(
+        models.ListOrdersRequest(search_date_type="MODIFY_TIME", start_time=clock)
+    ).body
     assert recent.total_count == 0, "nothing was modified in the last instant"
-    assert alice.list_orders(models.ListOrdersRequest(
-        search_date_type="MODIFY_TIME", end_time=clock)).body.total_count == 2
-    assert {other, related} == {o.order_id for o in alice.list_orders(models.ListOrdersRequest()).body.orders.order}
+    assert (
+        alice.list_orders(
+            models.ListOrdersRequest(search_date_type="MODIFY_TIME", end_time=clock)
+        ).body.total_count
+        == 2
+    )
+    assert {other, related} == {
+        o.order_id for o in alice.list_orders(models.ListOrdersRequest()).body.orders.order
+    }
+
+
+def test_a_long_export_does_not_block_other_requests(endpoint: str, control: Control) -> None:
+    import time
+
+    client = dms(endpoint)
+    big = "select a.id, a.name, b.note from customers a cross join customers b"  # 1,000,000 rows
+    order_id = create_export(client, big)
+    busy_seen = False
+    slowest = 0.0
+    for _ in range(15):
+        busy_seen = busy_seen or control.get("/health")["jobs_running"] > 0
+        t0 = time.perf_counter()
+        assert client.get_user_active_tenant(models.GetUserActiveTenantRequest()).body.success
+        slowest = max(slowest, time.perf_counter() - t0)
+    assert busy_seen, "the export was still being written while the calls were answered"
+    assert slowest < 1.0, f"a call waited {slowest:.2f} s behind the export"
+    assert watch(client, control, order_id, {"EXPORT_SUCCESS"}, step=30)[-1] == "EXPORT_SUCCESS"
+    detail = client.get_data_export_order_detail(
+        models.GetDataExportOrderDetailRequest(order_id=order_id)
+    ).body
+    assert detail.data_export_order_detail.order_detail.actual_affect_rows == 1_000_000
