@@ -1,12 +1,12 @@
 """Benchmarks of issue 7, each next to baselines measured in the same run (machines are noisy):
 
-  start-up      process start to first 200 on health: emulator, bare Flask on waitress, moto_server
-  throughput    signed V3 GetDataExportOrderDetail with wrk (16 keep-alive connections, every request
-                its own pre-signed signature and nonce) next to bare Flask's constant JSON and moto_server
-  scale         GetDataExportOrderDetail / ListOrders first and last page with 100 and 100,000 tickets
-  durability    CreateOrder throughput with --state FILE next to in-memory
+start-up      process start to first 200 on health: emulator, bare Flask on waitress, moto_server
+throughput    signed V3 GetDataExportOrderDetail with wrk (16 keep-alive connections, every request
+              its own pre-signed signature and nonce) next to bare Flask's constant JSON and moto_server
+scale         GetDataExportOrderDetail / ListOrders first and last page with 100 and 100,000 tickets
+durability    CreateOrder throughput with --state FILE next to in-memory
 
-    python bench/compare.py [--quick]      (needs `wrk`: apt-get install wrk; moto[server] for moto)
+  python bench/compare.py [--quick]      (needs `wrk`: apt-get install wrk; moto[server] for moto)
 """
 
 from __future__ import annotations
@@ -43,11 +43,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(cmd: list[str], health: str, port: int | None = None) -> tuple[subprocess.Popen[bytes], int, float]:
+def start(
+    cmd: list[str], health: str, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], int, float]:
     port = port or free_port()
     t0 = time.perf_counter()
-    proc = subprocess.Popen([*cmd, *(["--port", str(port)] if "moto_server" not in cmd[0] else ["-p", str(port)])],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    proc = subprocess.Popen(
+        [*cmd, *(["--port", str(port)] if "moto_server" not in cmd[0] else ["-p", str(port)])],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2) as r:
@@ -102,22 +108,36 @@ def wrk(url: str, seconds: int, script: list[str] | None = None) -> dict[str, fl
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "non2xx": int(bad.group(1)) if bad else 0,
-            "total": total}
+    return {
+        "rps": rps,
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "non2xx": int(bad.group(1)) if bad else 0,
+        "total": total,
+    }
 
 
 def write_presigned(port: int, order_id: int, n: int, path: Path) -> None:
     with path.open("w") as f:
         for _ in range(n):
-            p = v3_request(f"127.0.0.1:{port}", "GetDataExportOrderDetail", query={"Tid": "3000"},
-                           form={"OrderId": str(order_id)}, key=ALICE)
+            p = v3_request(
+                f"127.0.0.1:{port}",
+                "GetDataExportOrderDetail",
+                query={"Tid": "3000"},
+                form={"OrderId": str(order_id)},
+                key=ALICE,
+            )
             url_path = p.url.split(str(port), 1)[1]
             # wrk adds its own Host unless the table names "Host" exactly
-            headers = "\1".join(f"{'Host' if k == 'host' else k}: {v}" for k, v in p.headers.items())
+            headers = "\1".join(
+                f"{'Host' if k == 'host' else k}: {v}" for k, v in p.headers.items()
+            )
             f.write(f"{url_path}\t{headers}\t{p.body.decode()}\n")
 
 
-def signed(port: int, action: str, query: dict[str, str] | None = None, form: dict[str, str] | None = None):
+def signed(
+    port: int, action: str, query: dict[str, str] | None = None, form: dict[str, str] | None = None
+):
     p = v3_request(f"127.0.0.1:{port}", action, query=query, form=form)
     return p.send()
 
@@ -133,7 +153,9 @@ def seed_state(path: Path, tickets: int) -> tuple[int, int]:
     with emu.store.transaction():
         for i in range(tickets):
             if i % 10 == 0:
-                t = emu.workflow.create(alice, "DATA_EXPORT", {"dbId": 17001, "exeSQL": "select 1"}, f"e{i}", [], None)
+                t = emu.workflow.create(
+                    alice, "DATA_EXPORT", {"dbId": 17001, "exeSQL": "select 1"}, f"e{i}", [], None
+                )
                 export_id = t.id
             else:
                 emu.workflow.create(alice, "NDDL", {"title": "t", "dbId": 17001}, f"n{i}", [], None)
@@ -167,24 +189,42 @@ def scale(sizes: list[int], samples: int) -> None:
             try:
                 last_page = max(1, -(-size // 20))
                 results[size] = {
-                    "detail": latency(port, "GetDataExportOrderDetail", samples, query={"Tid": "3000"},
-                                      form={"OrderId": str(export_id)}),
-                    "first": latency(port, "ListOrders", samples, query={"PageNumber": "1", "PageSize": "20"}),
-                    "last": latency(port, "ListOrders", samples,
-                                    query={"PageNumber": str(last_page), "PageSize": "20"}),
+                    "detail": latency(
+                        port,
+                        "GetDataExportOrderDetail",
+                        samples,
+                        query={"Tid": "3000"},
+                        form={"OrderId": str(export_id)},
+                    ),
+                    "first": latency(
+                        port, "ListOrders", samples, query={"PageNumber": "1", "PageSize": "20"}
+                    ),
+                    "last": latency(
+                        port,
+                        "ListOrders",
+                        samples,
+                        query={"PageNumber": str(last_page), "PageSize": "20"},
+                    ),
                     "rss": peak_rss_mb(proc.pid),
                 }
             finally:
                 stop(proc)
-            print(f"  {size:>7,} tickets (built in {built:.1f} s): detail {results[size]['detail']:.2f} ms, "
-                  f"ListOrders first page {results[size]['first']:.2f} ms, last page {results[size]['last']:.2f} ms, "
-                  f"peak RSS {results[size]['rss']:.0f} MB")
+            print(
+                f"  {size:>7,} tickets (built in {built:.1f} s): detail {results[size]['detail']:.2f} ms, "
+                f"ListOrders first page {results[size]['first']:.2f} ms, last page {results[size]['last']:.2f} ms, "
+                f"peak RSS {results[size]['rss']:.0f} MB"
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
     small, big = results[sizes[0]], results[sizes[-1]]
-    for key, label in (("detail", "GetDataExportOrderDetail"), ("first", "ListOrders first page"),
-                       ("last", "ListOrders last page")):
-        print(f"  ratio {sizes[-1]:,}/{sizes[0]:,} {label}: {big[key] / small[key]:.2f} (aim <= 1.2)")
+    for key, label in (
+        ("detail", "GetDataExportOrderDetail"),
+        ("first", "ListOrders first page"),
+        ("last", "ListOrders last page"),
+    ):
+        print(
+            f"  ratio {sizes[-1]:,}/{sizes[0]:,} {label}: {big[key] / small[key]:.2f} (aim <= 1.2)"
+        )
 
 
 def create_rate(extra: list[str], n: int, threads: int = 8) -> float:
@@ -193,8 +233,12 @@ def create_rate(extra: list[str], n: int, threads: int = 8) -> float:
 
     def work(k: int) -> None:
         for _ in range(k):
-            r = signed(port, "CreateOrder", query={"PluginType": "NDDL", "Comment": "bench"},
-                       form={"PluginParam": json.dumps({"title": "t", "dbId": 17001})})
+            r = signed(
+                port,
+                "CreateOrder",
+                query={"PluginType": "NDDL", "Comment": "bench"},
+                form={"PluginParam": json.dumps({"title": "t", "dbId": 17001})},
+            )
             done.append(r.status_code == 200 and r.json()["Success"])
 
     pool = [threading.Thread(target=work, args=(n // threads,)) for _ in range(threads)]
@@ -211,7 +255,9 @@ def create_rate(extra: list[str], n: int, threads: int = 8) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="fewer runs and a 10,000-ticket scale test")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer runs and a 10,000-ticket scale test"
+    )
     args = parser.parse_args()
     runs, seconds = (3, 4) if args.quick else (7, 8)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
@@ -231,34 +277,48 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix="dms-wrk-"))
         try:
             proc, port, _ = start(EMULATOR, "/_emulator/health")
-            order_id = signed(port, "CreateOrder", query={"PluginType": "DATA_EXPORT", "Comment": "b"}, form={
-                "PluginParam": json.dumps({"dbId": 17001, "exeSQL": "select 1"})}).json()["CreateOrderResult"][
-                "OrderIds"][0]
+            order_id = signed(
+                port,
+                "CreateOrder",
+                query={"PluginType": "DATA_EXPORT", "Comment": "b"},
+                form={"PluginParam": json.dumps({"dbId": 17001, "exeSQL": "select 1"})},
+            ).json()["CreateOrderResult"]["OrderIds"][0]
             requests_file = work / "requests.txt"
             write_presigned(port, order_id, 25_000 * seconds // 8 + 5_000, requests_file)
-            emu = wrk(f"http://127.0.0.1:{port}", seconds, [str(ROOT / "bench" / "presigned.lua"),
-                                                             str(requests_file), "2"])
+            emu = wrk(
+                f"http://127.0.0.1:{port}",
+                seconds,
+                [str(ROOT / "bench" / "presigned.lua"), str(requests_file), "2"],
+            )
             stop(proc)
             proc, port, _ = start(BARE, "/_emulator/health")
             bare = wrk(f"http://127.0.0.1:{port}/", seconds)
             stop(proc)
             print(f"throughput, wrk 2 threads x 16 keep-alive connections, {seconds} s each:")
-            print(f"  emulator (signed V3 GetDataExportOrderDetail): {emu['rps']:.0f} req/s, p50 {emu['p50']:.2f} ms, "
-                  f"p99 {emu['p99']:.2f} ms, non-2xx {emu['non2xx']} of {emu['total']}")
-            print(f"  bare flask constant JSON: {bare['rps']:.0f} req/s, p50 {bare['p50']:.2f} ms, p99 {bare['p99']:.2f} ms")
+            print(
+                f"  emulator (signed V3 GetDataExportOrderDetail): {emu['rps']:.0f} req/s, p50 {emu['p50']:.2f} ms, "
+                f"p99 {emu['p99']:.2f} ms, non-2xx {emu['non2xx']} of {emu['total']}"
+            )
+            print(
+                f"  bare flask constant JSON: {bare['rps']:.0f} req/s, p50 {bare['p50']:.2f} ms, p99 {bare['p99']:.2f} ms"
+            )
             print(f"  ratio emulator/bare: {emu['rps'] / bare['rps']:.2f} (aim >= 0.6)")
             if have_moto:
                 mport = free_port()
                 proc, _, _ = start(["moto_server"], "/moto-api/", mport)
                 moto = wrk(f"http://127.0.0.1:{mport}/moto-api/data.json", seconds)
                 stop(proc)
-                print(f"  moto_server (GET /moto-api/data.json, unsigned): {moto['rps']:.0f} req/s, "
-                      f"p50 {moto['p50']:.2f} ms, p99 {moto['p99']:.2f} ms")
+                print(
+                    f"  moto_server (GET /moto-api/data.json, unsigned): {moto['rps']:.0f} req/s, "
+                    f"p50 {moto['p50']:.2f} ms, p99 {moto['p99']:.2f} ms"
+                )
                 print(f"  ratio emulator/moto: {emu['rps'] / moto['rps']:.1f} (aim >= 5)")
         finally:
             shutil.rmtree(work, ignore_errors=True)
     else:
-        print("throughput: wrk not installed (apt-get install wrk); see bench/run.py for a Python load test")
+        print(
+            "throughput: wrk not installed (apt-get install wrk); see bench/run.py for a Python load test"
+        )
 
     sizes = [100, 10_000] if args.quick else [100, 100_000]
     print("scale (median of sequential signed calls):")
@@ -268,8 +328,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         durable = create_rate(["--state", str(Path(tmp) / "s.sqlite")], n)
     memory = create_rate([], n)
-    print(f"durability cost, CreateOrder with 8 client threads: --state FILE {durable:.0f}/s, "
-          f"in memory {memory:.0f}/s (ratio {durable / memory:.2f})")
+    print(
+        f"durability cost, CreateOrder with 8 client threads: --state FILE {durable:.0f}/s, "
+        f"in memory {memory:.0f}/s (ratio {durable / memory:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -12,18 +12,18 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.compare import start as _start  # noqa: E402
+from bench.compare import stop  # noqa: E402
 from tests.support import ALICE, v3_request  # noqa: E402  (the official SDK's signing functions)
 
 EMULATOR = [
@@ -41,32 +41,9 @@ EMULATOR = [
 BARE = [sys.executable, str(ROOT / "bench" / "bare_app.py"), "--port", "0"]
 
 
-def start(cmd: list[str]) -> tuple[subprocess.Popen[str], int, float]:
-    """Start a server; return it, its port, and seconds from spawn to the first 200 on health."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    port = int(line.rsplit(":", 1)[1])
-    while True:
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/_emulator/health", timeout=2
-            ) as r:
-                if r.status == 200:
-                    return proc, port, time.perf_counter() - t0
-        except OSError:
-            time.sleep(0.002)
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def start(cmd: list[str]) -> tuple[subprocess.Popen[bytes], int, float]:
+    """Start a server on a free port; return it, its port, and seconds to the first 200 on health."""
+    return _start(cmd, "/_emulator/health")
 
 
 def startup(cmd: list[str], runs: int) -> float:

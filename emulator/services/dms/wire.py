@@ -75,6 +75,16 @@ def _plugin_param(raw: Any) -> Any:
     return raw
 
 
+def _related_json(call: Call) -> list[str]:
+    """RelatedUserList as CreateDataExportOrder/CreateDataTrackOrder send it: a JSON array of ids."""
+    present, related = opt_json(call.params, "RelatedUserList")
+    if not present:
+        return []
+    if not (isinstance(related, list) and all(isinstance(x, (int, str)) for x in related)):
+        raise errors.invalid("RelatedUserList", "It must be a JSON array of user ids.")
+    return [str(x) for x in related]
+
+
 def _db_label(emu: Emulator, db_id: int) -> str:
     db = emu.accounts.databases[db_id]
     return f"{db.schema} @ {db.host}:{db.port} [{db.schema}]"
@@ -130,13 +140,9 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
     def create_data_export_order(call: Call) -> dict[str, Any]:
         raw = _plugin_param(req_json(call.params, "PluginParam"))
         comment = req_str(call.params, "Comment", 4000)
-        present, related = opt_json(call.params, "RelatedUserList")
-        if present and not (
-            isinstance(related, list) and all(isinstance(x, (int, str)) for x in related)
-        ):
-            raise errors.invalid("RelatedUserList", "It must be a JSON array of user ids.")
+        related = _related_json(call)
         opt_int(call.params, "ParentId", 0)
-        t = create(call, "DATA_EXPORT", raw, comment, [str(x) for x in (related or [])])
+        t = create(call, "DATA_EXPORT", raw, comment, related)
         return {"CreateOrderResult": {"CreateOrderResult": [t.id]}}
 
     def export_ticket(call: Call) -> Ticket:
@@ -348,11 +354,7 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
     def create_data_track_order(call: Call) -> dict[str, Any]:
         raw = _plugin_param(req_json(call.params, "Param"))
         comment = req_str(call.params, "Comment", 4000)
-        present, related = opt_json(call.params, "RelatedUserList")
-        if present and not (
-            isinstance(related, list) and all(isinstance(x, (int, str)) for x in related)
-        ):
-            raise errors.invalid("RelatedUserList", "It must be a JSON array of user ids.")
+        related = _related_json(call)
         user = caller(call)
         try:
             t = emu.workflow.create(
@@ -360,7 +362,7 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
                 "DATA_TRACK",
                 raw,
                 comment,
-                [str(x) for x in related or []],
+                related,
                 None,
                 lifecycle_fault(call, ("approval",)),
             )
