@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +48,20 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.register_blueprint(control_blueprint(emu), url_prefix="/_emulator")
     app.register_blueprint(oss_blueprint(emu))
     app.register_blueprint(console_blueprint(emu), url_prefix="/_emulator/ui")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        """A bug behind the control plane or console: logged with its traceback, answered in JSON."""
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(exc, HTTPException):
+            return exc  # type: ignore[return-value]
+        logging.getLogger("emulator.control").exception("unexpected error on %s", request.path)
+        return Response(
+            json.dumps({"error": f"internal error ({type(exc).__name__}); see the server log"}),
+            status=500,
+            content_type="application/json",
+        )
 
     @app.get("/favicon.ico")
     def favicon() -> Response:

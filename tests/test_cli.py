@@ -167,3 +167,24 @@ def test_builtin_accounts_are_the_fixture_file() -> None:
     roles = {u.role for t in acc.tenants.values() for u in t.users}
     assert roles == {"ADMIN", "DBA", "USER"}
     assert {t.approval for t in acc.tenants.values()} == {"auto", "manual"}
+
+
+def test_real_clock_moves_by_itself_and_advances_too() -> None:
+    import time
+
+    from alibabacloud_dms_enterprise20181101 import models as dm
+
+    from tests.support import Control, dms
+
+    with EmulatorProcess("--clock", "real") as proc:
+        control = Control(proc.url)
+        t0 = control.get("/clock")["epoch"]
+        time.sleep(0.3)
+        assert control.get("/clock")["epoch"] - t0 >= 0.25, "real time passes on its own"
+        client = dms(proc.endpoint)
+        order_id = client.create_order(dm.CreateOrderRequest(
+            plugin_type="DATA_EXPORT", comment="c", plugin_param={"dbId": 17001, "exeSQL": "select 1"})).body \
+            .create_order_result.order_ids[0]
+        control.advance(60)
+        detail = client.get_data_export_order_detail(dm.GetDataExportOrderDetailRequest(order_id=order_id)).body
+        assert detail.data_export_order_detail.key_info.job_status == "EXPORT_SUCCESS"

@@ -218,3 +218,17 @@ def test_structured_json_logging() -> None:
         and entry["http_status"] == 200
     )
     assert entry["level"] == "INFO" and "latency_ms" in entry and entry["code"] is None
+
+
+def test_control_plane_bugs_answer_json_500_not_a_traceback(monkeypatch) -> None:
+    from emulator.app import create_app
+    from emulator.settings import Settings
+
+    app = create_app(Settings(clock="manual"))
+    emu = app.extensions["dms_emulator"]
+    monkeypatch.setattr(emu.faults, "list", lambda: 1 / 0)
+    r = app.test_client().get("/_emulator/faults")
+    assert r.status_code == 500 and r.json["error"].startswith("internal error (ZeroDivisionError)")
+    assert "Traceback" not in r.get_data(as_text=True)
+    assert app.test_client().get("/_emulator/nowhere").status_code == 404
+    emu.close()

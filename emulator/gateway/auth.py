@@ -95,7 +95,8 @@ def authenticate(
     if authorization:
         raise errors.signature_method(authorization.split(" ", 1)[0])
     raise errors.incomplete_signature(
-        "The request carries neither an Authorization header (V3) nor a Signature parameter (V1)."
+        "The request carries neither an Authorization header (V3) nor a Signature parameter (V1). "
+        "(The emulator's web console is at /_emulator/ui.)"
     )
 
 
