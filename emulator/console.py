@@ -12,7 +12,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from emulator import diagram
 from emulator.errors import DomainError
 from emulator.faults import FaultError
-from emulator.inspect import all_tickets, decide, find_ticket, ticket_view
+from emulator.ticket_views import all_tickets, decide, find_ticket, ticket_view
 from emulator.scenarios import ScenarioError, read_scenario, shipped_scenario, shipped_scenarios
 
 if TYPE_CHECKING:

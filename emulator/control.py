@@ -11,7 +11,7 @@ from emulator import __version__
 from emulator.clock import iso
 from emulator.errors import DomainError
 from emulator.faults import FaultError, validate_rule
-from emulator.inspect import all_tickets, decide, find_ticket, ticket_view
+from emulator.ticket_views import all_tickets, decide, find_ticket, ticket_view
 from emulator.scenarios import (
     ScenarioError,
     check_scenario,

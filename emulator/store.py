@@ -166,8 +166,6 @@ class SqliteDB:
         """One statement on its own (atomic by itself); returns how many rows it changed."""
         self._check_process()
         with self._lock:
-            if self._depth:
-                return int(self._conn.execute(sql, args).rowcount)
             return int(self._conn.execute(sql, args).rowcount)
 
     def close(self) -> None:
