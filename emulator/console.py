@@ -12,8 +12,8 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from emulator import diagram
 from emulator.errors import DomainError
 from emulator.faults import FaultError
-from emulator.ticket_views import all_tickets, decide, find_ticket, ticket_view
 from emulator.scenarios import ScenarioError, read_scenario, shipped_scenario, shipped_scenarios
+from emulator.ticket_views import all_tickets, decide, find_ticket, ticket_view
 
 if TYPE_CHECKING:
     from emulator.runtime import Emulator

@@ -11,7 +11,6 @@ from emulator import __version__
 from emulator.clock import iso
 from emulator.errors import DomainError
 from emulator.faults import FaultError, validate_rule
-from emulator.ticket_views import all_tickets, decide, find_ticket, ticket_view
 from emulator.scenarios import (
     ScenarioError,
     check_scenario,
@@ -20,6 +19,7 @@ from emulator.scenarios import (
     shipped_scenarios,
 )
 from emulator.store import StoreVersionError
+from emulator.ticket_views import all_tickets, decide, find_ticket, ticket_view
 
 if TYPE_CHECKING:
     from emulator.runtime import Emulator
