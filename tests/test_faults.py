@@ -117,7 +117,8 @@ def test_latency_is_measured(endpoint: str, control: Control) -> None:
     slow = time.perf_counter() - t0
     t0 = time.perf_counter()
     tenant(client)
-    assert slow >= 0.4 and time.perf_counter() - t0 < 0.3
+    fast = time.perf_counter() - t0
+    assert slow >= 0.4 and slow - fast >= 0.3, (slow, fast)
     assert control.journal(action="GetUserActiveTenant")[0]["fault"]["latency_ms"] == 400
 
 

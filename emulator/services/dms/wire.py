@@ -8,13 +8,11 @@ response model carries those fields and the SDKs do not raise on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from emulator.accounts import User
 from emulator.clock import dms_time
-from emulator.errors import DomainError, Forbidden
+from emulator.errors import DomainError
 from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.params import (
@@ -28,10 +26,16 @@ from emulator.gateway.params import (
     req_str,
 )
 from emulator.gateway.registry import DMS, Registry
-from emulator.services.dms import lifecycle
-from emulator.services.dms.datatrack import parse_filters
+from emulator.services.dms import lifecycle, wire_datatrack
 from emulator.services.dms.plugin_params import PLUGIN_TYPES, PluginParamError
 from emulator.services.dms.tickets import Ticket
+from emulator.services.dms.wire_common import (
+    _parse_time,
+    _plugin_param,
+    _related_json,
+    business,
+    caller,
+)
 from emulator.services.dms.workflow import LifecycleFault
 
 if TYPE_CHECKING:
@@ -43,63 +47,9 @@ ORDER_STATUS = ("ALL", "FINISHED", "RUNNING")
 RESULT_TYPES = ("AS_ADMIN", "AS_COMMITTER", "AS_HANDLER", "AS_OWNER", "AS_Related")
 
 
-def caller(call: Call) -> User:
-    """The signed-in user, after checking that `Tid` (if sent) names the user's own tenant."""
-    assert call.user is not None
-    tid = opt_int(call.params, "Tid")
-    if tid is not None and tid != call.user.tid:
-        raise Forbidden(
-            f"The user {call.user.uid} does not belong to tenant {tid}; use Tid={call.user.tid}.",
-            "NoPermission",
-        )
-    return call.user
-
-
-def business(fn: Callable[[Call], dict[str, Any]]) -> Callable[[Call], dict[str, Any]]:
-    def handler(call: Call) -> dict[str, Any]:
-        try:
-            body = fn(call)
-        except DomainError as exc:
-            return {"Success": False, "ErrorCode": exc.code, "ErrorMessage": exc.message}
-        return {**body, "Success": True}
-
-    handler.__name__ = fn.__name__
-    return handler
-
-
-def _plugin_param(raw: Any) -> Any:
-    if raw is None:
-        raise errors.invalid(
-            "PluginParam", "It is null; send a JSON object (pass a dict to the SDK, not a string)."
-        )
-    return raw
-
-
-def _related_json(call: Call) -> list[str]:
-    """RelatedUserList as CreateDataExportOrder/CreateDataTrackOrder send it: a JSON array of ids."""
-    present, related = opt_json(call.params, "RelatedUserList")
-    if not present:
-        return []
-    if not (isinstance(related, list) and all(isinstance(x, (int, str)) for x in related)):
-        raise errors.invalid("RelatedUserList", "It must be a JSON array of user ids.")
-    return [str(x) for x in related]
-
-
 def _db_label(emu: Emulator, db_id: int) -> str:
     db = emu.accounts.databases[db_id]
     return f"{db.schema} @ {db.host}:{db.port} [{db.schema}]"
-
-
-def _parse_time(call: Call, name: str) -> float | None:
-    value = opt_str(call.params, name, 32)
-    if not value:
-        return None
-    try:
-        return (
-            datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
-        )
-    except ValueError:
-        raise errors.invalid(name, "Use the format yyyy-MM-dd HH:mm:ss.") from None
 
 
 def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
@@ -350,87 +300,6 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
             }
         }
 
-    @business
-    def create_data_track_order(call: Call) -> dict[str, Any]:
-        raw = _plugin_param(req_json(call.params, "Param"))
-        comment = req_str(call.params, "Comment", 4000)
-        related = _related_json(call)
-        user = caller(call)
-        try:
-            t = emu.workflow.create(
-                user,
-                "DATA_TRACK",
-                raw,
-                comment,
-                related,
-                None,
-                lifecycle_fault(call, ("approval",)),
-            )
-        except PluginParamError as exc:
-            raise errors.invalid("Param", str(exc)) from None
-        return {"CreateOrderResult": [t.id]}
-
-    def json_list(
-        params: dict[str, str], name: str, item: type, allowed: tuple[str, ...] | None = None
-    ) -> list[Any] | None:
-        present, value = opt_json(params, name)
-        if not present:
-            return None
-        if not isinstance(value, list) or not all(
-            isinstance(v, item) and not isinstance(v, bool) for v in value
-        ):
-            raise errors.invalid(name, f"It must be a JSON array of {item.__name__}.")
-        if allowed and any(v not in allowed for v in value):
-            raise errors.invalid(name, f"Valid values: {', '.join(allowed)}.")
-        return value
-
-    @business
-    def download_data_track_result(call: Call) -> dict[str, Any]:
-        user = caller(call)
-        order_id = req_int(call.params, "OrderId", 1)
-        tables = json_list(call.params, "FilterTableList", str)
-        types = json_list(call.params, "FilterTypeList", str, ("INSERT", "UPDATE", "DELETE"))
-        ids = json_list(call.params, "EventIdList", int)
-        present, column = opt_json(call.params, "ColumnFilter")
-        if present and not isinstance(column, dict):
-            raise errors.invalid("ColumnFilter", "It must be a JSON object.")
-        start, end = _parse_time(call, "FilterStartTime"), _parse_time(call, "FilterEndTime")
-        rollback = opt_enum(call.params, "RollbackSQLType", ("REVERSE", "FORWARD"), "REVERSE")
-        filters = parse_filters(
-            tables,
-            types,
-            call.params.get("FilterStartTime") if start else None,
-            call.params.get("FilterEndTime") if end else None,
-            column,
-            ids,
-        )
-        t = emu.tickets.get(user.tid, order_id)
-        ready = t.state is not None and t.state.status == "success"
-        fault = gateway.lifecycle_fault(call, ("datatrack",))
-        key = emu.datatrack.start_download(t, ready, filters, rollback == "FORWARD", fault)
-        return {"DownloadKeyId": key}
-
-    @business
-    def query_data_track_result_download_status(call: Call) -> dict[str, Any]:
-        user = caller(call)
-        key = req_str(call.params, "DownloadKeyId", 256)
-        t = emu.tickets.get(user.tid, req_int(call.params, "OrderId", 1))
-        if t.plugin_type != "DATA_TRACK":
-            raise DomainError(
-                f"The ticket {t.id} is a {t.plugin_type} ticket, not a data tracking ticket.",
-                "NotDataTrackOrder",
-            )
-        view = emu.datatrack.status(user.tid, t.id, key)
-        result: dict[str, Any] = {
-            "DownloadStatus": view.status,
-            "StatusDesc": view.desc,
-            "TotalCount": view.total,
-        }
-        if view.artifact_key:
-            expires = int(emu.clock.now()) + emu.settings.link_ttl
-            result["DownloadUrl"] = emu.artifacts.link(call.base_url, view.artifact_key, expires)
-        return {"StatusResult": result}
-
     for action, fn in {
         "CreateOrder": create_order,
         "CreateDataExportOrder": create_data_export_order,
@@ -444,8 +313,6 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         "GetUserActiveTenant": get_user_active_tenant,
         "ListUserTenants": list_user_tenants,
         "GetDataExportDownloadURL": get_data_export_download_url,
-        "QueryDataTrackResultDownloadStatus": query_data_track_result_download_status,
-        "CreateDataTrackOrder": create_data_track_order,
-        "DownloadDataTrackResult": download_data_track_result,
     }.items():
         registry.add(DMS, action, fn)
+    wire_datatrack.register(registry, emu, gateway, lifecycle_fault)
