@@ -6,6 +6,7 @@ every call, failed or not, lands in the journal.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -146,6 +147,12 @@ HTTP_STATUS_TEXT = {
 }
 
 
+@functools.lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    """The journal's wall-clock stamp, formatted once per second rather than once per request."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+
+
 class Gateway:
     def __init__(self, emulator: Emulator, registry: Registry):
         self.emu = emulator
@@ -278,9 +285,10 @@ class Gateway:
             code = f"Connection.{effect['mode'].capitalize()}"
         if code is None and call.result and call.result.get("Success") is False:
             code = call.result.get("ErrorCode")
+        ts = wall_time()
         entry: dict[str, Any] = {
-            "ts": wall_time(),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "ts": ts,
+            "time": _utc_second(int(ts)),
             "emulated_time": self.emu.clock.now(),
             "request_id": call.request_id,
             "product": call.product,
@@ -299,6 +307,8 @@ class Gateway:
             entry["string_to_sign"] = call.string_to_sign
             entry["canonical_request"] = call.canonical_request
         self.emu.journal.record(entry)
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         access_log.info(
             "%s %s tid=%s status=%s code=%s latency_ms=%.1f request_id=%s",
             call.product,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
@@ -42,7 +43,9 @@ def v3_canonical_query(pairs: Iterable[tuple[str, str]], encode_keys: bool = Tru
 
 def v3_canonical_headers(headers: Mapping[str, str], signed_headers: list[str]) -> str:
     """`name:trimmed value\\n` for each signed header, looked up case-insensitively."""
-    lowered = {k.lower(): v for k, v in headers.items()}
+    lowered = (
+        headers if all(k.islower() for k in headers) else {k.lower(): v for k, v in headers.items()}
+    )
     return "".join(f"{name}:{lowered.get(name, '').strip()}\n" for name in signed_headers)
 
 
@@ -130,8 +133,11 @@ def oss_signature(secret: str, string_to_sign: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
 def needs_encoding(name: str) -> bool:
-    return percent_encode(name) != name
+    return _UNRESERVED.fullmatch(name) is None
 
 
 def constant_time_equal(a: str, b: str) -> bool:
