@@ -29,7 +29,7 @@ def parse(text: str) -> list[list[tuple[str, bool]]]:
             i = j
         if i < n and text[i] == ",":
             i += 1
-            if i == n or text[i] in "\r\n":
+            if i == n:
                 row.append(("", False))
             continue
         if text.startswith("\r\n", i):
