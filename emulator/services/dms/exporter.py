@@ -14,8 +14,8 @@ import os
 import sqlite3
 import zipfile
 from collections.abc import Iterator
-from itertools import chain, repeat
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
