@@ -115,9 +115,8 @@ class SqliteDB:
                 "PRAGMA synchronous=FULL" if self.durable else "PRAGMA synchronous=OFF"
             )
             self._conn.execute("PRAGMA busy_timeout=30000")
-            # big state files stay fast: 32 MB page cache, reads through mmap
+            # big state files stay fast: a 32 MB page cache (bounded, unlike mmap)
             self._conn.execute("PRAGMA cache_size=-32000")
-            self._conn.execute("PRAGMA mmap_size=268435456")
 
     def _check_process(self) -> None:
         if os.getpid() != self._pid:
