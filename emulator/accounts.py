@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 ROLES = ("ADMIN", "DBA", "USER")
 
@@ -81,68 +80,84 @@ class Accounts:
         return next((u for u in self.tenants[tid].users if u.uid == uid), None)
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
+Spec = dict[str, tuple[type, bool, Any, Any]]
+
+# The accounts format as data: key -> (type, required, default, allowed values / nested spec).
+# A small validator of our own keeps marshmallow (used for PluginParam) off the start-up path.
+_USER: Spec = {
+    "uid": (int, True, None, None),
+    "name": (str, True, None, None),
+    "role": (str, True, None, ROLES),
+    "access_key_id": (str, True, None, None),
+    "access_key_secret": (str, True, None, None),
+}
+_DATABASE: Spec = {
+    "db_id": (int, True, None, None),
+    "schema": (str, True, None, None),
+    "host": (str, False, "127.0.0.1", None),
+    "port": (int, False, 3306, None),
+    "env_type": (str, False, "test", None),
+    "logic": (bool, False, False, None),
+    "instance_id": (int, False, None, None),
+    "fixture": (str, True, None, None),
+}
+_TENANT: Spec = {
+    "tid": (int, True, None, None),
+    "name": (str, True, None, None),
+    "account_id": (int, False, None, None),
+    "member_accounts": (list, False, [], int),
+    "approval": (str, False, "auto", ("auto", "manual")),
+    "users": (list, True, None, _USER),
+    "databases": (list, False, [], _DATABASE),
+}
+_ACCOUNTS: Spec = {"tenants": (list, True, None, _TENANT)}
+_TYPE_NAMES = {
+    int: "an integer",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+    dict: "a mapping",
+}
 
 
-class _UserSchema(_Strict):
-    uid = fields.Integer(required=True, strict=True)
-    name = fields.String(required=True, validate=validate.Length(min=1))
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    access_key_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    access_key_secret = fields.String(required=True, validate=validate.Length(min=1, max=256))
-
-
-class _DatabaseSchema(_Strict):
-    db_id = fields.Integer(required=True, strict=True)
-    schema = fields.String(required=True, validate=validate.Length(min=1))
-    host = fields.String(load_default="127.0.0.1")
-    port = fields.Integer(load_default=3306, strict=True)
-    env_type = fields.String(load_default="test")
-    logic = fields.Boolean(load_default=False)
-    instance_id = fields.Integer(load_default=None, strict=True, allow_none=True)
-    fixture = fields.String(required=True)
-
-
-class _TenantSchema(_Strict):
-    tid = fields.Integer(required=True, strict=True)
-    name = fields.String(required=True)
-    account_id = fields.Integer(load_default=None, strict=True, allow_none=True)
-    member_accounts = fields.List(fields.Integer(strict=True), load_default=list)
-    approval = fields.String(load_default="auto", validate=validate.OneOf(("auto", "manual")))
-    users = fields.List(fields.Nested(_UserSchema), required=True, validate=validate.Length(min=1))
-    databases = fields.List(fields.Nested(_DatabaseSchema), load_default=list)
-
-
-class _AccountsSchema(_Strict):
-    tenants = fields.List(
-        fields.Nested(_TenantSchema), required=True, validate=validate.Length(min=1)
-    )
-
-
-def _flatten(errors: Any, prefix: str = "") -> list[str]:
-    """Turn marshmallow's nested error dict into `tenants[0].users[1].role: ...` lines."""
-    out: list[str] = []
-    if isinstance(errors, dict):
-        for key, val in errors.items():
-            if isinstance(key, int):
-                sub = f"{prefix}[{key}]"
-            else:
-                sub = f"{prefix}.{key}" if prefix else str(key)
-            out.extend(_flatten(val, sub))
-    elif isinstance(errors, list):
-        msgs = [m for m in errors if isinstance(m, str)]
-        if msgs:
-            text = " ".join(msgs)
-            if text == "Unknown field.":
-                text = "unknown key (not part of the accounts format)"
-            out.append(f"{prefix}: {text}")
-        for m in errors:
-            if not isinstance(m, str):
-                out.extend(_flatten(m, prefix))
-    else:
-        out.append(f"{prefix}: {errors}")
+def _check(doc: Any, spec: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
+    """Validate one mapping against its spec; collect `where.key: problem` lines; fill defaults."""
+    if not isinstance(doc, dict):
+        problems.append(f"{where or 'top level'}: must be a mapping")
+        return {}
+    out: dict[str, Any] = {}
+    for key in doc:
+        if key not in spec:
+            problems.append(
+                f"{where}.{key}".lstrip(".") + ": unknown key (not part of the accounts format)"
+            )
+    for key, (kind, required, default, extra) in spec.items():
+        loc = f"{where}.{key}".lstrip(".")
+        if key not in doc or doc[key] is None:
+            if required:
+                problems.append(f"{loc}: Missing data for required field.")
+            out[key] = list(default) if isinstance(default, list) else default
+            continue
+        value = doc[key]
+        if (
+            kind is int and (isinstance(value, bool) or not isinstance(value, int))
+        ) or not isinstance(value, kind):
+            problems.append(f"{loc}: must be {_TYPE_NAMES[kind]}")
+            continue
+        if kind is str and not value.strip():
+            problems.append(f"{loc}: must not be empty")
+        elif isinstance(extra, tuple) and value not in extra:
+            problems.append(f"{loc}: Must be one of: {', '.join(extra)}.")
+        elif kind is list:
+            if required and not value:
+                problems.append(f"{loc}: must not be empty")
+            if isinstance(extra, dict):
+                value = [
+                    _check(item, extra, f"{loc}[{i}]", problems) for i, item in enumerate(value)
+                ]
+            elif extra is int and any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+                problems.append(f"{loc}: must be a list of integers")
+        out[key] = value
     return out
 
 
@@ -201,10 +216,10 @@ def load_accounts(
         raise AccountsError(f"{where}: not valid YAML/JSON: {exc}".replace("\n", " ")) from None
     if not isinstance(raw, dict):
         raise AccountsError(f"{where}: the top level must be a mapping with a 'tenants' list")
-    try:
-        data = _AccountsSchema().load(raw)
-    except ValidationError as exc:
-        raise AccountsError(f"{where}: " + "; ".join(_flatten(exc.messages))) from None
+    problems: list[str] = []
+    data = _check(raw, _ACCOUNTS, "", problems)
+    if problems:
+        raise AccountsError(f"{where}: " + "; ".join(problems))
 
     accounts = Accounts(source=str(file))
     uids: set[int] = set()

@@ -194,6 +194,9 @@ def serve(settings: Settings) -> int:
         def after_fork(index: int) -> None:
             emu.rng.reseed(None if settings.seed is None else settings.seed * 1000 + index + 1)
 
+        emu.jobs.wait_idle(60)  # resumed exports finish before the fork
+        emu.store.release()  # no SQLite connection may cross a fork
+        emu.runtime_db.release()
         try:
             serve_workers(
                 app, settings.host, settings.port, settings.workers, settings.threads, after_fork

@@ -126,6 +126,9 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.listen(1024)
     sock.set_inheritable(True)
+    # every worker wakes for a new connection and all but one lose the race to accept it: on a
+    # blocking socket the losers would sit inside accept(), freezing their event loops
+    sock.setblocking(False)
     return sock
 
 

@@ -87,6 +87,11 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 
 
+# a lock that is new in every forked child (a lock held at fork time would stay held there)
+_REOPEN = [threading.Lock()]
+os.register_at_fork(after_in_child=lambda: _REOPEN.__setitem__(0, threading.Lock()))
+
+
 class SqliteDB:
     """One SQLite database, safe across threads and forked worker processes.
 
@@ -99,30 +104,35 @@ class SqliteDB:
         self.path = path
         self.durable = durable
         self._pid = -1
+        self._lock = threading.RLock()
         self._open()
 
     def _open(self) -> None:
-        self._pid = os.getpid()
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._conn = sqlite3.connect(
+        """A connection of this process; published (pid last) only once it is ready to use."""
+        conn = sqlite3.connect(
             self.path or ":memory:", check_same_thread=False, isolation_level=None, timeout=30
         )
-        self._conn.row_factory = sqlite3.Row
+        conn.row_factory = sqlite3.Row
         if self.path:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(
-                "PRAGMA synchronous=FULL" if self.durable else "PRAGMA synchronous=OFF"
-            )
-            self._conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL" if self.durable else "PRAGMA synchronous=OFF")
+            conn.execute("PRAGMA busy_timeout=30000")
             # big state files stay fast: a 32 MB page cache (bounded, unlike mmap)
-            self._conn.execute("PRAGMA cache_size=-32000")
+            conn.execute("PRAGMA cache_size=-32000")
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._conn = conn
+        self._pid = os.getpid()
 
     def _check_process(self) -> None:
         if os.getpid() != self._pid:
-            if not self.path:
-                raise RuntimeError("an in-memory database cannot be shared with another process")
-            self._open()
+            with _REOPEN[0]:  # the first threads of a new process race here: one opens, all use it
+                if os.getpid() != self._pid:
+                    if not self.path:
+                        raise RuntimeError(
+                            "an in-memory database cannot be shared with another process"
+                        )
+                    self._open()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -173,6 +183,14 @@ class SqliteDB:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def release(self) -> None:
+        """Close before forking: no connection (nor its file locks) may cross a fork; the next use
+        in any process opens a fresh one."""
+        if self.path:
+            with self._lock:
+                self._conn.close()
+                self._pid = -1
 
 
 class Store(SqliteDB):

@@ -111,25 +111,27 @@ def test_concurrent_creates_never_lose_or_duplicate(emulator, control: Control) 
     check_concurrent_creates(emulator.endpoint, threads=8, each=15)
 
 
-def check_concurrent_creates(endpoint: str, threads: int, each: int) -> None:
+def check_concurrent_creates(endpoint: str, threads: int, each: int, logs=None) -> None:  # type: ignore[no-untyped-def]
     results: list[list[int]] = [[] for _ in range(threads)]
+    failures: list[str] = []
 
     def work(i: int) -> None:
         client = dms(endpoint, CAROL if i % 2 else ALICE)
-        for _ in range(each):
-            body = client.create_order(
-                dm.CreateOrderRequest(
-                    plugin_type="NDDL", comment=f"t{i}", plugin_param={"title": "t", "dbId": 17001}
-                )
-            ).body
-            assert body.success
-            results[i].append(body.create_order_result.order_ids[0])
+        try:
+            for _ in range(each):
+                body = client.create_order(dm.CreateOrderRequest(
+                    plugin_type="NDDL", comment=f"t{i}", plugin_param={"title": "t", "dbId": 17001})).body
+                assert body.success, body.to_map()
+                results[i].append(body.create_order_result.order_ids[0])
+        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
+            failures.append(f"thread {i}: {type(exc).__name__}: {exc}")
 
     pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
+    assert failures == [], (failures[:3], logs()[-4000:] if logs else "")
     ids = [x for r in results for x in r]
     assert len(ids) == threads * each and len(set(ids)) == threads * each
     listed = dms(endpoint).list_orders(dm.ListOrdersRequest(plugin_type="NDDL")).body.total_count
@@ -138,7 +140,7 @@ def check_concurrent_creates(endpoint: str, threads: int, each: int) -> None:
 
 def test_many_workers_share_ids_nonces_clock_and_faults(tmp_path: Path) -> None:
     with EmulatorProcess("--workers", "3", "--clock", "manual") as proc:
-        check_concurrent_creates(proc.endpoint, threads=6, each=10)
+        check_concurrent_creates(proc.endpoint, threads=6, each=10, logs=proc.logs)
         control = Control(proc.url)
         # one signed request replayed on fresh connections, until different workers have answered
         prepared = v3_request(proc.endpoint, "GetUserActiveTenant")

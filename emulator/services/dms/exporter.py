@@ -49,7 +49,9 @@ def _batches(cur: sqlite3.Cursor, null: Any = None) -> Iterator[list[tuple[Any, 
         rows = cur.fetchmany(BATCH)
         if not rows:
             return
-        if any(map(isinstance, chain.from_iterable(rows), repeat(bytes))):  # C speed: BLOBs are rare
+        if any(
+            map(isinstance, chain.from_iterable(rows), repeat(bytes))
+        ):  # C speed: BLOBs are rare
             rows = [tuple(v.hex() if type(v) is bytes else v for v in r) for r in rows]
         if null is not None:
             rows = [

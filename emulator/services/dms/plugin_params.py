@@ -11,6 +11,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from emulator.services.dms.plugin_types import PLUGIN_TYPES, TRACK_TYPES, PluginParamError
+
 MAX_ID = 2**63 - 1
 MAX_SQL = 1_000_000
 MAX_TEXT = 4_000
@@ -179,9 +181,6 @@ class DigitsInt(StrictInt):
         return super()._deserialize(value, attr, data, **kw)
 
 
-TRACK_TYPES = ("INSERT", "UPDATE", "DELETE")
-
-
 class DataTrack(_Strict):
     """CreateDataTrackOrder's Param (the SDK model's fields)."""
 
@@ -218,7 +217,8 @@ SCHEMAS: dict[str, type[Schema]] = {
     "PERM_APPLY": PermApply,
     "OWNER_APPLY": OwnerApply,
 }
-PLUGIN_TYPES = tuple(SCHEMAS)  # what CreateOrder accepts
+if tuple(SCHEMAS) != PLUGIN_TYPES:  # one list of what CreateOrder accepts
+    raise RuntimeError("plugin_types.PLUGIN_TYPES and plugin_params.SCHEMAS disagree")
 SCHEMAS["DATA_TRACK"] = DataTrack  # created by CreateDataTrackOrder only
 
 
@@ -252,17 +252,6 @@ def _messages(errors: Any, prefix: str = "") -> list[str]:
             if not isinstance(e, str):
                 out.extend(_messages(e, prefix))
     return out
-
-
-class PluginParamError(ValueError):
-    """The parameters do not fit the ticket type; the message lists every problem."""
-
-
-def db_ids(plugin_type: str, params: dict[str, Any]) -> list[int]:
-    """The databases a validated ticket touches."""
-    if "dbItemList" in params:
-        return [item["dbId"] for item in params["dbItemList"]]
-    return [params["dbId"]]
 
 
 def validate_plugin_param(plugin_type: str, raw: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from emulator.clock import Clock
 from emulator.errors import BadInput, Forbidden, NotFound
 from emulator.services.dms import lifecycle
 from emulator.services.dms.lifecycle import Event, TicketState
-from emulator.services.dms.plugin_params import db_ids, validate_plugin_param
+from emulator.services.dms.plugin_types import db_ids
 from emulator.store import Store, dumps
 
 ORDER_ID_START = 4_000_001
@@ -226,6 +226,10 @@ class Tickets:
         schedule: Any,
     ) -> Ticket:
         """Validate, store, and let `schedule(ticket, now)` lay out the automatic events."""
+        from emulator.services.dms.plugin_params import (
+            validate_plugin_param,  # marshmallow, loaded on use
+        )
+
         params = validate_plugin_param(plugin_type, raw_params)
         for db_id in db_ids(plugin_type, params):
             self.database(user, db_id)

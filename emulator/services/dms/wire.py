@@ -27,7 +27,7 @@ from emulator.gateway.params import (
 )
 from emulator.gateway.registry import DMS, Registry
 from emulator.services.dms import lifecycle, wire_datatrack
-from emulator.services.dms.plugin_params import PLUGIN_TYPES, PluginParamError
+from emulator.services.dms.plugin_types import PLUGIN_TYPES, PluginParamError
 from emulator.services.dms.tickets import Ticket
 from emulator.services.dms.wire_common import (
     _parse_time,

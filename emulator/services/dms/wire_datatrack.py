@@ -12,7 +12,7 @@ from emulator.gateway.call import Call
 from emulator.gateway.params import opt_enum, opt_json, req_int, req_json, req_str
 from emulator.gateway.registry import DMS, Registry
 from emulator.services.dms.datatrack import parse_filters
-from emulator.services.dms.plugin_params import PluginParamError
+from emulator.services.dms.plugin_types import PluginParamError
 from emulator.services.dms.wire_common import (
     _parse_time,
     _plugin_param,
