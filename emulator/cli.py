@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from dataclasses import replace
+from typing import Any
 
 from emulator import __version__
 from emulator.accounts import AccountsError
@@ -31,52 +32,48 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dms-emulator {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the emulator in the foreground")
-    serve.add_argument("--host", default=_env("host", "127.0.0.1"))
-    serve.add_argument("--port", type=_int, default=_int(_env("port", "8787") or "8787"))
-    serve.add_argument("--accounts", default=_env("accounts"))
-    serve.add_argument("--state", default=_env("state"))
-    serve.add_argument("--clock", choices=("real", "manual"), default=_env("clock", "real"))
+
+    def option(flag: str, default: str | None, **kw: Any) -> None:
+        """`--flag`, defaulting to DMS_EMULATOR_FLAG, then `default`. A string default goes through
+        `type` like a typed value would, so a bad env value is a clean usage error, not a traceback."""
+        serve.add_argument(flag, default=_env(flag[2:], default), **kw)
+
+    option("--host", "127.0.0.1")
+    option("--port", "8787", type=_int, help="0 picks a free port")
+    option("--accounts", None, help="accounts file (default: the built-in fixtures/accounts.yaml)")
+    option("--state", None, help="SQLite file for durable state (default: in memory)")
+    option("--clock", "real", choices=("real", "manual"))
     serve.add_argument(
         "--scenario",
         action="append",
         default=None,
         help="fault scenario file (repeatable; env: comma-separated)",
     )
-    serve.add_argument(
-        "--seed", type=_int, default=_int(_env("seed") or "0") if _env("seed") else None
-    )
-    serve.add_argument("--threads", type=_int, default=_int(_env("threads", "8") or "8"))
-    serve.add_argument(
+    option("--seed", None, type=_int, help="make ids, request ids and fault dice reproducible")
+    option("--threads", "8", type=_int, help="request threads per process")
+    option(
         "--workers",
+        "1",
         type=_int,
-        default=_int(_env("workers", "1") or "1"),
         help="worker processes sharing one port, state, clock, nonces and faults",
     )
-    serve.add_argument(
-        "--link-ttl",
-        type=_int,
-        default=_int(_env("link_ttl", "3600") or "3600"),
-        help="seconds (emulated clock) a download link stays valid",
+    option(
+        "--link-ttl", "3600", type=_int, help="seconds (emulated clock) a download link stays valid"
     )
-    serve.add_argument(
-        "--journal-size",
-        type=_int,
-        default=_int(_env("journal_size", "10000") or "10000"),
-        help="requests kept in the journal",
-    )
-    serve.add_argument(
+    option("--journal-size", "10000", type=_int, help="requests kept in the journal")
+    option(
         "--nonce-capacity",
+        "500000",
         type=_int,
-        default=_int(_env("nonce_capacity", "500000") or "500000"),
         help="nonces remembered (15 minutes each) before the oldest are dropped",
     )
-    serve.add_argument(
+    option(
         "--retention",
+        "604800",
         type=_int,
-        default=_int(_env("retention", "604800") or "604800"),
         help="seconds (emulated clock) result files are kept; older ones are deleted",
     )
-    serve.add_argument("--log-level", default=_env("log_level", "INFO"))
+    option("--log-level", "INFO")
     serve.add_argument(
         "--log-json",
         action="store_true",
@@ -224,6 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
+        # defaults from the environment skip argparse's choices check: check them here
+        if args.clock not in ("real", "manual"):
+            parser.error(f"--clock / DMS_EMULATOR_CLOCK: {args.clock!r} is not one of real, manual")
+        if str(args.log_level).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            parser.error(
+                f"--log-level / DMS_EMULATOR_LOG_LEVEL: {args.log_level!r} is not a log level"
+            )
         return serve(settings_from(args))
     if args.command == "state":
         return state_command(args.op, args.file, args.state)

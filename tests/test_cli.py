@@ -182,9 +182,29 @@ def test_real_clock_moves_by_itself_and_advances_too() -> None:
         time.sleep(0.3)
         assert control.get("/clock")["epoch"] - t0 >= 0.25, "real time passes on its own"
         client = dms(proc.endpoint)
-        order_id = client.create_order(dm.CreateOrderRequest(
-            plugin_type="DATA_EXPORT", comment="c", plugin_param={"dbId": 17001, "exeSQL": "select 1"})).body \
-            .create_order_result.order_ids[0]
+        order_id = client.create_order(
+            dm.CreateOrderRequest(
+                plugin_type="DATA_EXPORT",
+                comment="c",
+                plugin_param={"dbId": 17001, "exeSQL": "select 1"},
+            )
+        ).body.create_order_result.order_ids[0]
         control.advance(60)
-        detail = client.get_data_export_order_detail(dm.GetDataExportOrderDetailRequest(order_id=order_id)).body
+        detail = client.get_data_export_order_detail(
+            dm.GetDataExportOrderDetailRequest(order_id=order_id)
+        ).body
         assert detail.data_export_order_detail.key_info.job_status == "EXPORT_SUCCESS"
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"DMS_EMULATOR_PORT": "abc"}, "'abc' is not an integer"),
+        ({"DMS_EMULATOR_CLOCK": "sometimes"}, "is not one of real, manual"),
+        ({"DMS_EMULATOR_LOG_LEVEL": "LOUD"}, "is not a log level"),
+        ({"DMS_EMULATOR_WORKERS": "many"}, "'many' is not an integer"),
+    ],
+)
+def test_bad_environment_values_are_usage_errors(env: dict[str, str], message: str) -> None:
+    out = run_cli("serve", env=env)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr

@@ -119,8 +119,13 @@ def check_concurrent_creates(endpoint: str, threads: int, each: int, logs=None) 
         client = dms(endpoint, CAROL if i % 2 else ALICE)
         try:
             for _ in range(each):
-                body = client.create_order(dm.CreateOrderRequest(
-                    plugin_type="NDDL", comment=f"t{i}", plugin_param={"title": "t", "dbId": 17001})).body
+                body = client.create_order(
+                    dm.CreateOrderRequest(
+                        plugin_type="NDDL",
+                        comment=f"t{i}",
+                        plugin_param={"title": "t", "dbId": 17001},
+                    )
+                ).body
                 assert body.success, body.to_map()
                 results[i].append(body.create_order_result.order_ids[0])
         except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish

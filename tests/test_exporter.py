@@ -14,7 +14,11 @@ import pytest
 from emulator.services.dms.exporter import run_export
 from tests.csvread import parse, typed
 
-ROWS = [(1, "plain", None, b"\x00\xff"), (2, "", "comma, \"quote\"", None), (3, "新年", "line\nbreak", b"")]
+ROWS = [
+    (1, "plain", None, b"\x00\xff"),
+    (2, "", 'comma, "quote"', None),
+    (3, "新年", "line\nbreak", b""),
+]
 
 
 @pytest.fixture()
@@ -41,22 +45,36 @@ def test_csv_keeps_null_and_empty_apart_and_hexes_blobs(db: Path, tmp_path: Path
     rows = parse(data.decode())
     assert name == "t.csv" and [v for v, _ in rows[0]] == ["id", "a", "b", "c"]
     got = [tuple(typed(f) for f in r) for r in rows[1:]]
-    assert got == [(1, "plain", None, "00ff"), (2, "", 'comma, "quote"', None), (3, "新年", "line\nbreak", "")]
+    assert got == [
+        (1, "plain", None, "00ff"),
+        (2, "", 'comma, "quote"', None),
+        (3, "新年", "line\nbreak", ""),
+    ]
 
 
-@pytest.mark.parametrize("kind, suffix", [("TXT", "txt"), ("JSON", "json"), ("SQL", "sql"), ("XLSX", "xlsx")])
+@pytest.mark.parametrize(
+    "kind, suffix", [("TXT", "txt"), ("JSON", "json"), ("SQL", "sql"), ("XLSX", "xlsx")]
+)
 def test_every_file_type(db: Path, tmp_path: Path, kind: str, suffix: str) -> None:
     result = run_export(db, "select id, a, b from t order by id", tmp_path / "o.zip", "t", kind)
     name, data = member(result.path)
     assert name == f"t.{suffix}" and result.rows == 3
     if kind == "JSON":
-        assert [json.loads(line) for line in data.decode().splitlines()][1] == {"id": 2, "a": "", "b": 'comma, "quote"'}
+        assert [json.loads(line) for line in data.decode().splitlines()][1] == {
+            "id": 2,
+            "a": "",
+            "b": 'comma, "quote"',
+        }
     elif kind == "SQL":
-        assert data.decode().startswith("INSERT INTO `t` (`id`, `a`, `b`) VALUES (1, 'plain', NULL);\n")
+        assert data.decode().startswith(
+            "INSERT INTO `t` (`id`, `a`, `b`) VALUES (1, 'plain', NULL);\n"
+        )
         check = sqlite3.connect(":memory:")
         check.execute("CREATE TABLE t (id, a, b)")
         check.executescript(data.decode().replace("`", '"'))
-        assert check.execute("select * from t order by id").fetchall() == [(r[0], r[1], r[2]) for r in ROWS]
+        assert check.execute("select * from t order by id").fetchall() == [
+            (r[0], r[1], r[2]) for r in ROWS
+        ]
     elif kind == "TXT":
         assert data.decode().splitlines()[0] == '"id"\t"a"\t"b"'
     else:
