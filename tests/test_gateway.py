@@ -285,7 +285,16 @@ def test_chunked_form_body(endpoint: str) -> None:
     assert r.json()["Success"] is False and r.json()["ErrorCode"] == "OrderNotExist"
 
 
-def test_unexpected_exception_is_internal_error_without_traceback(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "version, action, code",
+    [
+        ("2018-11-01", "ListUserTenants", "InternalError"),
+        ("2018-12-03", "DescribeExportInfo", "ServerError"),
+    ],
+)
+def test_unexpected_exception_is_internal_error_without_traceback(
+    version: str, action: str, code: str
+) -> None:
     """A handler bug becomes a 500 InternalError envelope; the server keeps serving."""
     from emulator.app import create_app
     from emulator.server import Server
@@ -297,12 +306,12 @@ def test_unexpected_exception_is_internal_error_without_traceback(tmp_path) -> N
     def broken(call):
         raise RuntimeError("secret internals")
 
-    op = registry_ops[("2018-11-01", "ListUserTenants")]
-    registry_ops[("2018-11-01", "ListUserTenants")] = type(op)(op.product, op.action, broken)
+    op = registry_ops[(version, action)]
+    registry_ops[(version, action)] = type(op)(op.product, op.action, broken)
     server = Server(app, "127.0.0.1", 0).start()
     try:
-        r = v3_request(f"127.0.0.1:{server.port}", "ListUserTenants").send()
-        doc = assert_error(r, 500, "InternalError")
+        r = v3_request(f"127.0.0.1:{server.port}", action, version=version).send()
+        doc = assert_error(r, 500, code)
         assert "secret internals" not in r.text and "Traceback" not in r.text and doc["RequestId"]
         assert (
             v3_request(f"127.0.0.1:{server.port}", "GetUserActiveTenant").send().status_code == 200

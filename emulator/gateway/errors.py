@@ -96,7 +96,10 @@ def version_invalid(version: str) -> ApiError:
     )
 
 
-def internal_error() -> ApiError:
+def internal_error(product: str | None = None) -> ApiError:
+    """A bug of ours: the gateway's InternalError, or ServerError for Sas (its error table)."""
+    if product == "sas":
+        return ApiError("ServerError", "ServerError", 500)
     return ApiError(
         "InternalError",
         "The request processing has failed due to some unknown error, exception or failure.",

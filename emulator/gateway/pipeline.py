@@ -250,7 +250,7 @@ class Gateway:
             call.error = errors.invalid("EmulatorFault", str(exc))
         except Exception:
             log.exception("unexpected error in %s (request %s)", call.action, call.request_id)
-            call.error = errors.internal_error()
+            call.error = errors.internal_error(call.product)
         return self.respond(call, environ)
 
     def respond(
