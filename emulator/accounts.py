@@ -52,11 +52,6 @@ class Database:
     path: Path  # the built SQLite file the fixture script produced
     tid: int
 
-    @property
-    def label(self) -> str:
-        """How DMS renders a database in ticket details, e.g. `shop@rm-x:3306 [shop]`."""
-        return f"{self.schema}@{self.host}:{self.port} [{self.schema}]"
-
 
 @dataclass(frozen=True)
 class Tenant:
@@ -77,6 +72,7 @@ class Accounts:
     databases: dict[int, Database] = field(default_factory=dict)
 
     def user_by_uid(self, tid: int, uid: int) -> User | None:
+        """A user of this tenant, or None (another tenant's uid is as unknown as a missing one)."""
         return next((u for u in self.tenants[tid].users if u.uid == uid), None)
 
 

@@ -19,9 +19,8 @@ def ticket_view(emu: Emulator, t: Ticket) -> dict[str, Any]:
     now = emu.clock.now()
     assert t.state is not None
     tenant = emu.accounts.tenants[t.tid]
-    committer = next(
-        (u.name for u in tenant.users if u.uid == t.committer_uid), str(t.committer_uid)
-    )
+    user = emu.accounts.user_by_uid(t.tid, t.committer_uid)
+    committer = user.name if user else str(t.committer_uid)
     key = None
     if (
         t.plugin_type == "DATA_EXPORT"
@@ -80,7 +79,7 @@ def all_tickets(emu: Emulator, tid: int | None = None, limit: int = 200) -> list
 def approver(emu: Emulator, t: Ticket, uid: int | None) -> User:
     tenant = emu.accounts.tenants[t.tid]
     if uid is not None:
-        user = next((u for u in tenant.users if u.uid == uid), None)
+        user = emu.accounts.user_by_uid(t.tid, uid)
         if user is None:
             raise NotFound(f"user {uid} is not in tenant {t.tid}", "UserNotExist")
         return user
@@ -101,7 +100,9 @@ def decide(
         lifecycle.Flow.NEW.value,
     )
     if waiting:
-        committer = next(u for u in emu.accounts.tenants[t.tid].users if u.uid == t.committer_uid)
+        committer = emu.accounts.user_by_uid(t.tid, t.committer_uid)
+        if committer is None:
+            raise Conflict(f"the committer of ticket {order_id} is no longer in the accounts file")
         emu.workflow.submit(committer, order_id)
     emu.workflow.approve(who, t.workflow_id, verdict, comment)
     return find_ticket(emu, order_id)

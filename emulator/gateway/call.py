@@ -38,7 +38,6 @@ class Call:
     fault: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
     error: ApiError | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def product(self) -> str | None:

@@ -50,6 +50,3 @@ class Registry:
         if op is None:
             raise errors.action_not_found(action, version)
         return op
-
-    def operations(self) -> list[Operation]:
-        return list(self._ops.values())

@@ -13,7 +13,7 @@ import io
 import json
 import random
 import zipfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -152,6 +152,17 @@ def generate_binlog(
     return events
 
 
+@dataclass(frozen=True)
+class ColumnFilter:
+    """A condition on one column of an event's row image (the wire's ColumnFilter, translated)."""
+
+    column: str
+    operator: str = "EQUAL"
+    value: str | None = None
+    in_list: tuple[str, ...] = ()
+    between: tuple[str | None, str | None] = (None, None)
+
+
 def _column_value(event: dict[str, Any], column: str) -> Any:
     image = event["after"] if event["after"] is not None else event["before"]
     return (image or {}).get(column)
@@ -176,26 +187,23 @@ def matches(event: dict[str, Any], f: dict[str, Any]) -> bool:
         return False
     if f.get("event_ids") and event["id"] not in f["event_ids"]:
         return False
-    cf = f.get("column")
+    cf: ColumnFilter | None = f.get("column")
     if cf:
-        v = _column_value(event, cf["ColumnName"])
-        op = cf.get("Operator", "EQUAL")
+        v = _column_value(event, cf.column)
+        op = cf.operator
         if op == "EQUAL":
-            return str(v) == str(cf.get("Value"))
+            return str(v) == str(cf.value)
         if op == "NOT_EQUAL":
-            return str(v) != str(cf.get("Value"))
+            return str(v) != str(cf.value)
         if op in ("IN", "NOT_IN"):
-            inside = str(v) in [str(x) for x in cf.get("InList") or []]
+            inside = str(v) in cf.in_list
             return inside if op == "IN" else not inside
         if op == "BETWEEN":
-            return (
-                _compare(v, str(cf.get("BetweenStart"))) >= 0
-                and _compare(v, str(cf.get("BetweenEnd"))) <= 0
-            )
+            return _compare(v, str(cf.between[0])) >= 0 and _compare(v, str(cf.between[1])) <= 0
         if op == "LESS":
-            return _compare(v, str(cf.get("Value"))) < 0
+            return _compare(v, str(cf.value)) < 0
         if op == "MORE":
-            return _compare(v, str(cf.get("Value"))) > 0
+            return _compare(v, str(cf.value)) > 0
     return True
 
 
@@ -291,7 +299,10 @@ class DataTracking:
                 dumps(
                     {
                         "order_id": ticket.id,
-                        "filters": filters,
+                        "filters": {
+                            **filters,
+                            "column": asdict(filters["column"]) if filters["column"] else None,
+                        },
                         "forward": forward,
                         "total": len(events),
                         "fault": fault or {},
@@ -382,13 +393,13 @@ def parse_filters(
     types: list[str] | None,
     start: str | None,
     end: str | None,
-    column: dict[str, Any] | None,
+    column: ColumnFilter | None,
     event_ids: list[int] | None,
 ) -> dict[str, Any]:
     if column is not None:
-        if not column.get("ColumnName"):
+        if not column.column:
             raise BadInput("ColumnFilter.ColumnName is required.", "InvalidColumnFilter")
-        if column.get("Operator", "EQUAL") not in OPERATORS:
+        if column.operator not in OPERATORS:
             raise BadInput(
                 f"ColumnFilter.Operator must be one of {', '.join(OPERATORS)}.",
                 "InvalidColumnFilter",

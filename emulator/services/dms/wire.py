@@ -201,7 +201,7 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
         assert t.state is not None
         code = lifecycle.status_code(t.plugin_type, t.state)
         tenant = emu.accounts.tenants[t.tid]
-        committer = next((u for u in tenant.users if u.uid == t.committer_uid), None)
+        committer = emu.accounts.user_by_uid(t.tid, t.committer_uid)
         names = {u.uid: u.name for u in tenant.users}
         return {
             "AttachmentKey": t.doc.get("attachment_key", ""),

@@ -11,7 +11,7 @@ from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.params import opt_enum, opt_json, req_int, req_json, req_str
 from emulator.gateway.registry import DMS, Registry
-from emulator.services.dms.datatrack import parse_filters
+from emulator.services.dms.datatrack import ColumnFilter, parse_filters
 from emulator.services.dms.plugin_types import PluginParamError
 from emulator.services.dms.wire_common import (
     _parse_time,
@@ -75,12 +75,21 @@ def register(
             raise errors.invalid("ColumnFilter", "It must be a JSON object.")
         start, end = _parse_time(call, "FilterStartTime"), _parse_time(call, "FilterEndTime")
         rollback = opt_enum(call.params, "RollbackSQLType", ("REVERSE", "FORWARD"), "REVERSE")
+        column_filter = None
+        if column is not None:  # the SDK's ColumnFilter keys end here, at the edge
+            column_filter = ColumnFilter(
+                column=str(column.get("ColumnName") or ""),
+                operator=str(column.get("Operator") or "EQUAL"),
+                value=None if column.get("Value") is None else str(column["Value"]),
+                in_list=tuple(str(x) for x in column.get("InList") or []),
+                between=(column.get("BetweenStart"), column.get("BetweenEnd")),
+            )
         filters = parse_filters(
             tables,
             types,
             call.params.get("FilterStartTime") if start else None,
             call.params.get("FilterEndTime") if end else None,
-            column,
+            column_filter,
             ids,
         )
         t = emu.tickets.get(user.tid, order_id)
