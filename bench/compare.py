@@ -168,8 +168,8 @@ def signed(
 
 def seed_state(path: Path, tickets: int) -> tuple[int, int]:
     """A state file with `tickets` tickets (1 in 10 a finished data export), built in-process."""
-    from emulator.runtime import Emulator
-    from emulator.settings import Settings
+    from emulator.config import Settings
+    from emulator.wiring import Emulator
 
     emu = Emulator(Settings(state=str(path), clock="manual"))
     alice = emu.accounts.by_access_key[ALICE[0]]

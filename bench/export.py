@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulator.accounts import build_fixture  # noqa: E402
-from emulator.services.dms.exporter import run_export  # noqa: E402
+from emulator.platform.accounts import build_fixture  # noqa: E402
+from emulator.services.dms.domain.exporter import run_export  # noqa: E402
 from tests.support import ALICE, Control, EmulatorProcess, dms  # noqa: E402
 
 BIG_SQL = """

@@ -114,8 +114,8 @@ class _Target:
 )
 def test_a_broken_emulator_fails_the_contract(breakage: str) -> None:
     from emulator.app import create_app
-    from emulator.server import Server
-    from emulator.settings import Settings
+    from emulator.config import Settings
+    from emulator.serving.listener import Server
 
     app = create_app(Settings(clock="manual"))
     ops = app.extensions["dms_gateway"].registry._ops

@@ -20,7 +20,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from emulator.services.dms.lifecycle import EXPORT_TRANSITIONS, JobStatus
+from emulator.services.dms.domain.lifecycle import EXPORT_TRANSITIONS, JobStatus
 from tests.support import ALICE, DAVE, ERIN, FRANK, dms, sas
 
 DOCUMENTED = {s.value for s in JobStatus}

@@ -9,16 +9,16 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from emulator.console import console_blueprint
-from emulator.control import control_blueprint
+from emulator.admin.console import console_blueprint
+from emulator.admin.control_api import control_blueprint
+from emulator.admin.oss_endpoint import oss_blueprint
+from emulator.config import Settings
 from emulator.gateway.pipeline import Gateway
 from emulator.gateway.registry import Registry
-from emulator.netfaults import ConnectionFaults
-from emulator.oss import oss_blueprint
-from emulator.runtime import Emulator
-from emulator.services.dms import wire as dms_wire
-from emulator.services.sas import wire as sas_wire
-from emulator.settings import Settings
+from emulator.services.dms.api import actions as dms_wire
+from emulator.services.sas.api import actions as sas_wire
+from emulator.serving.netfaults import ConnectionFaults
+from emulator.wiring import Emulator
 
 
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Flask:
@@ -56,7 +56,9 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
 
         if isinstance(exc, HTTPException):
             return exc  # type: ignore[return-value]
-        logging.getLogger("emulator.control").exception("unexpected error on %s", request.path)
+        logging.getLogger("emulator.admin.control_api").exception(
+            "unexpected error on %s", request.path
+        )
         return Response(
             json.dumps({"error": f"internal error ({type(exc).__name__}); see the server log"}),
             status=500,

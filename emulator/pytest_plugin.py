@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from emulator.client import EmulatorClient
+from emulator.admin.client import EmulatorClient
 
 
 @dataclass
@@ -60,8 +60,8 @@ def start_emulator(
     clock: str = "manual", accounts: str | None = None, seed: int | None = None
 ) -> EmulatorHandle:
     from emulator.app import create_app
-    from emulator.server import Server
-    from emulator.settings import Settings
+    from emulator.config import Settings
+    from emulator.serving.listener import Server
 
     app = create_app(Settings(clock=clock, accounts=accounts, seed=seed, log_level="WARNING"))
     emu = app.extensions["dms_emulator"]

@@ -159,7 +159,7 @@ def test_busy_port_exits_2() -> None:
 
 
 def test_builtin_accounts_are_the_fixture_file() -> None:
-    from emulator.accounts import builtin_accounts_path, load_accounts
+    from emulator.platform.accounts import builtin_accounts_path, load_accounts
 
     assert builtin_accounts_path().resolve() == (ROOT / "fixtures" / "accounts.yaml").resolve()
     acc = load_accounts()

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from alibabacloud_tea_openapi.utils import Utils
 
-from emulator.client import EmulatorClient
+from emulator.admin.client import EmulatorClient
 from tests.support import ALICE, EmulatorProcess, v3_request
 from tests.test_cli import run_cli
 

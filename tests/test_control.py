@@ -152,7 +152,7 @@ def test_state_export_import_round_trip(endpoint: str, control: Control) -> None
 def test_python_control_client_typed_methods(endpoint: str, control: Control) -> None:
     import time
 
-    from emulator.client import ControlError, EmulatorClient
+    from emulator.admin.client import ControlError, EmulatorClient
     from tests.support import FRANK
 
     client = EmulatorClient(control.url)
@@ -222,7 +222,7 @@ def test_structured_json_logging() -> None:
 
 def test_control_plane_bugs_answer_json_500_not_a_traceback(monkeypatch) -> None:
     from emulator.app import create_app
-    from emulator.settings import Settings
+    from emulator.config import Settings
 
     app = create_app(Settings(clock="manual"))
     emu = app.extensions["dms_emulator"]

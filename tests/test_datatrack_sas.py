@@ -16,8 +16,8 @@ from alibabacloud_dms_enterprise20181101 import models as dm
 from alibabacloud_sas20181203 import models as sm
 from alibabacloud_tea_openapi.exceptions import ClientException
 
-from emulator.accounts import load_accounts
-from emulator.services.dms.datatrack import generate_binlog, load_settings
+from emulator.platform.accounts import load_accounts
+from emulator.services.dms.domain.datatrack import generate_binlog, load_settings
 from emulator.services.sas.exports import fixture_rows
 from tests.support import DAVE, Control, dms, sas
 from tests.test_tickets import ROOT, fixture_db

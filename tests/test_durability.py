@@ -193,13 +193,13 @@ def test_state_file_versions(tmp_path: Path) -> None:
 
     older = tmp_path / "older.sqlite"
     conn = sqlite3.connect(older)
-    from emulator.store import SCHEMA
+    from emulator.state.store import SCHEMA
 
     conn.executescript(SCHEMA)
     conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     conn.commit()
     conn.close()
-    from emulator.store import SCHEMA_VERSION, Store
+    from emulator.state.store import SCHEMA_VERSION, Store
 
     store = Store(str(older))
     assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
@@ -278,7 +278,7 @@ def test_journal_size_is_configurable() -> None:
 
 def test_nonce_memory_is_bounded_and_expires() -> None:
     from emulator.gateway.nonces import NonceCache
-    from emulator.runtimedb import RuntimeDB
+    from emulator.state.runtime_db import RuntimeDB
 
     cache = NonceCache(RuntimeDB(), window_seconds=900, capacity=50)
     for i in range(500):

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from emulator.services.dms.exporter import run_export
+from emulator.services.dms.domain.exporter import run_export
 from tests.csvread import parse, typed
 
 ROWS = [

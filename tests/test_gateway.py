@@ -297,8 +297,8 @@ def test_unexpected_exception_is_internal_error_without_traceback(
 ) -> None:
     """A handler bug becomes a 500 InternalError envelope; the server keeps serving."""
     from emulator.app import create_app
-    from emulator.server import Server
-    from emulator.settings import Settings
+    from emulator.config import Settings
+    from emulator.serving.listener import Server
 
     app = create_app(Settings(clock="manual"))
     registry_ops = app.extensions["dms_gateway"].registry._ops

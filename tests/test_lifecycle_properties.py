@@ -6,8 +6,8 @@ from alibabacloud_dms_enterprise20181101 import models
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.services.dms import lifecycle
-from emulator.services.dms.lifecycle import (
+from emulator.services.dms.domain import lifecycle
+from emulator.services.dms.domain.lifecycle import (
     EXPORT_TRANSITIONS,
     FLOW_TRANSITIONS,
     Event,

@@ -14,7 +14,7 @@ import requests
 from alibabacloud_dms_enterprise20181101 import models
 from alibabacloud_tea_openapi.exceptions import ClientException
 
-from emulator.services.dms.lifecycle import EXPORT_TRANSITIONS, JobStatus
+from emulator.services.dms.domain.lifecycle import EXPORT_TRANSITIONS, JobStatus
 from tests.csvread import parse, typed
 from tests.support import ALICE, CAROL, DAVE, ERIN, FRANK, Control, dms, v3_request
 

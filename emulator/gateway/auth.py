@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import calendar
 
-from emulator.accounts import Accounts, User
 from emulator.gateway import errors, signing
 from emulator.gateway.call import Call
 from emulator.gateway.nonces import MemoryNonces, NonceCache
+from emulator.platform.accounts import Accounts, User
 
 SKEW_SECONDS = 15 * 60
 # headers a V3 request must sign when it sends them: unsigned, they could be altered in flight

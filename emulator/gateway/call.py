@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from emulator.accounts import Tenant, User
     from emulator.gateway.errors import ApiError
     from emulator.gateway.registry import Operation
+    from emulator.platform.accounts import Tenant, User
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from emulator.runtimedb import RuntimeDB
+from emulator.state.runtime_db import RuntimeDB
 
 SWEEP_EVERY = 1000
 

@@ -13,17 +13,17 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from emulator.clock import wall_time
-from emulator.faults import FaultError, parse_header
+from emulator.core.clock import wall_time
+from emulator.faults.engine import FaultError, parse_header
 from emulator.gateway import errors, render
 from emulator.gateway.auth import authenticate
 from emulator.gateway.call import Call
 from emulator.gateway.errors import ApiError
 from emulator.gateway.registry import Registry
-from emulator.netfaults import ENV_EFFECT
+from emulator.serving.netfaults import ENV_EFFECT
 
 if TYPE_CHECKING:
-    from emulator.runtime import Emulator
+    from emulator.wiring import Emulator
 
 log = logging.getLogger("emulator.gateway")
 access_log = logging.getLogger("emulator.access")

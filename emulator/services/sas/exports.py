@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from emulator.artifacts import Artifacts
-from emulator.clock import Clock
-from emulator.errors import BadInput, NotFound
-from emulator.jobs import Jobs
-from emulator.store import Store, dumps
+from emulator.core.clock import Clock
+from emulator.core.errors import BadInput, NotFound
+from emulator.core.jobs import Jobs
+from emulator.platform.artifacts import Artifacts
+from emulator.state.store import Store, dumps
 
 EXPORT_ID_START = 131_001
 ROWS_PER_SECOND = 50.0

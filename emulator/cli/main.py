@@ -1,0 +1,239 @@
+"""The `dms-emulator` command. Every option also reads `DMS_EMULATOR_<OPTION>`; the command line wins."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from typing import Any
+
+from emulator import __version__
+from emulator.config import Settings
+from emulator.platform.accounts import AccountsError
+from emulator.state.store import StoreVersionError
+
+ENV = "DMS_EMULATOR_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV + name.upper().replace("-", "_"), default)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dms-emulator", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"dms-emulator {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the emulator in the foreground")
+
+    def option(flag: str, default: str | None, **kw: Any) -> None:
+        """`--flag`, defaulting to DMS_EMULATOR_FLAG, then `default`. A string default goes through
+        `type` like a typed value would, so a bad env value is a clean usage error, not a traceback."""
+        serve.add_argument(flag, default=_env(flag[2:], default), **kw)
+
+    option("--host", "127.0.0.1")
+    option("--port", "8787", type=_int, help="0 picks a free port")
+    option("--accounts", None, help="accounts file (default: the built-in fixtures/accounts.yaml)")
+    option("--state", None, help="SQLite file for durable state (default: in memory)")
+    option("--clock", "real", choices=("real", "manual"))
+    serve.add_argument(
+        "--scenario",
+        action="append",
+        default=None,
+        help="fault scenario file (repeatable; env: comma-separated)",
+    )
+    option("--seed", None, type=_int, help="make ids, request ids and fault dice reproducible")
+    option("--threads", "8", type=_int, help="request threads per process")
+    option(
+        "--workers",
+        "1",
+        type=_int,
+        help="worker processes sharing one port, state, clock, nonces and faults",
+    )
+    option(
+        "--link-ttl", "3600", type=_int, help="seconds (emulated clock) a download link stays valid"
+    )
+    option("--journal-size", "10000", type=_int, help="requests kept in the journal")
+    option(
+        "--nonce-capacity",
+        "500000",
+        type=_int,
+        help="nonces remembered (15 minutes each) before the oldest are dropped",
+    )
+    option(
+        "--retention",
+        "604800",
+        type=_int,
+        help="seconds (emulated clock) result files are kept; older ones are deleted",
+    )
+    option("--log-level", "INFO")
+    serve.add_argument(
+        "--log-json",
+        action="store_true",
+        default=(_env("log_json", "") or "").lower() in ("1", "true", "yes"),
+    )
+    from emulator.cli import tools as cli_tools
+
+    cli_tools.add_parsers(sub)
+    state = sub.add_parser("state", help="export or import a --state file offline (JSON document)")
+    state.add_argument("op", choices=("export", "import"))
+    state.add_argument("file", help="the JSON document to write (export) or read (import)")
+    state.add_argument("--state", required=True, help="the emulator's SQLite state file")
+    return parser
+
+
+def state_command(op: str, file: str, state_path: str) -> int:
+    """The same document as GET/PUT /_emulator/state, without a running server."""
+    import json
+
+    from emulator.state.store import Store
+
+    try:
+        store = Store(state_path)
+    except (StoreVersionError, Exception) as exc:
+        return fail(f"state file {state_path}: {exc}")
+    try:
+        if op == "export":
+            clock = store.get_meta("clock")
+            out: dict[str, object] = {
+                "format": "dms-emulator-state",
+                "version": 1,
+                "clock": json.loads(clock) if clock else None,
+                "tables": store.dump(),
+                "faults": [],
+            }
+            with open(file, "w", encoding="utf-8") as f:
+                json.dump(out, f, ensure_ascii=False)
+            return 0
+        try:
+            with open(file, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as exc:
+            return fail(f"{file}: cannot read a state document: {exc}")
+        if (
+            not isinstance(doc, dict)
+            or doc.get("format") != "dms-emulator-state"
+            or not isinstance(doc.get("tables"), dict)
+        ):
+            return fail(f"{file}: not a dms-emulator state document")
+        try:
+            store.load(doc["tables"])
+        except Exception as exc:
+            return fail(f"{file}: state not imported (nothing changed): {exc}")
+        if isinstance(doc.get("clock"), dict):
+            store.set_meta("clock", json.dumps(doc["clock"]))
+        return 0
+    finally:
+        store.close()
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    scenarios = args.scenario
+    if scenarios is None:
+        scenarios = [s for s in (_env("scenario") or "").split(",") if s]
+    return replace(
+        Settings(),
+        host=args.host,
+        port=args.port,
+        accounts=args.accounts,
+        state=args.state,
+        clock=args.clock,
+        scenarios=scenarios,
+        seed=args.seed,
+        threads=args.threads,
+        workers=max(1, args.workers),
+        link_ttl=args.link_ttl,
+        journal_size=max(1, args.journal_size),
+        nonce_capacity=max(1, args.nonce_capacity),
+        retention=max(1, args.retention),
+        log_level=args.log_level,
+        log_json=args.log_json,
+    )
+
+
+def fail(message: str) -> int:
+    print(f"dms-emulator: error: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
+def serve(settings: Settings) -> int:
+    import sys as _sys
+
+    # request threads hand SQLite and locks back and forth; a short GIL switch interval keeps a
+    # thread that waits for a lock from waiting a whole default 5 ms slice
+    _sys.setswitchinterval(float(os.environ.get("DMS_EMULATOR_SWITCH_INTERVAL", "0.0005")))
+    from emulator.app import create_app
+    from emulator.faults.scenarios import ScenarioError, load_scenario
+    from emulator.serving.listener import Server, serve_workers, setup_logging
+    from emulator.wiring import Emulator
+
+    setup_logging(settings.log_level, settings.log_json)
+    try:
+        emu = Emulator(settings)
+    except (AccountsError, StoreVersionError) as exc:
+        return fail(str(exc))
+    try:
+        for path in settings.scenarios:
+            load_scenario(emu.faults, path)
+    except ScenarioError as exc:
+        emu.close()
+        return fail(str(exc))
+    app = create_app(emulator=emu)
+    if settings.workers > 1:
+
+        def after_fork(index: int) -> None:
+            emu.rng.reseed(None if settings.seed is None else settings.seed * 1000 + index + 1)
+
+        emu.jobs.wait_idle(60)  # resumed exports finish before the fork
+        emu.store.release()  # no SQLite connection may cross a fork
+        emu.runtime_db.release()
+        try:
+            serve_workers(
+                app, settings.host, settings.port, settings.workers, settings.threads, after_fork
+            )
+        except OSError as exc:
+            emu.close()
+            return fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+        emu.save_clock()
+        emu.close()
+        return 0
+    try:
+        server = Server(app, settings.host, settings.port, settings.threads)
+    except OSError as exc:
+        emu.close()
+        return fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+    try:
+        server.serve_forever()
+    finally:
+        emu.save_clock()
+        emu.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        # defaults from the environment skip argparse's choices check: check them here
+        if args.clock not in ("real", "manual"):
+            parser.error(f"--clock / DMS_EMULATOR_CLOCK: {args.clock!r} is not one of real, manual")
+        if str(args.log_level).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            parser.error(
+                f"--log-level / DMS_EMULATOR_LOG_LEVEL: {args.log_level!r} is not a log level"
+            )
+        return serve(settings_from(args))
+    if args.command == "state":
+        return state_command(args.op, args.file, args.state)
+    if args.command in ("faults", "journal", "sign"):
+        from emulator.cli import tools as cli_tools
+
+        return cli_tools.run(args)
+    parser.error(f"unknown command {args.command}")
+    return 2

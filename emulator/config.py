@@ -1,0 +1,27 @@
+"""Settings of one emulator instance (CLI options, env vars and the pytest plugin build these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from emulator.services.dms.domain.tickets import Durations
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8787
+    accounts: str | None = None
+    state: str | None = None
+    clock: str = "real"
+    scenarios: list[str] = field(default_factory=list)
+    seed: int | None = None
+    log_level: str = "INFO"
+    log_json: bool = False
+    threads: int = 8
+    workers: int = 1  # processes; >1 shares state through SQLite files and shared memory
+    link_ttl: int = 3600  # seconds a download link stays valid on the emulated clock
+    journal_size: int = 10_000
+    nonce_capacity: int = 500_000
+    retention: int = 7 * 86400  # seconds (emulated) result files are kept
+    durations: Durations = field(default_factory=Durations)

@@ -1,0 +1,167 @@
+"""Result files (exports, tracking logs, Sas sheets) and their OSS-style signed links.
+
+A file is only ever reached through its key in the `artifacts` table, never by joining a
+user-supplied path, so nothing outside the export store can be served. Links are signed like
+OSS V1 presigned URLs and expire on the emulated clock.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from emulator.core.randomness import RandomSource
+from emulator.gateway import signing
+from emulator.state.store import Store
+
+BUCKET = "dms-emulator-exports"
+LINK_PREFIX = "/_oss"
+
+
+@dataclass
+class Artifact:
+    key: str
+    kind: str
+    owner: str
+    tid: int
+    path: str | None
+    rows: int | None
+    size: int | None
+    status: str  # running | success | failed
+    error: str | None
+    created_at: float
+    finished_at: float | None
+
+
+class LinkError(Exception):
+    def __init__(self, message: str, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired
+
+
+class Artifacts:
+    def __init__(
+        self, store: Store, rng: RandomSource, directory: str | None, retention: float | None = None
+    ):
+        self.retention = retention
+        self.store = store
+        self.rng = rng
+        self._tmp = None if directory else tempfile.mkdtemp(prefix="dms-emulator-exports-")
+        self.directory = Path(directory or self._tmp or ".")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.reload_keys()
+
+    def reload_keys(self) -> None:
+        """The link-signing key lives in the store, so links survive restarts and snapshots."""
+        if self.store.get_meta("oss_secret") is None:
+            self.store.set_meta("oss_secret", self.rng.token(20))
+            self.store.set_meta(
+                "oss_access_key_id", "LTAI5tEmulatorOss" + self.rng.token(4).upper()
+            )
+        self.secret = self.store.get_meta("oss_secret") or ""
+        self.access_key_id = self.store.get_meta("oss_access_key_id") or ""
+
+    # --- files -----------------------------------------------------------------------------
+
+    def expire(self, before: float) -> int:
+        """Delete result files created before `before` (retention); their links then 404."""
+        rows = self.store.query("SELECT key FROM artifacts WHERE created_at < ?", (before,))
+        keys = [r["key"] for r in rows]
+        if keys:
+            self.purge_files(keys)
+            self.store.execute("DELETE FROM artifacts WHERE created_at < ?", (before,))
+        return len(keys)
+
+    def reserve(self, kind: str, owner: str, tid: int, filename: str, now: float) -> Artifact:
+        if self.retention is not None:
+            self.expire(now - self.retention)
+        key = f"{kind}/{tid}/{self.rng.token(8)}/{filename}"
+        path = self.directory / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.store.execute(
+            "INSERT INTO artifacts (key, kind, owner, tid, path, status, created_at) VALUES (?,?,?,?,?,?,?)",
+            (key, kind, owner, tid, str(path), "running", now),
+        )
+        return self.get(key)  # type: ignore[return-value]
+
+    def finish(self, key: str, rows: int, size: int, now: float) -> None:
+        self.store.execute(
+            "UPDATE artifacts SET status='success', rows=?, size=?, finished_at=? WHERE key=?",
+            (rows, size, now, key),
+        )
+
+    def fail(self, key: str, error: str, now: float) -> None:
+        self.store.execute(
+            "UPDATE artifacts SET status='failed', error=?, finished_at=? WHERE key=?",
+            (error, now, key),
+        )
+
+    def get(self, key: str) -> Artifact | None:
+        row = self.store.query_one("SELECT * FROM artifacts WHERE key=?", (key,))
+        return Artifact(**dict(row)) if row else None
+
+    def for_owner(self, owner: str) -> Artifact | None:
+        row = self.store.query_one(
+            "SELECT * FROM artifacts WHERE owner=? ORDER BY created_at DESC LIMIT 1", (owner,)
+        )
+        return Artifact(**dict(row)) if row else None
+
+    def purge_files(self, keys: list[str]) -> None:
+        for key in keys:
+            path = self.directory / key
+            if path.is_file():
+                path.unlink()
+            for parent in list(path.parents)[:3]:  # the key's own folders, never above the store
+                try:
+                    if parent != self.directory:
+                        parent.rmdir()
+                except OSError:
+                    break
+
+    def cleanup(self) -> None:
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    # --- signed links ----------------------------------------------------------------------
+
+    def link(self, base_url: str, key: str, expires: int) -> str:
+        sts = signing.oss_string_to_sign("GET", expires, BUCKET, key)
+        query = urlencode(
+            {
+                "OSSAccessKeyId": self.access_key_id,
+                "Expires": str(expires),
+                "Signature": signing.oss_signature(self.secret, sts),
+            }
+        )
+        return f"{base_url.rstrip('/')}{LINK_PREFIX}/{BUCKET}/{quote(key)}?{query}"
+
+    def resolve(
+        self, bucket: str, key: str, access_key_id: str, expires: str, signature: str, now: float
+    ) -> Artifact:
+        """The artifact a link names, if the link is genuine and not expired; else LinkError."""
+        if not (access_key_id and expires and signature):
+            raise LinkError("Request is missing OSSAccessKeyId, Expires or Signature.")
+        try:
+            exp = int(expires)
+        except ValueError:
+            raise LinkError("Expires is not a number.") from None
+        sts = signing.oss_string_to_sign("GET", exp, bucket, key)
+        genuine = (
+            bucket == BUCKET
+            and signing.constant_time_equal(access_key_id, self.access_key_id)
+            and signing.constant_time_equal(signing.oss_signature(self.secret, sts), signature)
+        )
+        if not genuine:
+            raise LinkError(
+                "The request signature we calculated does not match the signature you provided."
+            )
+        if now > exp:
+            raise LinkError("Request has expired.", expired=True)
+        art = self.get(key)
+        if art is None or art.status != "success" or not art.path or not os.path.isfile(art.path):
+            raise LinkError("The specified key does not exist.")
+        return art

@@ -1,0 +1,414 @@
+"""Data tracking: a simulated binlog per ticket, filtered downloads, and their status on the clock.
+
+The binlog is generated once, when the ticket is created, from the fixture database (the state at
+JobStartTime) with a random generator seeded by `--seed` and the ticket id, so the same run gives
+the same events. A download (DownloadDataTrackResult) is a job whose status is derived from its
+start time and the emulated clock; its zip is written in the background.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import zipfile
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emulator.core.clock import Clock
+from emulator.core.errors import BadInput, Conflict, NotFound
+from emulator.core.jobs import Jobs
+from emulator.core.randomness import RandomSource
+from emulator.databases.sqlguard import open_readonly
+from emulator.platform.accounts import Database
+from emulator.platform.artifacts import Artifacts
+from emulator.services.dms.domain.tickets import Ticket
+from emulator.state.store import Store, dumps
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+OPERATORS = ("EQUAL", "NOT_EQUAL", "IN", "NOT_IN", "BETWEEN", "LESS", "MORE")
+DOWNLOAD_ID_START = 1
+# seconds of emulated time in each download status before the next
+INIT_SECONDS, LISTING_SECONDS, DOWNLOADING_SECONDS = 1.0, 1.0, 2.0
+
+
+def _ts(text: str) -> float:
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+
+
+def _fmt(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime(TIME_FORMAT)
+
+
+def load_settings() -> dict[str, Any]:
+    text = (
+        resources.files("emulator.fixtures").joinpath("datatrack.yaml").read_text(encoding="utf-8")
+    )
+    return dict(yaml.safe_load(text))
+
+
+def _sql_value(v: Any) -> str:
+    if v is None:
+        return "NULL"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return "'" + str(v).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def generate_binlog(
+    db: Database, tables: list[str], start: float, end: float, seed: Any, settings: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Events for `tables` in [start, end]; raises BadInput for an unknown table."""
+    rng = random.Random(str(seed))
+    conn = open_readonly(db.path)
+    events: list[dict[str, Any]] = []
+    try:
+        for table in tables:
+            try:
+                cur = conn.execute(
+                    f'SELECT rowid AS "__rowid", * FROM "{table.replace(chr(34), "")}"'
+                )
+            except Exception:
+                raise BadInput(
+                    f"Table {table} does not exist in database {db.db_id}.", "TableNotExist"
+                ) from None
+            cols = [d[0] for d in cur.description][1:]
+            rows = cur.fetchall()
+            pk = cols[0]
+            hours = (end - start) / 3600
+            n = int(
+                min(
+                    settings["max_events_per_table"],
+                    max(
+                        settings["min_events_per_table"],
+                        hours * settings["events_per_table_per_hour"],
+                    ),
+                )
+            )
+            kinds = [k for k, w in settings["mix"].items() for _ in range(int(w))]
+            untouched = list(range(len(rows)))
+            rng.shuffle(untouched)
+            next_pk = max((r[1] for r in rows if isinstance(r[1], int)), default=0) + 1
+            for _ in range(n):
+                kind = rng.choice(kinds) if untouched else "INSERT"
+                when = rng.uniform(start, end)
+                if kind == "INSERT":
+                    template = (
+                        dict(zip(cols, rows[rng.randrange(len(rows))][1:], strict=True))
+                        if rows
+                        else {}
+                    )
+                    after = {**template, pk: next_pk}
+                    next_pk += 1
+                    events.append(
+                        {
+                            "table": table,
+                            "type": "INSERT",
+                            "time": when,
+                            "pk": pk,
+                            "before": None,
+                            "after": after,
+                        }
+                    )
+                    continue
+                row = dict(zip(cols, rows[untouched.pop()][1:], strict=True))
+                if kind == "DELETE":
+                    events.append(
+                        {
+                            "table": table,
+                            "type": "DELETE",
+                            "time": when,
+                            "pk": pk,
+                            "before": row,
+                            "after": None,
+                        }
+                    )
+                else:
+                    col = rng.choice(cols[1:] or cols)
+                    old = row[col]
+                    new = (old + 1) if isinstance(old, (int, float)) else f"{old or ''}*"
+                    events.append(
+                        {
+                            "table": table,
+                            "type": "UPDATE",
+                            "time": when,
+                            "pk": pk,
+                            "before": row,
+                            "after": {**row, col: new},
+                        }
+                    )
+    finally:
+        conn.close()
+    events.sort(key=lambda e: e["time"])
+    for i, e in enumerate(events, 1):
+        e["id"] = i
+        e["time"] = _fmt(e["time"])
+    return events
+
+
+@dataclass(frozen=True)
+class ColumnFilter:
+    """A condition on one column of an event's row image (the wire's ColumnFilter, translated)."""
+
+    column: str
+    operator: str = "EQUAL"
+    value: str | None = None
+    in_list: tuple[str, ...] = ()
+    between: tuple[str | None, str | None] = (None, None)
+
+
+def _column_value(event: dict[str, Any], column: str) -> Any:
+    image = event["after"] if event["after"] is not None else event["before"]
+    return (image or {}).get(column)
+
+
+def _compare(value: Any, operand: str) -> int:
+    try:
+        a, b = float(value), float(operand)
+    except (TypeError, ValueError):
+        a, b = str(value), operand  # type: ignore[assignment]
+    return (a > b) - (a < b)
+
+
+def matches(event: dict[str, Any], f: dict[str, Any]) -> bool:
+    if f.get("tables") and event["table"] not in f["tables"]:
+        return False
+    if f.get("types") and event["type"] not in f["types"]:
+        return False
+    if f.get("start") and event["time"] < f["start"]:
+        return False
+    if f.get("end") and event["time"] > f["end"]:
+        return False
+    if f.get("event_ids") and event["id"] not in f["event_ids"]:
+        return False
+    cf: ColumnFilter | None = f.get("column")
+    if cf:
+        v = _column_value(event, cf.column)
+        op = cf.operator
+        if op == "EQUAL":
+            return str(v) == str(cf.value)
+        if op == "NOT_EQUAL":
+            return str(v) != str(cf.value)
+        if op in ("IN", "NOT_IN"):
+            inside = str(v) in cf.in_list
+            return inside if op == "IN" else not inside
+        if op == "BETWEEN":
+            return _compare(v, str(cf.between[0])) >= 0 and _compare(v, str(cf.between[1])) <= 0
+        if op == "LESS":
+            return _compare(v, str(cf.value)) < 0
+        if op == "MORE":
+            return _compare(v, str(cf.value)) > 0
+    return True
+
+
+def statement(event: dict[str, Any], forward: bool) -> str:
+    """Replay SQL (FORWARD) or the SQL that undoes the event (REVERSE)."""
+    t, pk = f"`{event['table']}`", event["pk"]
+
+    def insert(row: dict[str, Any]) -> str:
+        return (
+            f"INSERT INTO {t} ({', '.join(f'`{c}`' for c in row)}) "
+            f"VALUES ({', '.join(_sql_value(v) for v in row.values())});"
+        )
+
+    def delete(row: dict[str, Any]) -> str:
+        return f"DELETE FROM {t} WHERE `{pk}`={_sql_value(row[pk])};"
+
+    def update(target: dict[str, Any], other: dict[str, Any]) -> str:
+        changed = {c: v for c, v in target.items() if other.get(c) != v}
+        sets = ", ".join(f"`{c}`={_sql_value(v)}" for c, v in changed.items())
+        return f"UPDATE {t} SET {sets} WHERE `{pk}`={_sql_value(target[pk])};"
+
+    kind = event["type"]
+    if kind == "INSERT":
+        return insert(event["after"]) if forward else delete(event["after"])
+    if kind == "DELETE":
+        return delete(event["before"]) if forward else insert(event["before"])
+    return (
+        update(event["after"], event["before"])
+        if forward
+        else update(event["before"], event["after"])
+    )
+
+
+@dataclass
+class DownloadView:
+    status: str
+    total: int
+    desc: str
+    artifact_key: str | None
+
+
+class DataTracking:
+    def __init__(
+        self, store: Store, clock: Clock, rng: RandomSource, artifacts: Artifacts, jobs: Jobs
+    ):
+        self.store, self.clock, self.rng, self.artifacts, self.jobs = (
+            store,
+            clock,
+            rng,
+            artifacts,
+            jobs,
+        )
+        self.settings = load_settings()
+
+    def binlog(self, db: Database, order_id: int, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return generate_binlog(
+            db,
+            params["tableNames"],
+            _ts(params["jobStartTime"]),
+            _ts(params["jobEndTime"]),
+            f"{self.rng.seed}:{order_id}",
+            self.settings,
+        )
+
+    def start_download(
+        self,
+        ticket: Ticket,
+        ready: bool,
+        filters: dict[str, Any],
+        forward: bool,
+        fault: dict[str, Any] | None,
+    ) -> str:
+        if ticket.plugin_type != "DATA_TRACK":
+            raise Conflict(
+                f"The ticket {ticket.id} is a {ticket.plugin_type} ticket, not a data tracking ticket.",
+                "NotDataTrackOrder",
+            )
+        if not ready:
+            raise Conflict(
+                f"The tracking of ticket {ticket.id} has not finished yet; wait until it succeeds."
+            )
+        events = [e for e in ticket.doc.get("track", {}).get("events", []) if matches(e, filters)]
+        key = self.rng.request_id().lower()
+        now = self.clock.now()
+        self.store.execute(
+            "INSERT INTO jobs (id, kind, tid, owner, created_at, doc) VALUES (?,?,?,?,?,?)",
+            (
+                self.store.next_id("datatrack_download", DOWNLOAD_ID_START),
+                "datatrack_download",
+                ticket.tid,
+                key,
+                now,
+                dumps(
+                    {
+                        "order_id": ticket.id,
+                        "filters": {
+                            **filters,
+                            "column": asdict(filters["column"]) if filters["column"] else None,
+                        },
+                        "forward": forward,
+                        "total": len(events),
+                        "fault": fault or {},
+                    }
+                ),
+            ),
+        )
+        schema = ticket.doc.get("track", {}).get("schema", "db")
+        name = f"{schema}_{'REDO' if forward else 'UNDO'}_{ticket.id}_{len(events)}"
+        if not (fault and fault.get("outcome") == "fail"):
+            self.jobs.submit(
+                f"datatrack-{key}", lambda: self._write(ticket.tid, key, name, events, forward)
+            )
+        return key
+
+    def _write(
+        self, tid: int, key: str, name: str, events: list[dict[str, Any]], forward: bool
+    ) -> None:
+        art = self.artifacts.reserve("datatrack", key, tid, f"{name}.zip", self.clock.now())
+        path = Path(art.path or "")
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\r\n")
+            w.writerow(["EventId", "Time", "Table", "Type", "PrimaryKey", "Before", "After", "SQL"])
+            for e in events:
+                image = e["after"] or e["before"]
+                w.writerow(
+                    [
+                        e["id"],
+                        e["time"],
+                        e["table"],
+                        e["type"],
+                        image[e["pk"]],
+                        json.dumps(e["before"], ensure_ascii=False)
+                        if e["before"] is not None
+                        else "",
+                        json.dumps(e["after"], ensure_ascii=False)
+                        if e["after"] is not None
+                        else "",
+                        statement(e, forward),
+                    ]
+                )
+            zf.writestr("events.csv", buf.getvalue())
+            ordered = events if forward else list(reversed(events))
+            zf.writestr(
+                "replay.sql" if forward else "rollback.sql",
+                "".join(statement(e, forward) + "\n" for e in ordered),
+            )
+        self.artifacts.finish(art.key, len(events), path.stat().st_size, self.clock.now())
+
+    def status(self, tid: int, order_id: int, key: str) -> DownloadView:
+        row = self.store.query_one(
+            "SELECT * FROM jobs WHERE kind='datatrack_download' AND tid=? AND owner=?", (tid, key)
+        )
+        doc = json.loads(row["doc"]) if row else None
+        if row is None or doc is None or doc["order_id"] != order_id:
+            raise NotFound(
+                f"The download key {key} does not exist for ticket {order_id}.",
+                "DownloadKeyNotExist",
+            )
+        elapsed = self.clock.now() - row["created_at"]
+        fault = doc.get("fault") or {}
+        if fault.get("outcome") == "stall":
+            hold = fault.get("seconds")
+            if hold is None or elapsed < INIT_SECONDS + LISTING_SECONDS + float(hold):
+                elapsed = min(elapsed, INIT_SECONDS + LISTING_SECONDS)
+        total = int(doc["total"])
+        if elapsed < INIT_SECONDS:
+            return DownloadView("INIT", 0, "INIT", None)
+        if elapsed < INIT_SECONDS + LISTING_SECONDS:
+            return DownloadView("LISTING", total, "LISTING", None)
+        if fault.get("outcome") == "fail":
+            return DownloadView(
+                "DOWNLOAD_FAIL", total, fault.get("reason") or "download failed", None
+            )
+        art = self.artifacts.for_owner(key)
+        if (
+            elapsed < INIT_SECONDS + LISTING_SECONDS + DOWNLOADING_SECONDS
+            or art is None
+            or art.status != "success"
+        ):
+            return DownloadView("DOWNLOADING", total, "DOWNLOADING", None)
+        return DownloadView("DOWNLOAD_SUCCESS", total, "SUCCESS", art.key)
+
+
+def parse_filters(
+    tables: list[str] | None,
+    types: list[str] | None,
+    start: str | None,
+    end: str | None,
+    column: ColumnFilter | None,
+    event_ids: list[int] | None,
+) -> dict[str, Any]:
+    if column is not None:
+        if not column.column:
+            raise BadInput("ColumnFilter.ColumnName is required.", "InvalidColumnFilter")
+        if column.operator not in OPERATORS:
+            raise BadInput(
+                f"ColumnFilter.Operator must be one of {', '.join(OPERATORS)}.",
+                "InvalidColumnFilter",
+            )
+    return {
+        "tables": tables or [],
+        "types": types or [],
+        "start": start,
+        "end": end,
+        "column": column,
+        "event_ids": event_ids or [],
+    }

@@ -1,0 +1,314 @@
+"""DMS tickets: creation, history, derived status, listing.
+
+A ticket row holds what was asked; `order_events` holds what happened and what is scheduled to
+happen (with times on the emulated clock). Status is the fold of the events up to now.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core.clock import Clock
+from emulator.core.errors import BadInput, Forbidden, NotFound
+from emulator.platform.accounts import Accounts, Database, User
+from emulator.services.dms.domain import lifecycle
+from emulator.services.dms.domain.lifecycle import Event, TicketState
+from emulator.services.dms.domain.plugin_types import db_ids
+from emulator.state.store import Store, dumps
+
+ORDER_ID_START = 4_000_001
+WORKFLOW_ID_START = 9_000_001
+PRECHECK_ID_START = 15_001
+JOB_ID_START = 31_001
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Seconds each phase takes on the emulated clock (configurable; see README)."""
+
+    precheck: float = 2
+    settle: float = 1  # how long PRE_CHECK_SUCCESS shows before WAITING_APPLY_AUDIT
+    submit: float = 1  # auto tenants: waiting for submission
+    approval: float = 3  # auto tenants: waiting for approval
+    execute: float = 1  # auto tenants: approved until execution is scheduled
+    waiting_export: float = 1
+    export: float = 3
+    flow_step: float = 2  # non-export tickets, each step
+
+
+@dataclass
+class Ticket:
+    id: int
+    tid: int
+    plugin_type: str
+    committer_uid: int
+    comment: str
+    created_at: float
+    workflow_id: int
+    doc: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    state: TicketState | None = None
+    last_modified: float = 0.0
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.doc.get("params", {}))
+
+
+class Tickets:
+    def __init__(self, store: Store, clock: Clock, accounts: Accounts, durations: Durations):
+        self.store = store
+        self.clock = clock
+        self.accounts = accounts
+        self.durations = durations
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _load(self, row: Any, now: float) -> Ticket:
+        t = Ticket(
+            id=row["id"],
+            tid=row["tid"],
+            plugin_type=row["plugin_type"],
+            committer_uid=row["committer_uid"],
+            comment=row["comment"],
+            created_at=row["created_at"],
+            workflow_id=row["workflow_id"],
+            doc=json.loads(row["doc"]),
+        )
+        evs = self.store.query(
+            "SELECT at, event, actor, detail FROM order_events WHERE order_id=? ORDER BY at, seq",
+            (t.id,),
+        )
+        t.events = [
+            {
+                "at": e["at"],
+                "event": e["event"],
+                "actor": e["actor"],
+                "detail": json.loads(e["detail"]) if e["detail"] != "{}" else {},
+            }
+            for e in evs
+        ]
+        t.state = lifecycle.fold(t.plugin_type, [(e["at"], e["event"]) for e in t.events], now)
+        past = [e["at"] for e in t.events if e["at"] <= now]
+        t.last_modified = max(past) if past else t.created_at
+        return t
+
+    def get(self, tid: int, order_id: int, now: float | None = None) -> Ticket:
+        """A ticket of this tenant; another tenant's ticket is as unknown as a missing one."""
+        row = self.store.query_one("SELECT * FROM orders WHERE id=? AND tid=?", (order_id, tid))
+        if row is None:
+            raise NotFound(f"The ticket {order_id} does not exist.", "OrderNotExist")
+        return self._load(row, self.clock.now() if now is None else now)
+
+    def by_workflow(self, tid: int, workflow_id: int) -> Ticket:
+        row = self.store.query_one(
+            "SELECT * FROM orders WHERE workflow_id=? AND tid=?", (workflow_id, tid)
+        )
+        if row is None:
+            raise NotFound(
+                f"The approval process {workflow_id} does not exist.", "WorkflowNotExist"
+            )
+        return self._load(row, self.clock.now())
+
+    def search(
+        self,
+        user: User,
+        *,
+        plugin_type: str | None = None,
+        status: str = "ALL",
+        scope: str = "AS_ADMIN",
+        search: str | None = None,
+        date_field: str = "CREATE_TIME",
+        start: float | None = None,
+        end: float | None = None,
+        page: int = 1,
+        size: int = 20,
+    ) -> tuple[int, list[Ticket]]:
+        """Filter and page in SQL, so the first and the last page cost the same with 100,000 tickets.
+
+        Status and modification time are derived, so they are asked of the event history:
+        a ticket is finished once a terminal event has happened (at <= now).
+        """
+        now = self.clock.now()
+        where = ["o.tid=?"]
+        args: list[Any] = [user.tid]
+        if plugin_type:
+            where.append("o.plugin_type=?")
+            args.append(plugin_type)
+        if search:
+            where.append("(o.comment LIKE ? ESCAPE '\\' OR CAST(o.id AS TEXT)=?)")
+            args += [
+                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                search,
+            ]
+        if scope == "AS_COMMITTER" or (scope == "AS_ADMIN" and user.role == "USER"):
+            where.append("o.committer_uid=?")
+            args.append(user.uid)
+        elif scope == "AS_Related":
+            where.append("EXISTS (SELECT 1 FROM json_each(o.doc, '$.related') WHERE value=?)")
+            args.append(user.uid)
+        elif scope in ("AS_HANDLER", "AS_OWNER") and not user.can_approve:
+            where.append("0")
+        if status != "ALL":
+            terminal = ",".join(f"'{e.value}'" for e in lifecycle.TERMINAL_EVENTS)
+            exists = (
+                f"EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id AND e.event IN ({terminal}) "
+                "AND e.at<=?)"
+            )
+            where.append(exists if status == "FINISHED" else "NOT " + exists)
+            args.append(now)
+        if start is not None or end is not None:
+            when = (
+                "o.created_at"
+                if date_field == "CREATE_TIME"
+                else "COALESCE((SELECT max(e.at) FROM order_events e WHERE e.order_id=o.id AND e.at<=?), o.created_at)"
+            )
+            if start is not None:
+                where.append(f"{when}>=?")
+                args += ([now] if date_field != "CREATE_TIME" else []) + [start]
+            if end is not None:
+                where.append(f"{when}<=?")
+                args += ([now] if date_field != "CREATE_TIME" else []) + [end]
+        if len(where) == 1:
+            # the whole tenant: the dense per-tenant sequence makes any page an index range
+            counter = self.store.query_one(
+                "SELECT value FROM counters WHERE name=?", (f"tseq:{user.tid}",)
+            )
+            total = int(counter[0]) if counter else 0
+            high = total - (page - 1) * size
+            rows = self.store.query(
+                "SELECT * FROM orders WHERE tid=? AND tseq BETWEEN ? AND ? ORDER BY tseq DESC",
+                (user.tid, high - size + 1, high),
+            )
+            return total, [self._load(row, now) for row in rows]
+        clause = " AND ".join(where)
+        total_row = self.store.query_one(
+            f"SELECT count(*) FROM orders o WHERE {clause}", tuple(args)
+        )
+        total = int(total_row[0]) if total_row else 0
+        rows = self.store.query(
+            f"SELECT o.* FROM orders o WHERE {clause} ORDER BY o.id DESC LIMIT ? OFFSET ?",
+            (*args, size, (page - 1) * size),
+        )
+        return total, [self._load(row, now) for row in rows]
+
+    # --- creating --------------------------------------------------------------------------
+
+    def database(self, user: User, db_id: int) -> Database:
+        db = self.accounts.databases.get(db_id)
+        if db is None or db.tid != user.tid:
+            raise NotFound(
+                f"The database {db_id} does not exist in tenant {user.tid}.", "DatabaseNotExist"
+            )
+        return db
+
+    def related_users(self, user: User, names: list[str]) -> list[int]:
+        tenant = self.accounts.tenants[user.tid]
+        known = {str(u.uid): u.uid for u in tenant.users} | {u.name: u.uid for u in tenant.users}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise BadInput(
+                f"RelatedUserList names users who are not in tenant {user.tid}: {', '.join(unknown)}",
+                "InvalidRelatedUserList",
+            )
+        return sorted({known[n] for n in names})
+
+    def create(
+        self,
+        user: User,
+        plugin_type: str,
+        raw_params: Any,
+        comment: str,
+        related: list[str],
+        attachment_key: str | None,
+        schedule: Any,
+    ) -> Ticket:
+        """Validate, store, and let `schedule(ticket, now)` lay out the automatic events."""
+        from emulator.services.dms.api.plugin_params import (
+            validate_plugin_param,  # marshmallow, loaded on use
+        )
+
+        params = validate_plugin_param(plugin_type, raw_params)
+        for db_id in db_ids(plugin_type, params):
+            self.database(user, db_id)
+        related_ids = self.related_users(user, related)
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            order_id = self.store.next_id("order", ORDER_ID_START)
+            workflow_id = self.store.next_id("workflow", WORKFLOW_ID_START)
+            doc = {"params": params, "related": related_ids, "attachment_key": attachment_key or ""}
+            tseq = self.store.next_id(f"tseq:{user.tid}", 1)
+            conn.execute(
+                "INSERT INTO orders (id, tid, plugin_type, committer_uid, comment, created_at, workflow_id, doc,"
+                " tseq) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    order_id,
+                    user.tid,
+                    plugin_type,
+                    user.uid,
+                    comment,
+                    now,
+                    workflow_id,
+                    dumps(doc),
+                    tseq,
+                ),
+            )
+            ticket = self.get(user.tid, order_id, now)
+            schedule(ticket, now)
+            return self.get(user.tid, order_id, now)
+
+    def update_doc(self, ticket: Ticket, **changes: Any) -> None:
+        ticket.doc.update(changes)
+        self.store.execute("UPDATE orders SET doc=? WHERE id=?", (dumps(ticket.doc), ticket.id))
+
+    # --- history ---------------------------------------------------------------------------
+
+    def record(
+        self,
+        ticket: Ticket,
+        at: float,
+        event: Event,
+        actor: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self.store.execute(
+            "INSERT INTO order_events (order_id, at, event, actor, detail) VALUES (?,?,?,?,?)",
+            (ticket.id, at, event.value, actor, dumps(detail or {})),
+        )
+
+    def pending(self, ticket: Ticket, now: float) -> list[dict[str, Any]]:
+        return [e for e in ticket.events if e["at"] > now]
+
+    def pull_forward(self, ticket: Ticket, event: Event, now: float) -> bool:
+        """Move a scheduled event (and everything after it) to happen now; False if none."""
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT at FROM order_events WHERE order_id=? AND event=? AND at>? ORDER BY at LIMIT 1",
+                (ticket.id, event.value, now),
+            ).fetchone()
+            if row is None:
+                return False
+            delta = row["at"] - now
+            conn.execute(
+                "UPDATE order_events SET at=at-? WHERE order_id=? AND at>=?",
+                (delta, ticket.id, row["at"]),
+            )
+            return True
+
+    def delay_pending(self, ticket: Ticket, now: float, seconds: float) -> None:
+        """Hold a ticket where it is: push every event still to come `seconds` later."""
+        self.store.execute(
+            "UPDATE order_events SET at=at+? WHERE order_id=? AND at>?", (seconds, ticket.id, now)
+        )
+
+    def drop_pending(self, ticket: Ticket, now: float) -> None:
+        self.store.execute("DELETE FROM order_events WHERE order_id=? AND at>?", (ticket.id, now))
+
+
+def require_role(user: User, what: str) -> None:
+    if not user.can_approve:
+        raise Forbidden(
+            f"User {user.uid} ({user.role}) may not {what}: an ADMIN or DBA is required."
+        )

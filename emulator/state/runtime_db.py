@@ -1,0 +1,43 @@
+"""The runtime database: nonces, the request journal and fault rules.
+
+Not state a user keeps (it is not in snapshots and dies with the process), but every worker
+process must share it: in memory for one process, a temporary file (synchronous=OFF, no fsync)
+when `--workers` runs several.
+"""
+
+from __future__ import annotations
+
+from emulator.state.store import SqliteDB
+
+RUNTIME_SCHEMA = """
+CREATE TABLE IF NOT EXISTS nonces (ak TEXT NOT NULL, nonce TEXT NOT NULL, expires REAL NOT NULL,
+                                   PRIMARY KEY (ak, nonce)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires);
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, action TEXT,
+                                    code TEXT, access_key_id TEXT, tid INTEGER, request_id TEXT,
+                                    doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fault_rules (pos INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+                                        tid INTEGER, doc TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0,
+                                        fired INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class RuntimeDB(SqliteDB):
+    def __init__(self, path: str | None = None):
+        super().__init__(path, durable=False)
+        with self.transaction() as conn:
+            for stmt in RUNTIME_SCHEMA.split(";"):
+                if stmt.strip():
+                    conn.execute(stmt)
+
+    def next_value(self, name: str) -> int:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO counters (name, value) VALUES (?, 1) "
+                "ON CONFLICT(name) DO UPDATE SET value=value+1",
+                (name,),
+            )
+            return int(
+                conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()[0]
+            )

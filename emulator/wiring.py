@@ -1,0 +1,105 @@
+"""One emulator: accounts, clock, random source, state store, jobs, faults, journal, services.
+
+Everything worker processes must share lives in SQLite files or in shared memory (`Shared`),
+so one Emulator built before `--workers` forks serves every worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+from emulator.config import Settings
+from emulator.core.clock import Clock
+from emulator.core.jobs import Jobs
+from emulator.core.randomness import RandomSource
+from emulator.core.shared import Shared
+from emulator.faults.engine import FaultEngine
+from emulator.gateway.journal import Journal, MemoryJournal
+from emulator.gateway.nonces import MemoryNonces, NonceCache
+from emulator.platform.accounts import Accounts, load_accounts
+from emulator.platform.artifacts import Artifacts
+from emulator.services.dms.domain.datatrack import DataTracking
+from emulator.services.dms.domain.tickets import Tickets
+from emulator.services.dms.domain.workflow import Workflow
+from emulator.services.sas.exports import SasExports
+from emulator.state.runtime_db import RuntimeDB
+from emulator.state.store import Store
+
+
+class Emulator:
+    def __init__(self, settings: Settings, accounts: Accounts | None = None):
+        self.settings = settings
+        self.accounts = accounts or load_accounts(settings.accounts)
+        self.rng = RandomSource(settings.seed)
+        self.shared = Shared()
+        # several workers need files to share; without --state they get temporary ones
+        self._tmp = tempfile.mkdtemp(prefix="dms-emulator-") if settings.workers > 1 else None
+        state = settings.state or (os.path.join(self._tmp, "state.sqlite") if self._tmp else None)
+        self.store = Store(state)
+        self.runtime_db = RuntimeDB(
+            os.path.join(self._tmp, "runtime.sqlite") if self._tmp else None
+        )
+        self.clock = Clock(settings.clock, cells=self.shared.clock, lock=self.shared.lock)
+        saved_clock = self.store.get_meta("clock")
+        if saved_clock:
+            self.clock.restore({**json.loads(saved_clock), "mode": settings.clock})
+        export_dir = (state + ".exports") if state else None
+        self.artifacts = Artifacts(self.store, self.rng, export_dir, settings.retention)
+        self.jobs = Jobs(self.shared)
+        # one process keeps nonces and the journal in memory; workers share them in the runtime DB
+        self.nonces: NonceCache | MemoryNonces = (
+            NonceCache(self.runtime_db, capacity=settings.nonce_capacity)
+            if self._tmp
+            else MemoryNonces(capacity=settings.nonce_capacity)
+        )
+        self.journal: Journal | MemoryJournal = (
+            Journal(self.runtime_db, settings.journal_size)
+            if self._tmp
+            else MemoryJournal(settings.journal_size)
+        )
+        self.faults = FaultEngine(
+            self.rng, self.runtime_db, self.shared.fault_rules, self.shared.lock
+        )
+        self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
+        self.datatrack = DataTracking(self.store, self.clock, self.rng, self.artifacts, self.jobs)
+        self.workflow = Workflow(
+            self.store,
+            self.clock,
+            self.accounts,
+            self.tickets,
+            self.artifacts,
+            self.jobs,
+            self.datatrack,
+        )
+        self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
+        self.workflow.resume()
+
+    def save_clock(self) -> None:
+        self.store.set_meta("clock", json.dumps(self.clock.snapshot()))
+
+    def reset(self, tid: int | None = None) -> None:
+        keys = [
+            r["key"]
+            for r in self.store.query(
+                "SELECT key FROM artifacts" + ("" if tid is None else " WHERE tid=?"),
+                () if tid is None else (tid,),
+            )
+        ]
+        self.store.reset(tid)
+        self.artifacts.purge_files(keys)
+        self.faults.clear(tid)
+        self.journal.clear(tid)
+        if tid is None:
+            self.nonces.clear()
+            self.clock.reset()
+            self.save_clock()
+
+    def close(self) -> None:
+        self.jobs.shutdown()
+        self.store.close()
+        self.artifacts.cleanup()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
