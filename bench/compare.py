@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import ALICE, v3_request  # noqa: E402
+from emulator.testing.sdk import ALICE, v3_request  # noqa: E402
 
 PY = sys.executable
 EMULATOR = [PY, "-m", "emulator", "serve", "--clock", "manual", "--log-level", "WARNING"]

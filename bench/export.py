@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from emulator.platform.accounts import build_fixture  # noqa: E402
 from emulator.services.dms.domain.exporter import run_export  # noqa: E402
-from tests.support import ALICE, Control, EmulatorProcess, dms  # noqa: E402
+from emulator.testing.process import Control, EmulatorProcess  # noqa: E402
+from emulator.testing.sdk import ALICE, dms  # noqa: E402
 
 BIG_SQL = """
 CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT, amount REAL, note TEXT, created TEXT);

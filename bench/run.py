@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.compare import start as _start  # noqa: E402
 from bench.compare import stop  # noqa: E402
-from tests.support import ALICE, v3_request  # noqa: E402  (the official SDK's signing functions)
+from emulator.testing.sdk import ALICE, v3_request  # noqa: E402  (the official SDK's signing functions)
 
 EMULATOR = [
     sys.executable,

@@ -104,7 +104,8 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             control,
         )
     else:
-        from tests.support import ALICE, EmulatorProcess
+        from emulator.testing.process import EmulatorProcess
+        from emulator.testing.sdk import ALICE
 
         proc = EmulatorProcess("--clock", "manual", "--seed", "11").start()
         t = Target(proc.url, ALICE, 3000, cfg.getoption("--signature"), True, "emulator", True)

@@ -104,7 +104,7 @@ def _request_keys(request: Any) -> list[str]:
 
 class _Target:
     def __init__(self, url: str):
-        from tests.support import ALICE
+        from emulator.testing.sdk import ALICE
 
         self.url, self.key, self.scheme, self.tid = url, ALICE, "v3", 3000
 

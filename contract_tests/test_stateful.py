@@ -21,7 +21,7 @@ from hypothesis.stateful import (
 )
 
 from emulator.services.dms.domain.lifecycle import EXPORT_TRANSITIONS, JobStatus
-from tests.support import ALICE, DAVE, ERIN, FRANK, dms, sas
+from emulator.testing.sdk import ALICE, DAVE, ERIN, FRANK, dms, sas
 
 DOCUMENTED = {s.value for s in JobStatus}
 DL_RANK = {"INIT": 0, "LISTING": 1, "DOWNLOADING": 2, "DOWNLOAD_SUCCESS": 3, "DOWNLOAD_FAIL": 3}

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import Control, EmulatorProcess
+from emulator.testing.process import Control, EmulatorProcess
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import EmulatorProcess
+from emulator.testing.process import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -174,7 +174,8 @@ def test_real_clock_moves_by_itself_and_advances_too() -> None:
 
     from alibabacloud_dms_enterprise20181101 import models as dm
 
-    from tests.support import Control, dms
+    from emulator.testing.process import Control
+    from emulator.testing.sdk import dms
 
     with EmulatorProcess("--clock", "real") as proc:
         control = Control(proc.url)

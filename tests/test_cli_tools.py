@@ -14,8 +14,8 @@ from types import SimpleNamespace
 from alibabacloud_tea_openapi.utils import Utils
 
 from emulator.admin.client import EmulatorClient
-from tests.support import ALICE, EmulatorProcess, v3_request
-from tests.test_cli import run_cli
+from emulator.testing.process import EmulatorProcess, run_cli
+from emulator.testing.sdk import ALICE, v3_request
 
 ROOT = Path(__file__).resolve().parent.parent
 

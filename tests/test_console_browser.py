@@ -12,7 +12,8 @@ import pytest
 from alibabacloud_dms_enterprise20181101 import models as dm
 from alibabacloud_tea_openapi.exceptions import ClientException, ThrottlingException
 
-from tests.support import FRANK, EmulatorProcess, dms
+from emulator.testing.process import EmulatorProcess
+from emulator.testing.sdk import FRANK, dms
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import ALICE, EmulatorProcess
+from emulator.testing.process import EmulatorProcess
+from emulator.testing.sdk import ALICE
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import requests
 from alibabacloud_dms_enterprise20181101 import models
 
-from tests.support import ALICE, CAROL, DAVE, Control, dms, v3_request
+from emulator.testing.process import Control
+from emulator.testing.sdk import ALICE, CAROL, DAVE, dms, v3_request
 
 
 def export(
@@ -153,7 +154,7 @@ def test_python_control_client_typed_methods(endpoint: str, control: Control) ->
     import time
 
     from emulator.admin.client import ControlError, EmulatorClient
-    from tests.support import FRANK
+    from emulator.testing.sdk import FRANK
 
     client = EmulatorClient(control.url)
     assert client.health()["status"] == "ok" and client.clock().mode == "manual"
@@ -203,7 +204,8 @@ def test_python_control_client_typed_methods(endpoint: str, control: Control) ->
 def test_structured_json_logging() -> None:
     import json
 
-    from tests.support import EmulatorProcess, v3_request
+    from emulator.testing.process import EmulatorProcess
+    from emulator.testing.sdk import v3_request
 
     with EmulatorProcess("--log-json") as proc:
         r = v3_request(proc.endpoint, "GetUserActiveTenant").send()

@@ -19,47 +19,9 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from emulator.platform.accounts import load_accounts
 from emulator.services.dms.domain.datatrack import generate_binlog, load_settings
 from emulator.services.sas.exports import fixture_rows
-from tests.support import DAVE, Control, dms, sas
-from tests.test_tickets import ROOT, fixture_db
-
-DL_ORDER = ["INIT", "LISTING", "DOWNLOADING", "DOWNLOAD_SUCCESS"]
-
-
-def track_order(
-    client, tables=("orders", "customers"), types=("INSERT", "UPDATE", "DELETE"), db="17001"
-) -> int:
-    body = client.create_data_track_order(
-        dm.CreateDataTrackOrderRequest(
-            comment="who changed my rows",
-            param=dm.CreateDataTrackOrderRequestParam(
-                db_id=db,
-                job_start_time="2026-11-01 00:00:00",
-                job_end_time="2026-11-01 06:00:00",
-                table_names=list(tables),
-                track_types=list(types),
-            ),
-        )
-    ).body
-    assert body.success, body.to_map()
-    return body.create_order_result[0]
-
-
-def poll_download(client, control: Control, order_id: int, key: str) -> tuple[list[str], object]:
-    seen: list[str] = []
-    for _ in range(30):
-        res = client.query_data_track_result_download_status(
-            dm.QueryDataTrackResultDownloadStatusRequest(order_id=order_id, download_key_id=key)
-        ).body
-        assert res.success, res.to_map()
-        st = res.status_result
-        assert st.download_status in DL_ORDER + ["DOWNLOAD_FAIL"]
-        assert (st.download_url is not None) == (st.download_status == "DOWNLOAD_SUCCESS")
-        if not seen or seen[-1] != st.download_status:
-            seen.append(st.download_status)
-        if st.download_status in ("DOWNLOAD_SUCCESS", "DOWNLOAD_FAIL"):
-            return seen, st
-        control.advance(0.5)
-    raise AssertionError(seen)
+from emulator.testing.flows import DL_ORDER, ROOT, fixture_db, poll_download, track_order
+from emulator.testing.process import Control
+from emulator.testing.sdk import DAVE, dms, sas
 
 
 def test_data_tracking_download_end_to_end(endpoint: str, control: Control) -> None:

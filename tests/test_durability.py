@@ -15,14 +15,14 @@ from pathlib import Path
 import requests
 from alibabacloud_dms_enterprise20181101 import models as dm
 
-from tests.support import ALICE, CAROL, Control, EmulatorProcess, dms, v3_request
-from tests.test_cli import run_cli
-from tests.test_tickets import status
+from emulator.testing.flows import status
+from emulator.testing.process import Control, EmulatorProcess, run_cli
+from emulator.testing.sdk import ALICE, CAROL, dms, v3_request
 
 WRITER = textwrap.dedent("""
     import sys
     from alibabacloud_dms_enterprise20181101 import models as dm
-    from tests.support import dms
+    from emulator.testing.sdk import dms
     client = dms(sys.argv[1])
     while True:
         try:

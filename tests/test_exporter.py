@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from emulator.services.dms.domain.exporter import run_export
-from tests.csvread import parse, typed
+from emulator.testing.csvread import parse, typed
 
 ROWS = [
     (1, "plain", None, b"\x00\xff"),

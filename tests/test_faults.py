@@ -17,9 +17,9 @@ from alibabacloud_tea_openapi.exceptions import (
 from darabonba.exceptions import UnretryableException
 from darabonba.runtime import ExtendsParameters, RuntimeOptions
 
-from tests.support import DAVE, Control, EmulatorProcess, dms, sas
-from tests.test_cli import run_cli
-from tests.test_tickets import create_export, status, watch
+from emulator.testing.flows import create_export, status, watch
+from emulator.testing.process import Control, EmulatorProcess, run_cli
+from emulator.testing.sdk import DAVE, dms, sas
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -321,7 +321,7 @@ def test_fault_for_one_existing_order(endpoint: str, control: Control) -> None:
 
 
 def test_datatrack_and_sas_failures(endpoint: str, control: Control) -> None:
-    from tests.test_datatrack_sas import poll_download, track_order
+    from emulator.testing.flows import poll_download, track_order
 
     client = dms(endpoint)
     order_id = track_order(client)

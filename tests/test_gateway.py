@@ -13,7 +13,8 @@ from aliyunsdkcore.acs_exception.exceptions import ServerException
 from aliyunsdkcore.client import AcsClient
 from aliyunsdkcore.request import CommonRequest
 
-from tests.support import ALICE, SAS_VERSION, Control, dms, utc_stamp, v1_request, v3_request
+from emulator.testing.process import Control
+from emulator.testing.sdk import ALICE, SAS_VERSION, dms, utc_stamp, v1_request, v3_request
 
 ENVELOPE = {"RequestId", "HostId", "Code", "Message", "Recommend"}
 

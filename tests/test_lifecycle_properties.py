@@ -15,8 +15,8 @@ from emulator.services.dms.domain.lifecycle import (
     JobStatus,
     initial_state,
 )
-from tests.support import DAVE, ERIN, FRANK, dms
-from tests.test_tickets import reachable
+from emulator.testing.flows import reachable
+from emulator.testing.sdk import DAVE, ERIN, FRANK, dms
 
 DOCUMENTED = {s.value for s in JobStatus}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -14,69 +13,14 @@ import requests
 from alibabacloud_dms_enterprise20181101 import models
 from alibabacloud_tea_openapi.exceptions import ClientException
 
-from emulator.services.dms.domain.lifecycle import EXPORT_TRANSITIONS, JobStatus
-from tests.csvread import parse, typed
-from tests.support import ALICE, CAROL, DAVE, ERIN, FRANK, Control, dms, v3_request
+from emulator.services.dms.domain.lifecycle import JobStatus
+from emulator.testing.csvread import parse, typed
+from emulator.testing.flows import create_export, fixture_db, status, watch
+from emulator.testing.process import Control
+from emulator.testing.sdk import ALICE, CAROL, DAVE, ERIN, FRANK, dms, v3_request
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTED = {s.value for s in JobStatus}
-
-
-def fixture_db(name: str) -> sqlite3.Connection:
-    """The fixture built independently of the emulator, straight from its SQL script."""
-    conn = sqlite3.connect(":memory:")
-    conn.executescript(
-        (ROOT / "fixtures" / "databases" / f"{name}.sql").read_text(encoding="utf-8")
-    )
-    return conn
-
-
-def create_export(client, sql: str, db: int = 17001, **extra) -> int:
-    body = client.create_order(
-        models.CreateOrderRequest(
-            plugin_type="DATA_EXPORT",
-            comment="export",
-            plugin_param={"dbId": db, "exeSQL": sql, **extra},
-        )
-    ).body
-    assert body.success, body.to_map()
-    return body.create_order_result.order_ids[0]
-
-
-def status(client, order_id: int) -> str:
-    body = client.get_data_export_order_detail(
-        models.GetDataExportOrderDetailRequest(order_id=order_id)
-    ).body
-    assert body.success, body.to_map()
-    return body.data_export_order_detail.key_info.job_status
-
-
-def reachable(a: str, b: str) -> bool:
-    frontier, seen = {a}, set()
-    while frontier:
-        s = frontier.pop()
-        seen.add(s)
-        for (src, _), dst in EXPORT_TRANSITIONS.items():
-            if src == s and dst == b:
-                return True
-            if src == s and dst not in seen:
-                frontier.add(dst)
-    return False
-
-
-def watch(
-    client, control: Control, order_id: int, until: set[str], step: float = 1, limit: int = 120
-) -> list[str]:
-    seen = [status(client, order_id)]
-    for _ in range(limit):
-        if seen[-1] in until:
-            return seen
-        control.advance(step)
-        s = status(client, order_id)
-        if s != seen[-1]:
-            assert reachable(seen[-1], s), f"{seen[-1]} -> {s} is not in the transition table"
-            seen.append(s)
-    raise AssertionError(f"never reached {until}: {seen}")
 
 
 def download(client, order_id: int) -> bytes:

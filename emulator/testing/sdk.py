@@ -1,17 +1,8 @@
-"""Test support: run a real emulator process, build official SDK clients, sign raw requests.
-
-Raw requests are signed with the official SDK's own functions (tea-openapi `Utils`), never with
-the emulator's signer, so a bug in our signing code cannot hide itself.
-"""
+"""Official-SDK clients, the built-in accounts' keys, and raw requests signed by tea-openapi's own functions."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -31,94 +22,6 @@ DAVE = ("LTAI5tAcmeDave000000001", "AcmeDaveSecret000000000000001")  # tenant 40
 ERIN = ("LTAI5tAcmeErin000000002", "AcmeErinSecret000000000000002")  # tenant 4000, DBA
 FRANK = ("LTAI5tAcmeFrank00000003", "AcmeFrankSecret00000000000003")  # tenant 4000, USER
 DMS_VERSION, SAS_VERSION = "2018-11-01", "2018-12-03"
-
-
-class EmulatorProcess:
-    """`python -m emulator serve` on a free port, stopped with SIGTERM."""
-
-    def __init__(self, *args: str, env: dict[str, str] | None = None):
-        self.args = ["--port", "0", *args]
-        self.env = {**os.environ, **(env or {})}
-        self.proc: subprocess.Popen[str] | None = None
-        self.url = ""
-        self.output: list[str] = []
-        # stderr goes to a file: an undrained pipe would block the server once 64 KB of logs pile up
-        self.log = tempfile.NamedTemporaryFile(prefix="dms-emulator-", suffix=".log", delete=False)
-
-    def start(self, timeout: float = 20) -> EmulatorProcess:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "serve", *self.args],
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-            env=self.env,
-        )
-        deadline = time.time() + timeout
-        assert self.proc.stdout is not None
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.output.append(line)
-            if "listening on " in line:
-                self.url = line.split("listening on ", 1)[1].strip()
-                return self
-        err = self.logs()
-        raise RuntimeError(f"emulator did not start: {''.join(self.output)} {err}")
-
-    def logs(self) -> str:
-        with open(self.log.name, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    @property
-    def port(self) -> int:
-        return int(self.url.rsplit(":", 1)[1])
-
-    @property
-    def endpoint(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-    def __enter__(self) -> EmulatorProcess:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-
-class Control:
-    """The control plane over HTTP, as a user's test would drive it."""
-
-    def __init__(self, url: str):
-        self.url = url.rstrip("/")
-
-    def get(self, path: str, **params: Any) -> Any:
-        r = requests.get(f"{self.url}/_emulator{path}", params=params, timeout=30)
-        r.raise_for_status()
-        return r.json()
-
-    def post(self, path: str, body: Any = None) -> requests.Response:
-        return requests.post(f"{self.url}/_emulator{path}", json=body, timeout=60)
-
-    def reset(self, tid: int | None = None) -> None:
-        self.post("/reset", {"tid": tid} if tid else {}).raise_for_status()
-
-    def advance(self, seconds: float) -> dict[str, Any]:
-        r = self.post("/clock/advance", {"seconds": seconds})
-        r.raise_for_status()
-        return r.json()
-
-    def journal(self, **filters: Any) -> list[dict[str, Any]]:
-        return self.get("/requests", **filters)["requests"]
 
 
 def sdk_config(endpoint: str, key: tuple[str, str], **kw: Any) -> Config:
