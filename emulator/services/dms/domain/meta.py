@@ -13,6 +13,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from emulator.core.errors import NotFound
 from emulator.platform.accounts import Accounts, Database
@@ -129,7 +130,7 @@ def list_tables(db: Database, pattern: str | None = None) -> list[tuple[str, str
     try:
         sql = (
             "SELECT name, type FROM sqlite_master WHERE type IN ('table','view') "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_dms\\_%' ESCAPE '\\'"
         )
         args: tuple[str, ...] = ()
         if pattern:
@@ -180,6 +181,23 @@ def describe_table(db: Database, name: str) -> Table | None:
             )
             for r in info
         )
+        declared = _declared(conn, name)
+        if declared:  # a MySQL/PostgreSQL-dialect fixture: the loader kept what SQLite cannot
+            columns = tuple(
+                Column(
+                    name=c.name,
+                    type=d[0] or c.type,
+                    nullable=bool(d[1]),
+                    primary_key=bool(d[3]) or c.primary_key,
+                    auto_increment=bool(d[4]),
+                    default=_unquote(d[2]),
+                    comment=d[5] or "",
+                    position=c.position,
+                )
+                if (d := declared.get(c.name))
+                else c
+                for c in columns
+            )
         indexes: list[Index] = []
         has_pk_index = False
         for _seq, iname, unique, origin, _partial in conn.execute(
@@ -195,9 +213,33 @@ def describe_table(db: Database, name: str) -> Table | None:
         if pk_cols and not has_pk_index:  # an INTEGER PRIMARY KEY is the rowid: no index row
             indexes.insert(0, Index("PRIMARY", tuple(pk_cols), True, True))
         indexes.sort(key=lambda i: (not i.primary, i.name))
+        comment = _table_comment(conn, name)
     finally:
         conn.close()
-    return Table(name, "VIEW" if kind == "view" else "TABLE", columns, tuple(indexes))
+    return Table(name, "VIEW" if kind == "view" else "TABLE", columns, tuple(indexes), comment)
+
+
+def _has(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name=?", (table,)).fetchone() is not None
+
+
+def _declared(conn: sqlite3.Connection, table: str) -> dict[str, tuple[Any, ...]]:
+    """The loader's `_dms_columns` rows of one table: the dump's own words for each column."""
+    if not _has(conn, "_dms_columns"):
+        return {}
+    rows = conn.execute(
+        "SELECT column_name, column_type, nullable, default_value, primary_key, auto_increment,"
+        " comment FROM _dms_columns WHERE table_name=?",
+        (table,),
+    ).fetchall()
+    return {str(r[0]): tuple(r[1:]) for r in rows}
+
+
+def _table_comment(conn: sqlite3.Connection, table: str) -> str:
+    if not _has(conn, "_dms_tables"):
+        return ""
+    row = conn.execute("SELECT comment FROM _dms_tables WHERE table_name=?", (table,)).fetchone()
+    return str(row[0] or "") if row else ""
 
 
 def table_stats(db: Database, names: list[str]) -> dict[str, tuple[int, int]]:
@@ -272,7 +314,11 @@ class Meta:
 
     def database(self, tid: int, database_id: str) -> Database:
         text = database_id.strip()
-        db = self.accounts.databases.get(int(text)) if text.isdigit() and len(text) < 19 else None
+        db = (
+            self.accounts.databases.get(int(text))
+            if text.isdigit() and text.isascii() and len(text) < 19
+            else None
+        )
         if db is None or db.tid != tid:
             raise NotFound(
                 f"The database {database_id} does not exist in tenant {tid}.", "DatabaseNotExist"
@@ -285,7 +331,7 @@ class Meta:
         missing = NotFound(
             f"The table {table_id_text} does not exist in tenant {tid}.", "TableNotExist"
         )
-        if not text.isdigit() or len(text) < 10:
+        if not (text.isdigit() and text.isascii()) or len(text) < 10:
             raise missing
         db = self.accounts.databases.get(int(text[:-9]))
         if db is None or db.tid != tid:
@@ -302,7 +348,7 @@ class Meta:
         if not guid.startswith(GUID_PREFIX):
             raise missing
         parts = guid[len(GUID_PREFIX) :].split(".", 2)
-        if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 18:
+        if len(parts) != 3 or not (parts[0].isdigit() and parts[0].isascii()) or len(parts[0]) > 18:
             raise missing
         db = self.accounts.databases.get(int(parts[0]))
         if db is None or db.tid != tid or db.schema != parts[1]:
