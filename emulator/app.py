@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from emulator.admin.catalog import catalog_blueprint
 from emulator.admin.console import console_blueprint
 from emulator.admin.control_api import control_blueprint
 from emulator.admin.oss_endpoint import oss_blueprint
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.register_blueprint(control_blueprint(emu), url_prefix="/_emulator")
     app.register_blueprint(oss_blueprint(emu))
     app.register_blueprint(console_blueprint(emu), url_prefix="/_emulator/ui")
+    app.register_blueprint(catalog_blueprint(emu), url_prefix="/_emulator/ui/catalog")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -209,7 +209,10 @@ def describe_table(db: Database, name: str) -> Table | None:
             )
             primary = origin == "pk"
             has_pk_index = has_pk_index or primary
-            indexes.append(Index("PRIMARY" if primary else str(iname), cols, bool(unique), primary))
+            label = str(iname)
+            if origin == "u" and label.startswith("sqlite_autoindex_") and cols:
+                label = cols[0]  # a UNIQUE constraint's index: MySQL names it after its column
+            indexes.append(Index("PRIMARY" if primary else label, cols, bool(unique), primary))
         if pk_cols and not has_pk_index:  # an INTEGER PRIMARY KEY is the rowid: no index row
             indexes.insert(0, Index("PRIMARY", tuple(pk_cols), True, True))
         indexes.sort(key=lambda i: (not i.primary, i.name))
