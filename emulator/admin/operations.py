@@ -271,6 +271,18 @@ def read_state_document(doc: Any) -> tuple[dict[str, Any], dict[str, Any] | None
     return doc["tables"], clock_doc
 
 
+def keep_secrets(store: Store, tables: dict[str, Any]) -> dict[str, Any]:
+    """A document without the secret (the state document leaves it out) keeps the store's
+    current one, so links signed before the import stay valid."""
+    meta = tables.get("meta")
+    if not isinstance(meta, list) or any(
+        isinstance(r, dict) and r.get("key") in SECRET_META for r in meta
+    ):
+        return tables
+    kept = [{"key": k, "value": v} for k in SECRET_META if (v := store.get_meta(k))]
+    return {**tables, "meta": [*meta, *kept]}
+
+
 def export_state(emu: Emulator, secrets: bool = False) -> dict[str, Any]:
     emu.jobs.wait_idle(SETTLE_SECONDS)
     return state_document(emu.store, emu.clock.snapshot(), emu.faults.list(), secrets)
@@ -278,14 +290,7 @@ def export_state(emu: Emulator, secrets: bool = False) -> dict[str, Any]:
 
 def import_state(emu: Emulator, doc: Any) -> None:
     tables, clock_doc = read_state_document(doc)
-    meta = tables.get("meta")
-    if isinstance(meta, list) and not any(
-        isinstance(r, dict) and r.get("key") in SECRET_META for r in meta
-    ):
-        # a document without the secret (GET /state leaves it out) keeps the running one, so
-        # links signed before the import stay valid
-        kept = [{"key": k, "value": v} for k in SECRET_META if (v := emu.store.get_meta(k))]
-        tables = {**tables, "meta": [*meta, *kept]}
+    tables = keep_secrets(emu.store, tables)
     emu.jobs.wait_idle(SETTLE_SECONDS)
     try:
         emu.store.load(tables)  # the store checks the document and rolls back on any refusal

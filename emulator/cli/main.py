@@ -127,9 +127,9 @@ def state_command(op: str, file: str, state_path: str) -> int:
 
         if op == "export":
             clock = store.get_meta("clock")
-            # the control plane's document; offline, the file's owner gets its secrets too
+            # the control plane's document (without the link-signing secret, like GET /state)
             out = operations.state_document(
-                store, json.loads(clock) if clock else None, [], secrets=True
+                store, json.loads(clock) if clock else None, [], secrets=False
             )
             with open(file, "w", encoding="utf-8") as f:
                 json.dump(out, f, ensure_ascii=False)
@@ -144,7 +144,7 @@ def state_command(op: str, file: str, state_path: str) -> int:
         except operations.Invalid as exc:
             return fail(f"{file}: not a dms-emulator state document: {exc}")
         try:
-            store.load(tables)
+            store.load(operations.keep_secrets(store, tables))
         except Exception as exc:
             return fail(f"{file}: state not imported (nothing changed): {exc}")
         if clock_doc is not None:
