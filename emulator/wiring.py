@@ -21,9 +21,11 @@ from emulator.gateway.journal import Journal, MemoryJournal
 from emulator.gateway.nonces import MemoryNonces, NonceCache
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import Artifacts
+from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain.datatrack import DataTracking
 from emulator.services.dms.domain.tickets import Tickets
 from emulator.services.dms.domain.workflow import Workflow
+from emulator.services.dms.service import DmsService
 from emulator.services.sas.exports import SasExports
 from emulator.state.runtime_db import RuntimeDB
 from emulator.state.store import Store
@@ -47,7 +49,9 @@ class Emulator:
         if saved_clock:
             self.clock.restore({**json.loads(saved_clock), "mode": settings.clock})
         export_dir = (state + ".exports") if state else None
-        self.artifacts = Artifacts(self.store, self.rng, export_dir, settings.retention)
+        self.artifacts = Artifacts(
+            self.store, self.rng, export_dir, settings.retention, settings.link_ttl
+        )
         self.jobs = Jobs(self.shared)
         # one process keeps nonces and the journal in memory; workers share them in the runtime DB
         self.nonces: NonceCache | MemoryNonces = (
@@ -75,6 +79,9 @@ class Emulator:
             self.datatrack,
         )
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
+        self.dms = DmsService(
+            DmsContext(self.accounts, self.tickets, self.workflow, self.datatrack, self.artifacts)
+        )
         self.workflow.resume()
 
     def save_clock(self) -> None:
