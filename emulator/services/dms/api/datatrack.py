@@ -8,6 +8,7 @@ from typing import Any
 from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.params import opt_enum, opt_json, req_int, req_json, req_str
+from emulator.services.dms.api import validate
 from emulator.services.dms.api.common import (
     Action,
     business,
@@ -25,6 +26,7 @@ from emulator.services.dms.domain.datatrack import ColumnFilter, parse_filters
 @business
 def create_data_track_order(call: Call, ctx: DmsContext) -> dict[str, Any]:
     raw = plugin_param(req_json(call.params, "Param"))
+    validate.datatrack_param(raw)
     comment = req_str(call.params, "Comment", 4000)
     related = related_json(call)
     caller(call)
@@ -49,8 +51,8 @@ def _json_list(
 
 def _column_filter(call: Call) -> ColumnFilter | None:
     present, column = opt_json(call.params, "ColumnFilter")
-    if present and not isinstance(column, dict):
-        raise errors.invalid("ColumnFilter", "It must be a JSON object.")
+    if present:
+        validate.column_filter(column)
     if column is None:
         return None
     return ColumnFilter(
