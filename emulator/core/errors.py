@@ -27,6 +27,14 @@ class NotFound(DomainError):
         self.kind = kind
 
 
+class Exists(DomainError):
+    """A `kind` object by that id already exists (creating it again is refused)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
 class Forbidden(DomainError):
     """The object exists, but this caller's role may not do this to it."""
 

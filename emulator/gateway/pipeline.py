@@ -73,6 +73,8 @@ class Gateway:
     def authenticate(self, call: Call) -> None:
         call.user = authenticate(call, self.emu.accounts, self.emu.nonces, wall_time())
         call.tenant = self.emu.accounts.tenants[call.user.tid]
+        for check in self.registry.user_checks:
+            check(call)
 
     def fault_info(self, call: Call) -> dict[str, Any]:
         return {

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emulator.gateway import errors
-from emulator.gateway.call import Handler, Operation, Product
+from emulator.gateway.call import Call, Handler, Operation, Product
 
 __all__ = ["DMS", "PRODUCTS", "SAS", "Handler", "Operation", "Product", "Registry"]
 
@@ -18,6 +19,9 @@ PRODUCTS = {p.version: p for p in (DMS, SAS)}
 class Registry:
     def __init__(self) -> None:
         self._ops: dict[tuple[str, str], Operation] = {}
+        # services' checks on the signed-in user, run right after authentication
+        # (DMS: a disabled user's key is refused)
+        self.user_checks: list[Callable[[Call], None]] = []
 
     def add(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from emulator.core.clock import parse_dms_time
 from emulator.core.errors import DomainError, Forbidden
@@ -19,6 +19,7 @@ from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain.workflow import LifecycleFault
 
 DmsHandler = Callable[[Call, DmsContext], dict[str, Any]]
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,10 @@ class Action:
     stages: tuple[str, ...] = ()
 
 
-def business(fn: DmsHandler) -> DmsHandler:
+def business(fn: Callable[[Call, C], dict[str, Any]]) -> Callable[[Call, C], dict[str, Any]]:
     """DMS's convention: a domain error is HTTP 200 with `Success:false` and the mapped code."""
 
-    def handler(call: Call, ctx: DmsContext) -> dict[str, Any]:
+    def handler(call: Call, ctx: C) -> dict[str, Any]:
         try:
             body = fn(call, ctx)
         except DomainError as exc:

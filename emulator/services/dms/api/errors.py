@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from emulator.core.errors import (
     DomainError,
+    Exists,
     Forbidden,
     IllegalState,
     Invalid,
@@ -27,13 +28,20 @@ NOT_FOUND = {
     "user": "UserNotExist",
     "table": "TableNotExist",
     "download": "DownloadKeyNotExist",
+    "instance": "InstanceNotExist",
 }
+EXISTS = {"user": "UserAlreadyExist"}
 WRONG_KIND = {"DATA_EXPORT": "NotDataExportOrder", "DATA_TRACK": "NotDataTrackOrder"}
 
 
 def _not_found(exc: DomainError) -> str:
     kind = exc.kind if isinstance(exc, NotFound) else ""
     return NOT_FOUND.get(kind, "NotFound")
+
+
+def _exists(exc: DomainError) -> str:
+    kind = exc.kind if isinstance(exc, Exists) else ""
+    return EXISTS.get(kind, "AlreadyExists")
 
 
 def _wrong_kind(exc: DomainError) -> str:
@@ -51,6 +59,7 @@ def _unsupported(exc: DomainError) -> str:
 
 CODES: dict[type[DomainError], Callable[[DomainError], str]] = {
     NotFound: _not_found,
+    Exists: _exists,
     Forbidden: lambda _exc: "NoPermission",
     IllegalState: lambda _exc: "IllegalOrderStatus",
     WrongKind: _wrong_kind,
