@@ -13,7 +13,6 @@ from emulator.admin import web as admin_web
 from emulator.config import Settings
 from emulator.gateway.pipeline import Gateway
 from emulator.gateway.registry import Registry
-from emulator.services.dms.api import actions as dms_wire
 from emulator.services.sas.api import actions as sas_wire
 from emulator.serving.netfaults import ConnectionFaults
 from emulator.wiring import Emulator
@@ -24,8 +23,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app = Flask("emulator")
     registry = Registry()
     gateway = Gateway(emu, registry)
-    dms_wire.register(registry, emu, gateway)
-    sas_wire.register(registry, emu, gateway)
+    emu.dms.register(registry)
+    sas_wire.register(registry, emu)
     flask_wsgi = app.wsgi_app
 
     def api(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

@@ -52,10 +52,12 @@ STATUS: dict[type[Exception], int] = {
     FaultError: 400,
     ScenarioError: 400,
     StoreVersionError: 400,
-    domain.BadInput: 400,
+    domain.Invalid: 400,
     domain.Forbidden: 403,
     domain.NotFound: 404,
-    domain.Conflict: 409,
+    domain.Exists: 409,
+    domain.IllegalState: 409,
+    domain.WrongKind: 409,
     domain.DomainError: 409,
 }
 

@@ -119,8 +119,7 @@ def add_fault(emu: Emulator, doc: Any) -> dict[str, Any]:
     clean = validate_rule(doc)
     match = clean.get("match") or {}
     if clean["effect"]["type"] == "lifecycle" and "order_id" in match:
-        order_id = ticket(emu, match["order_id"]).id  # a missing ticket is a NotFound (404)
-        how = emu.workflow.apply_fault(match.get("tid"), order_id, clean["effect"])
+        how = emu.workflow.apply_fault(match.get("tid"), int(match["order_id"]), clean["effect"])
         return {**clean, "id": None, "applied": how}
     return emu.faults.add(clean).to_doc()
 
@@ -214,15 +213,15 @@ def _order_id(value: Any) -> int:
 
 
 def ticket(emu: Emulator, order_id: Any) -> Ticket:
-    return views.find_ticket(emu, _order_id(order_id))
+    return views.find_ticket(emu.dms.ctx, _order_id(order_id))
 
 
 def ticket_view(emu: Emulator, t: Ticket) -> dict[str, Any]:
-    return views.ticket_view(emu, t)
+    return views.ticket_view(emu.dms.ctx, t)
 
 
 def tickets(emu: Emulator, tid_value: Any = None) -> list[Ticket]:
-    return views.all_tickets(emu, integer(tid_value, "tid"))
+    return views.all_tickets(emu.dms.ctx, integer(tid_value, "tid"))
 
 
 def decide(
@@ -232,7 +231,9 @@ def decide(
     if verdict not in VERDICTS:
         raise Invalid(f"verdict: one of {', '.join(VERDICTS)}")
     uid = integer(uid_value, "uid")
-    return views.decide(emu, _order_id(order_id), VERDICTS[verdict], str(comment or ""), uid)
+    return views.decide(
+        emu.dms.ctx, _order_id(order_id), VERDICTS[verdict], str(comment or ""), uid
+    )
 
 
 def download_link(emu: Emulator, host_url: str, key: str) -> str:

@@ -60,7 +60,13 @@ class Gateway:
     def __init__(self, emulator: Emulator, registry: Registry):
         self.emu = emulator
         self.registry = registry
-        self.chain = (self.route, self.authenticate, self.inject_fault, self.dispatch)
+        self.chain = (
+            self.route,
+            self.authenticate,
+            self.inject_fault,
+            self.lifecycle_fault,
+            self.dispatch,
+        )
 
     def route(self, call: Call) -> None:
         call.operation = self.registry.lookup(call.version, call.action)
@@ -68,6 +74,8 @@ class Gateway:
     def authenticate(self, call: Call) -> None:
         call.user = authenticate(call, self.emu.accounts, self.emu.nonces, wall_time())
         call.tenant = self.emu.accounts.tenants[call.user.tid]
+        for check in self.registry.user_checks:
+            check(call)
 
     def fault_info(self, call: Call) -> dict[str, Any]:
         return {
@@ -115,33 +123,41 @@ class Gateway:
                 code, effect.get("message") or f"Injected fault: {code}.", status, headers
             )
 
-    def lifecycle_fault(self, call: Call, stages: tuple[str, ...]) -> dict[str, Any] | None:
-        """A lifecycle effect (of one of `stages`) for the ticket or job this call creates."""
+    def lifecycle_fault(self, call: Call) -> None:
+        """The lifecycle effect (of a stage this action declares) the call carries to the ticket
+        or job it starts: from the fault header, else from the first matching rule."""
+        assert call.operation is not None
+        stages = call.operation.stages
+        if not stages:
+            return
         if call.fault and call.fault["effect"]["type"] == "lifecycle":
             effect = call.fault["effect"]
-            return effect if effect["stage"] in stages else None
-        header = call.header(FAULT_HEADER)
-        if header:
-            return None
+            call.lifecycle = effect if effect["stage"] in stages else None
+            return
+        if call.header(FAULT_HEADER):
+            return
         rule = self.emu.faults.pick(self.fault_info(call), ("lifecycle",), stages)
         if rule is None:
-            return None
+            return
         call.fault = {"rule": rule.id, "effect": rule.effect}
-        return rule.effect
+        call.lifecycle = rule.effect
 
     def dispatch(self, call: Call) -> None:
         assert call.operation is not None
-        call.result = call.operation.handler(call)
+        call.result = call.operation.handler(call, call.operation.context)
 
     def handle(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
         """Run one API call through the chain; returns the WSGI status, headers and body."""
         request_id = self.emu.rng.request_id()
+        now = self.emu.clock.now()  # the one reading of the emulated clock for this request
         try:
             call = parse(environ, request_id)
         except BodyError as exc:
             call = parse_head_only(environ, request_id)
+            call.now = now
             call.error = exc.error
             return self.respond(call, environ)
+        call.now = now
         try:
             if call.path != "/":
                 raise errors.action_not_found(call.action or "", call.version or "")
@@ -193,13 +209,13 @@ class Gateway:
         code = call.error.code if call.error else None
         if status == 0:
             code = f"Connection.{effect['mode'].capitalize()}"
-        if code is None and call.result and call.result.get("Success") is False:
-            code = call.result.get("ErrorCode")
+        if code is None:
+            code = call.outcome_code
         ts = wall_time()
         entry: dict[str, Any] = {
             "ts": ts,
             "time": _utc_second(int(ts)),
-            "emulated_time": self.emu.clock.now(),
+            "emulated_time": call.now,
             "request_id": call.request_id,
             "product": call.product,
             "action": call.action,
