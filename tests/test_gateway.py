@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 import requests
@@ -302,13 +303,13 @@ def test_unexpected_exception_is_internal_error_without_traceback(
     from emulator.serving.listener import Server
 
     app = create_app(Settings(clock="manual"))
-    registry_ops = app.extensions["dms_gateway"].registry._ops
+    registry = app.extensions["dms_gateway"].registry
 
-    def broken(call):
+    def broken(call: Any) -> dict[str, Any]:
         raise RuntimeError("secret internals")
 
-    op = registry_ops[(version, action)]
-    registry_ops[(version, action)] = type(op)(op.product, op.action, broken)
+    op = registry.lookup(version, action)
+    registry.add(op.product, op.action, broken)  # a later add replaces the handler
     server = Server(app, "127.0.0.1", 0).start()
     try:
         r = v3_request(f"127.0.0.1:{server.port}", action, version=version).send()
