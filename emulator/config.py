@@ -25,3 +25,7 @@ class Settings:
     nonce_capacity: int = 500_000
     retention: int = 7 * 86400  # seconds (emulated) result files are kept
     durations: Durations = field(default_factory=Durations)
+    # serving (emulator/serving): HTTPS on --port; own certificate instead of the generated CA's
+    tls: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario",
         action="append",
         default=None,
-        help="fault scenario file (repeatable; env: comma-separated)",
+        help="fault scenario file or shipped scenario name (repeatable; env: comma-separated)",
     )
     option("--seed", None, type=_int, help="make ids, request ids and fault dice reproducible")
     option("--threads", "8", type=_int, help="request threads per process")
@@ -74,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds (emulated clock) result files are kept; older ones are deleted",
     )
     option("--log-level", "INFO")
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        default=(_env("tls", "") or "").lower() in ("1", "true", "yes"),
+        help="serve HTTPS on --port (plain HTTP there is served too)",
+    )
+    option("--tls-cert", None, help="your own server certificate (PEM; with --tls-key)")
+    option("--tls-key", None, help="the private key of --tls-cert (PEM)")
     serve.add_argument(
         "--log-json",
         action="store_true",
@@ -155,6 +163,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         retention=max(1, args.retention),
         log_level=args.log_level,
         log_json=args.log_json,
+        tls=bool(args.tls or args.tls_cert),
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
 
 
@@ -172,20 +183,27 @@ def serve(settings: Settings) -> int:
     from emulator.app import create_app
     from emulator.faults.scenarios import ScenarioError, load_scenario
     from emulator.serving.listener import Server, serve_workers, setup_logging
+    from emulator.serving.startup import banner_for, scenario_path, tls_config
+    from emulator.serving.tls import TlsError
     from emulator.wiring import Emulator
 
     setup_logging(settings.log_level, settings.log_json)
+    try:
+        tls = tls_config(settings)
+    except TlsError as exc:
+        return fail(str(exc))
     try:
         emu = Emulator(settings)
     except (AccountsError, StoreVersionError) as exc:
         return fail(str(exc))
     try:
         for path in settings.scenarios:
-            load_scenario(emu.faults, path)
+            load_scenario(emu.faults, scenario_path(path))
     except ScenarioError as exc:
         emu.close()
         return fail(str(exc))
     app = create_app(emulator=emu)
+    banner = banner_for(settings, emu)
     if settings.workers > 1:
 
         def after_fork(index: int) -> None:
@@ -196,7 +214,14 @@ def serve(settings: Settings) -> int:
         emu.runtime_db.release()
         try:
             serve_workers(
-                app, settings.host, settings.port, settings.workers, settings.threads, after_fork
+                app,
+                settings.host,
+                settings.port,
+                settings.workers,
+                settings.threads,
+                after_fork,
+                tls=tls,
+                banner=banner,
             )
         except OSError as exc:
             emu.close()
@@ -205,12 +230,15 @@ def serve(settings: Settings) -> int:
         emu.close()
         return 0
     try:
-        server = Server(app, settings.host, settings.port, settings.threads)
+        server = Server(app, settings.host, settings.port, settings.threads, tls=tls)
+    except TlsError as exc:
+        emu.close()
+        return fail(str(exc))
     except OSError as exc:
         emu.close()
         return fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
     try:
-        server.serve_forever()
+        server.serve_forever(banner)
     finally:
         emu.save_clock()
         emu.close()
@@ -228,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(
                 f"--log-level / DMS_EMULATOR_LOG_LEVEL: {args.log_level!r} is not a log level"
             )
+        if bool(args.tls_cert) != bool(args.tls_key):
+            parser.error("--tls-cert and --tls-key go together")
         return serve(settings_from(args))
     if args.command == "state":
         return state_command(args.op, args.file, args.state)

@@ -21,6 +21,7 @@ from emulator.gateway.call import Call
 from emulator.gateway.errors import ApiError
 from emulator.gateway.registry import Registry
 from emulator.serving.netfaults import ENV_EFFECT
+from emulator.serving.urls import base_url
 
 if TYPE_CHECKING:
     from emulator.wiring import Emulator
@@ -86,7 +87,7 @@ def parse(environ: dict[str, Any], request_id: str) -> Call:
         method=environ.get("REQUEST_METHOD", "GET"),
         path=environ.get("PATH_INFO") or "/",
         host=host,
-        base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}/",
+        base_url=base_url(environ, host),
         headers=headers,
         query_pairs=query_pairs,
         form_pairs=[],
@@ -122,7 +123,7 @@ def parse_head_only(environ: dict[str, Any], request_id: str) -> Call:
         method=environ.get("REQUEST_METHOD", "GET"),
         path=environ.get("PATH_INFO") or "/",
         host=host,
-        base_url=f"http://{host}/",
+        base_url=base_url(environ, host),
         headers=headers,
         query_pairs=[],
         form_pairs=[],
