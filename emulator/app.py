@@ -15,7 +15,6 @@ from emulator.admin.oss_endpoint import oss_blueprint
 from emulator.config import Settings
 from emulator.gateway.pipeline import Gateway
 from emulator.gateway.registry import Registry
-from emulator.services.dms.api import actions as dms_wire
 from emulator.services.sas.api import actions as sas_wire
 from emulator.serving.netfaults import ConnectionFaults
 from emulator.wiring import Emulator
@@ -26,8 +25,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app = Flask("emulator")
     registry = Registry()
     gateway = Gateway(emu, registry)
-    dms_wire.register(registry, emu, gateway)
-    sas_wire.register(registry, emu, gateway)
+    emu.dms.register(registry)
+    sas_wire.register(registry, emu)
     flask_wsgi = app.wsgi_app
 
     def api(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

@@ -21,9 +21,16 @@ from emulator.gateway.journal import Journal, MemoryJournal
 from emulator.gateway.nonces import MemoryNonces, NonceCache
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import Artifacts
+from emulator.services.dms.api.meta import MetaContext
+from emulator.services.dms.api.users import UsersContext
+from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain.datatrack import DataTracking
+from emulator.services.dms.domain.meta import Meta
+from emulator.services.dms.domain.permissions import TicketGrants
 from emulator.services.dms.domain.tickets import Tickets
+from emulator.services.dms.domain.users import Users
 from emulator.services.dms.domain.workflow import Workflow
+from emulator.services.dms.service import DmsService
 from emulator.services.sas.exports import SasExports
 from emulator.state.runtime_db import RuntimeDB
 from emulator.state.store import Store
@@ -47,7 +54,9 @@ class Emulator:
         if saved_clock:
             self.clock.restore({**json.loads(saved_clock), "mode": settings.clock})
         export_dir = (state + ".exports") if state else None
-        self.artifacts = Artifacts(self.store, self.rng, export_dir, settings.retention)
+        self.artifacts = Artifacts(
+            self.store, self.rng, export_dir, settings.retention, settings.link_ttl
+        )
         self.jobs = Jobs(self.shared)
         # one process keeps nonces and the journal in memory; workers share them in the runtime DB
         self.nonces: NonceCache | MemoryNonces = (
@@ -74,7 +83,14 @@ class Emulator:
             self.jobs,
             self.datatrack,
         )
+        self.users = Users(self.store, self.accounts)  # DMS users' run-time changes (issue 13)
+        self.meta = Meta(self.accounts)  # DMS instances, databases, live catalogs (issue 13)
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
+        self.dms = DmsService(
+            DmsContext(self.accounts, self.tickets, self.workflow, self.datatrack, self.artifacts),
+            UsersContext(self.users, self.accounts),
+            MetaContext(self.meta, self.accounts, TicketGrants(self.tickets, self.clock)),
+        )
         self.workflow.resume()
 
     def save_clock(self) -> None:
@@ -89,6 +105,7 @@ class Emulator:
             )
         ]
         self.store.reset(tid)
+        self.users.reset(tid)
         self.artifacts.purge_files(keys)
         self.faults.clear(tid)
         self.journal.clear(tid)

@@ -43,7 +43,7 @@ def console_blueprint(emu: Emulator) -> Blueprint:
     @bp.get("/tickets")
     def tickets() -> str:
         tid = request.args.get("tid", type=int)
-        views = [ticket_view(emu, t) for t in all_tickets(emu, tid)]
+        views = [ticket_view(emu.dms.ctx, t) for t in all_tickets(emu.dms.ctx, tid)]
         running = any(not v["finished"] for v in views)
         return page(
             "tickets.html",
@@ -56,10 +56,10 @@ def console_blueprint(emu: Emulator) -> Blueprint:
     @bp.get("/tickets/<int:order_id>")
     def ticket(order_id: int) -> Any:
         try:
-            t = find_ticket(emu, order_id)
+            t = find_ticket(emu.dms.ctx, order_id)
         except DomainError as exc:
             return exc.message, 404
-        view = ticket_view(emu, t)
+        view = ticket_view(emu.dms.ctx, t)
         download = None
         if view["result_key"]:
             expires = int(emu.clock.now()) + emu.settings.link_ttl
@@ -81,7 +81,7 @@ def console_blueprint(emu: Emulator) -> Blueprint:
     def decide_(order_id: int, verdict: str) -> Response:
         try:
             decide(
-                emu,
+                emu.dms.ctx,
                 order_id,
                 "AGREE" if verdict == "approve" else "REJECT",
                 request.form.get("comment", ""),

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 
 from emulator import __version__
 from emulator.core.clock import iso
-from emulator.core.errors import DomainError
+from emulator.core.errors import DomainError, NotFound
 from emulator.faults.engine import FaultError, validate_rule
 from emulator.faults.scenarios import (
     ScenarioError,
@@ -123,7 +123,7 @@ def control_blueprint(emu: Emulator) -> Blueprint:
                 )
             except DomainError as exc:
                 return _bad(
-                    f"match.order_id: {exc.message}", 404 if exc.code == "OrderNotExist" else 409
+                    f"match.order_id: {exc.message}", 404 if isinstance(exc, NotFound) else 409
                 )
             return _json({**clean, "id": None, "applied": how}, 201)
         rule = emu.faults.add(clean)
@@ -203,12 +203,18 @@ def control_blueprint(emu: Emulator) -> Blueprint:
 
     @bp.get("/tickets")
     def tickets_list() -> Response:
-        return _json({"tickets": [ticket_view(emu, t) for t in all_tickets(emu, _int_arg("tid"))]})
+        return _json(
+            {
+                "tickets": [
+                    ticket_view(emu.dms.ctx, t) for t in all_tickets(emu.dms.ctx, _int_arg("tid"))
+                ]
+            }
+        )
 
     @bp.get("/tickets/<int:order_id>")
     def ticket_get(order_id: int) -> Response:
         try:
-            return _json(ticket_view(emu, find_ticket(emu, order_id)))
+            return _json(ticket_view(emu.dms.ctx, find_ticket(emu.dms.ctx, order_id)))
         except DomainError as exc:
             return _bad(exc.message, 404)
 
@@ -220,15 +226,15 @@ def control_blueprint(emu: Emulator) -> Blueprint:
             return _bad("uid: must be an integer")
         try:
             t = decide(
-                emu,
+                emu.dms.ctx,
                 order_id,
                 "AGREE" if verdict == "approve" else "REJECT",
                 str(body.get("comment") or ""),
                 uid,
             )
         except DomainError as exc:
-            return _bad(exc.message, 404 if exc.code in ("OrderNotExist", "UserNotExist") else 409)
-        return _json(ticket_view(emu, t))
+            return _bad(exc.message, 404 if isinstance(exc, NotFound) else 409)
+        return _json(ticket_view(emu.dms.ctx, t))
 
     @bp.get("/state")
     def state_export() -> Response:

@@ -45,9 +45,15 @@ class LinkError(Exception):
 
 class Artifacts:
     def __init__(
-        self, store: Store, rng: RandomSource, directory: str | None, retention: float | None = None
+        self,
+        store: Store,
+        rng: RandomSource,
+        directory: str | None,
+        retention: float | None = None,
+        link_ttl: int = 3600,
     ):
         self.retention = retention
+        self.link_ttl = link_ttl  # seconds a download link stays valid on the emulated clock
         self.store = store
         self.rng = rng
         self._tmp = None if directory else tempfile.mkdtemp(prefix="dms-emulator-exports-")
@@ -127,6 +133,10 @@ class Artifacts:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
     # --- signed links ----------------------------------------------------------------------
+
+    def download_link(self, base_url: str, key: str, now: float) -> str:
+        """The link every product hands out: valid for `link_ttl` from `now` (the one expiry rule)."""
+        return self.link(base_url, key, int(now) + self.link_ttl)
 
     def link(self, base_url: str, key: str, expires: int) -> str:
         sts = signing.oss_string_to_sign("GET", expires, BUCKET, key)
