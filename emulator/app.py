@@ -9,9 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from emulator.admin.console import console_blueprint
-from emulator.admin.control_api import control_blueprint
-from emulator.admin.oss_endpoint import oss_blueprint
+from emulator.admin import web as admin_web
 from emulator.config import Settings
 from emulator.gateway.pipeline import Gateway
 from emulator.gateway.registry import Registry
@@ -44,9 +42,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.extensions["dms_emulator"] = emu
     app.extensions["dms_gateway"] = gateway
 
-    app.register_blueprint(control_blueprint(emu), url_prefix="/_emulator")
-    app.register_blueprint(oss_blueprint(emu))
-    app.register_blueprint(console_blueprint(emu), url_prefix="/_emulator/ui")
+    admin_web.init_app(app)  # control plane, console, download links, their guard and errors
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

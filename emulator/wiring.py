@@ -17,7 +17,8 @@ from emulator.core.jobs import Jobs
 from emulator.core.randomness import RandomSource
 from emulator.core.shared import Shared
 from emulator.faults.engine import FaultEngine
-from emulator.gateway.journal import Journal, MemoryJournal
+from emulator.faults.header import HeaderFaults
+from emulator.gateway.journal import Bounds, Journal, MemoryJournal
 from emulator.gateway.nonces import MemoryNonces, NonceCache
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import Artifacts
@@ -64,13 +65,17 @@ class Emulator:
             if self._tmp
             else MemoryNonces(capacity=settings.nonce_capacity)
         )
+        bounds = Bounds(total_bytes=settings.journal_bytes)
         self.journal: Journal | MemoryJournal = (
-            Journal(self.runtime_db, settings.journal_size)
+            Journal(self.runtime_db, settings.journal_size, bounds)
             if self._tmp
-            else MemoryJournal(settings.journal_size)
+            else MemoryJournal(settings.journal_size, bounds)
         )
         self.faults = FaultEngine(
             self.rng, self.runtime_db, self.shared.fault_rules, self.shared.lock
+        )
+        self.header_faults = HeaderFaults(
+            settings.header_fault_max_ms, per_tenant=max(1, settings.threads // 4)
         )
         self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
         self.datatrack = DataTracking(self.store, self.clock, self.rng, self.artifacts, self.jobs)

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from emulator.core.clock import wall_time
-from emulator.faults.engine import FaultError, parse_header
+from emulator.faults.engine import FaultError
 from emulator.gateway import errors, render
 from emulator.gateway.auth import authenticate
 from emulator.gateway.call import Call
@@ -29,6 +29,7 @@ log = logging.getLogger("emulator.gateway")
 access_log = logging.getLogger("emulator.access")
 
 FAULT_HEADER = "x-emulator-fault"
+JOURNAL_ONLY = ("params", "response_body")  # kept in the journal, not in the access log
 
 
 class ConnectionDropped(Exception):
@@ -90,7 +91,7 @@ class Gateway:
         header = call.header(FAULT_HEADER)
         if header:
             try:
-                effect = parse_header(header)
+                effect = self.emu.header_faults.parse(header)
             except FaultError as exc:
                 raise errors.invalid("EmulatorFault", str(exc)) from None
             call.fault = {"rule": "header", "effect": effect}
@@ -102,8 +103,12 @@ class Gateway:
         effect = call.fault["effect"]
         if effect["type"] == "connection" and effect["mode"] in ("reset", "empty"):
             raise ConnectionDropped()  # the request is never processed
+        if header and effect["type"] == "connection":
+            self.emu.header_faults.admit(effect, call.user.tid if call.user else None)
         if effect["type"] == "latency":
             delay = self.emu.faults.latency_ms(effect)
+            if header:
+                self.emu.header_faults.admit(effect, call.user.tid if call.user else None, delay)
             call.fault["latency_ms"] = round(delay, 3)
             time.sleep(delay / 1000.0)
         elif effect["type"] == "error":
@@ -189,11 +194,14 @@ class Gateway:
         headers["Content-Type"] = ctype
         headers["Content-Length"] = str(len(body))
         if call.fault and call.fault["effect"]["type"] == "connection":
-            environ[ENV_EFFECT] = call.fault["effect"]
-        self.journal(call, status)
+            effect = call.fault["effect"]
+            if call.fault["rule"] == "header":
+                effect = self.emu.header_faults.shape(effect, len(body))
+            environ[ENV_EFFECT] = effect
+        self.journal(call, status, body)
         return f"{status} {HTTP_STATUS_TEXT.get(status, 'Error')}", list(headers.items()), body
 
-    def journal(self, call: Call, status: int) -> None:
+    def journal(self, call: Call, status: int, body: bytes | None = None) -> None:
         effect = call.fault["effect"] if call.fault else {}
         if effect.get("type") == "connection" and effect.get("mode") in ("reset", "empty"):
             status = 0  # no HTTP response was sent
@@ -220,6 +228,8 @@ class Gateway:
             "code": code,
             "latency_ms": round(latency, 3),
             "fault": call.fault,
+            "params": call.params,  # redacted and bounded by the journal
+            "response_body": body if status else None,
         }
         if call.error is not None and call.error.code == "SignatureDoesNotMatch":
             entry["string_to_sign"] = call.string_to_sign
@@ -236,5 +246,5 @@ class Gateway:
             code or "-",
             latency,
             call.request_id,
-            extra={"fields": entry},
+            extra={"fields": {k: v for k, v in entry.items() if k not in JOURNAL_ONLY}},
         )

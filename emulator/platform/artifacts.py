@@ -43,6 +43,15 @@ class LinkError(Exception):
         self.expired = expired
 
 
+class LinkExpired(LinkError):
+    def __init__(self, message: str):
+        super().__init__(message, expired=True)
+
+
+class NoSuchKey(LinkError):
+    """A genuine link to a file that is not (or no longer) there."""
+
+
 class Artifacts:
     def __init__(
         self,
@@ -170,8 +179,8 @@ class Artifacts:
                 "The request signature we calculated does not match the signature you provided."
             )
         if now > exp:
-            raise LinkError("Request has expired.", expired=True)
+            raise LinkExpired("Request has expired.")
         art = self.get(key)
         if art is None or art.status != "success" or not art.path or not os.path.isfile(art.path):
-            raise LinkError("The specified key does not exist.")
+            raise NoSuchKey("The specified key does not exist.")
         return art
