@@ -16,6 +16,7 @@ from emulator.core.clock import Clock
 from emulator.core.jobs import Jobs
 from emulator.core.randomness import RandomSource
 from emulator.core.shared import Shared
+from emulator.databases.catalog import DataPlane
 from emulator.faults.engine import FaultEngine
 from emulator.gateway.journal import Journal, MemoryJournal
 from emulator.gateway.nonces import MemoryNonces, NonceCache
@@ -48,7 +49,13 @@ class Emulator:
             self.clock.restore({**json.loads(saved_clock), "mode": settings.clock})
         export_dir = (state + ".exports") if state else None
         self.artifacts = Artifacts(self.store, self.rng, export_dir, settings.retention)
-        self.jobs = Jobs(self.shared)
+        self.jobs = Jobs(self.shared, deadline=settings.export_deadline)
+        # the customer databases: fixture copies live next to the state file (or in a temp dir)
+        self.databases = DataPlane(
+            self.accounts,
+            state or (os.path.join(self._tmp, "db") if self._tmp else None),
+            self.clock.now,
+        )
         # one process keeps nonces and the journal in memory; workers share them in the runtime DB
         self.nonces: NonceCache | MemoryNonces = (
             NonceCache(self.runtime_db, capacity=settings.nonce_capacity)
@@ -64,7 +71,9 @@ class Emulator:
             self.rng, self.runtime_db, self.shared.fault_rules, self.shared.lock
         )
         self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
-        self.datatrack = DataTracking(self.store, self.clock, self.rng, self.artifacts, self.jobs)
+        self.datatrack = DataTracking(
+            self.store, self.clock, self.rng, self.artifacts, self.jobs, self.databases
+        )
         self.workflow = Workflow(
             self.store,
             self.clock,
@@ -73,6 +82,7 @@ class Emulator:
             self.artifacts,
             self.jobs,
             self.datatrack,
+            self.databases,
         )
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
         self.workflow.resume()
@@ -81,6 +91,10 @@ class Emulator:
         self.store.set_meta("clock", json.dumps(self.clock.snapshot()))
 
     def reset(self, tid: int | None = None) -> None:
+        # running jobs of the tenant stop first (F2), then its databases go back to the fixture
+        self.jobs.cancel(tid, "the tenant was reset")
+        self.jobs.wait_idle(2)
+        self.databases.reset(tid)
         keys = [
             r["key"]
             for r in self.store.query(
@@ -99,6 +113,7 @@ class Emulator:
 
     def close(self) -> None:
         self.jobs.shutdown()
+        self.databases.close()
         self.store.close()
         self.artifacts.cleanup()
         if self._tmp:

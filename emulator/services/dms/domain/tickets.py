@@ -224,8 +224,13 @@ class Tickets:
         related: list[str],
         attachment_key: str | None,
         schedule: Any,
+        prepare: Any = None,
     ) -> Ticket:
-        """Validate, store, and let `schedule(ticket, now)` lay out the automatic events."""
+        """Validate, store, and let `schedule(ticket, now)` lay out the automatic events.
+
+        `prepare(params)` runs first, outside the store's lock: slow work on the customer
+        database (a precheck) never makes another tenant wait.
+        """
         from emulator.services.dms.api.plugin_params import (
             validate_plugin_param,  # marshmallow, loaded on use
         )
@@ -234,6 +239,8 @@ class Tickets:
         for db_id in db_ids(plugin_type, params):
             self.database(user, db_id)
         related_ids = self.related_users(user, related)
+        if prepare is not None:
+            prepare(params)
         now = self.clock.now()
         with self.store.transaction() as conn:
             order_id = self.store.next_id("order", ORDER_ID_START)
