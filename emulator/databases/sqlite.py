@@ -149,10 +149,9 @@ class SqliteSession:
     def _sql(self, sql: str) -> str:
         if self.dialect == "sqlite":
             return sql
-        from emulator.databases import dialect as translation
-
+        translation = importlib.import_module("emulator.databases.dialect")
         try:
-            return translation.translate(sql, self.dialect, self.schema)  # type: ignore[arg-type]
+            return str(translation.translate(sql, self.dialect, self.schema))
         except Exception as exc:  # the translator names the construct it cannot take
             raise SqlRejected(f"SQL error: {exc}") from None
 
@@ -219,9 +218,7 @@ class SqliteBackend:
 
     def _install(self, conn: sqlite3.Connection) -> None:
         if self.dialect != "sqlite":
-            from emulator.databases import functions
-
-            functions.install(conn, self.now)
+            importlib.import_module("emulator.databases.functions").install(conn, self.now)
 
     @contextmanager
     def read_only(
