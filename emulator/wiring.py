@@ -23,7 +23,9 @@ from emulator.gateway.nonces import MemoryNonces, NonceCache
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import Artifacts
 from emulator.services.dms.domain.datatrack import DataTracking
+from emulator.services.dms.domain.meta import Meta
 from emulator.services.dms.domain.tickets import Tickets
+from emulator.services.dms.domain.users import Users
 from emulator.services.dms.domain.workflow import Workflow
 from emulator.services.sas.exports import SasExports
 from emulator.state.runtime_db import RuntimeDB
@@ -84,6 +86,10 @@ class Emulator:
             self.datatrack,
             self.databases,
         )
+        self.users = Users(self.store, self.accounts)  # DMS users' run-time changes (issue 13)
+        self.meta = Meta(
+            self.accounts, self.databases
+        )  # DMS instances, databases, live catalogs (issue 13)
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
         self.workflow.resume()
 
@@ -103,6 +109,7 @@ class Emulator:
             )
         ]
         self.store.reset(tid)
+        self.users.reset(tid)
         self.artifacts.purge_files(keys)
         self.faults.clear(tid)
         self.journal.clear(tid)

@@ -76,6 +76,8 @@ class Table:
     indexes: tuple[Index, ...] = ()
     row_count: int = 0
     comment: str = ""
+    kind: str = "TABLE"  # TABLE | VIEW
+    size_bytes: int = 0  # data and indexes on disk, as the engine reports it
 
     @property
     def primary_key(self) -> tuple[str, ...]:

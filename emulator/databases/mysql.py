@@ -190,6 +190,8 @@ class MySQLBackend:
             with conn.cursor() as cur:
                 if timeout is not None:
                     cur.execute(self._timeout_sql(conn, timeout))
+                if read_only:  # the session too: DDL's implicit commit must not escape it
+                    cur.execute("SET SESSION TRANSACTION READ ONLY")
                 cur.execute("START TRANSACTION READ ONLY" if read_only else "START TRANSACTION")
             session = MySQLSession(conn, watchdog)
             try:
@@ -225,8 +227,9 @@ class MySQLBackend:
         try:
             with conn.cursor() as cur:
                 cur.execute(
-                    "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES "
-                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' "
+                    "SELECT TABLE_NAME, TABLE_COMMENT, TABLE_TYPE, "
+                    "COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) "
+                    "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
                     "ORDER BY TABLE_NAME"
                 )
                 tables = list(cur.fetchall())
@@ -243,7 +246,7 @@ class MySQLBackend:
                 )
                 stats = list(cur.fetchall())
                 out = []
-                for name, comment in tables:
+                for name, comment, kind, size in tables:
                     cols = tuple(
                         Column(
                             name=c[1],
@@ -267,7 +270,18 @@ class MySQLBackend:
                     )
                     cur.execute(f"SELECT COUNT(*) FROM {identifier(name, 'mysql')}")
                     (count,) = cur.fetchone()
-                    out.append(Table(name, cols, indexes, int(count), str(comment or "")))
+                    view = "VIEW" in str(kind).upper()
+                    out.append(
+                        Table(
+                            name,
+                            cols,
+                            indexes,
+                            int(count),
+                            "" if view else str(comment or ""),
+                            "VIEW" if view else "TABLE",
+                            int(size or 0),
+                        )
+                    )
                 return Catalog(tuple(out))
         except Exception as exc:
             if isinstance(exc, BackendError):

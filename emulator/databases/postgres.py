@@ -111,7 +111,7 @@ FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
-WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v')
 ORDER BY c.relname, a.attnum
 """
 _INDEXES = """
@@ -201,9 +201,10 @@ class PostgresBackend:
         try:
             with conn.cursor() as cur:
                 cur.execute(
-                    "SELECT c.relname, coalesce(obj_description(c.oid, 'pg_class'), '') "
+                    "SELECT c.relname, coalesce(obj_description(c.oid, 'pg_class'), ''), "
+                    "c.relkind, pg_total_relation_size(c.oid) "
                     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+                    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v') "
                     "ORDER BY c.relname"
                 )
                 tables = list(cur.fetchall())
@@ -213,7 +214,7 @@ class PostgresBackend:
                 indexes = list(cur.fetchall())
                 pks = {(r[0], a) for r in indexes if r[3] for a in r[4]}
                 out = []
-                for name, comment in tables:
+                for name, comment, kind, size in tables:
                     cols = tuple(
                         Column(
                             name=c[1],
@@ -235,7 +236,17 @@ class PostgresBackend:
                     )
                     cur.execute(f"SELECT count(*) FROM {identifier(name, 'postgresql')}")
                     (count,) = cur.fetchone()
-                    out.append(Table(name, cols, idx, int(count), str(comment)))
+                    out.append(
+                        Table(
+                            name,
+                            cols,
+                            idx,
+                            int(count),
+                            str(comment),
+                            "VIEW" if kind == "v" else "TABLE",
+                            int(size or 0),
+                        )
+                    )
                 return Catalog(tuple(out))
         except Exception as exc:
             if isinstance(exc, BackendError):

@@ -311,28 +311,47 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _declared(conn: sqlite3.Connection) -> tuple[dict[str, list[Column]], dict[str, str]]:
+    """What the dialect loader recorded about each table (`_dms_columns`, `_dms_tables`)."""
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    columns: dict[str, list[Column]] = {}
+    comments: dict[str, str] = {}
+    if "_dms_columns" in present:
+        for r in conn.execute(
+            "SELECT table_name, column_name, ordinal, column_type, nullable, default_value, "
+            "primary_key, auto_increment, comment FROM _dms_columns ORDER BY table_name, ordinal"
+        ):
+            columns.setdefault(str(r[0]).lower(), []).append(
+                Column(
+                    name=str(r[1]),
+                    data_type=str(r[3] or ""),
+                    nullable=bool(r[4]),
+                    primary_key=bool(r[6]),
+                    auto_increment=bool(r[7]),
+                    default=None if r[5] is None else str(r[5]),
+                    comment=str(r[8] or ""),
+                    position=int(r[2]),
+                )
+            )
+    if "_dms_tables" in present:
+        for r in conn.execute("SELECT table_name, comment FROM _dms_tables"):
+            comments[str(r[0]).lower()] = str(r[1] or "")
+    return columns, comments
+
+
 def _describe(conn: sqlite3.Connection) -> Catalog:
     names = [
-        r[0]
+        (str(r[0]), str(r[1]))
         for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
+            "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
         if not r[0].lower().startswith(_HIDDEN_PREFIX)
     ]
-    extra_cols: dict[tuple[str, str], tuple[Any, ...]] = {}
-    extra_tables: dict[str, str] = {}
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if "_dms_columns" in present:
-        for r in conn.execute(
-            "SELECT table_name, column_name, column_type, comment, auto_increment FROM _dms_columns"
-        ):
-            extra_cols[(str(r[0]).lower(), str(r[1]).lower())] = tuple(r[2:])
-    if "_dms_tables" in present:
-        for r in conn.execute("SELECT table_name, comment FROM _dms_tables"):
-            extra_tables[str(r[0]).lower()] = str(r[1] or "")
+    kinds = dict(names)
+    declared, comments = _declared(conn)
     tables = []
-    for name in names:
+    for name, _kind in names:
         q = identifier(name, "sqlite")
         sql = (
             conn.execute("SELECT sql FROM sqlite_master WHERE name=?", (name,)).fetchone()[0] or ""
@@ -342,24 +361,20 @@ def _describe(conn: sqlite3.Connection) -> Catalog:
         rowid_alias = len(pk_cols) == 1 and any(
             r[1] == pk_cols[0] and str(r[2]).upper() == "INTEGER" for r in info
         )
-        cols = []
-        for cid, cname, ctype, notnull, default, pk in info:
-            extra = extra_cols.get((name.lower(), str(cname).lower()))
-            cols.append(
-                Column(
-                    name=cname,
-                    data_type=(extra[0] if extra and extra[0] else ctype) or "",
-                    nullable=not notnull and not pk,
-                    primary_key=bool(pk),
-                    auto_increment=bool(extra[2])
-                    if extra and extra[2] is not None
-                    else (bool(pk) and rowid_alias)
-                    or ("AUTOINCREMENT" in sql.upper() and bool(pk)),
-                    default=None if default is None else str(default),
-                    comment=str(extra[1] or "") if extra else "",
-                    position=cid + 1,
-                )
+        autoinc = "AUTOINCREMENT" in sql.upper()
+        cols = declared.get(name.lower()) or [
+            Column(
+                name=cname,
+                data_type=str(ctype or ""),
+                nullable=not notnull and not pk,
+                primary_key=bool(pk),
+                auto_increment=bool(pk) and len(pk_cols) == 1 and (rowid_alias or autoinc),
+                default=None if default is None else str(default),
+                comment="",
+                position=cid + 1,
             )
+            for cid, cname, ctype, notnull, default, pk in info
+        ]
         indexes = []
         if pk_cols:
             indexes.append(Index("PRIMARY", tuple(pk_cols), True, True))
@@ -372,6 +387,26 @@ def _describe(conn: sqlite3.Connection) -> Catalog:
             indexes.append(Index(iname, icols, bool(unique)))
         (count,) = conn.execute(f"SELECT count(*) FROM {q}").fetchone()
         tables.append(
-            Table(name, tuple(cols), tuple(indexes), int(count), extra_tables.get(name.lower(), ""))
+            Table(
+                name,
+                tuple(cols),
+                tuple(indexes),
+                int(count),
+                comments.get(name.lower(), ""),
+                "VIEW" if kinds[name] == "view" else "TABLE",
+                _size(conn, name, int(count)),
+            )
         )
     return Catalog(tuple(tables))
+
+
+def _size(conn: sqlite3.Connection, name: str, rows: int) -> int:
+    try:
+        (size,) = conn.execute(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name=? OR name IN "
+            "(SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=?)",
+            (name, name),
+        ).fetchone()
+        return int(size)
+    except sqlite3.Error:  # a build without the dbstat table
+        return rows * 64

@@ -10,6 +10,7 @@ import functools
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from emulator.core.clock import wall_time
@@ -60,6 +61,8 @@ class Gateway:
         self.emu = emulator
         self.registry = registry
         self.chain = (self.route, self.authenticate, self.inject_fault, self.dispatch)
+        # services' checks on the signed-in user (DMS: a disabled user's key is refused)
+        self.user_checks: list[Callable[[Call], None]] = []
 
     def route(self, call: Call) -> None:
         call.operation = self.registry.lookup(call.version, call.action)
@@ -67,6 +70,8 @@ class Gateway:
     def authenticate(self, call: Call) -> None:
         call.user = authenticate(call, self.emu.accounts, self.emu.nonces, wall_time())
         call.tenant = self.emu.accounts.tenants[call.user.tid]
+        for check in self.user_checks:
+            check(call)
 
     def fault_info(self, call: Call) -> dict[str, Any]:
         return {

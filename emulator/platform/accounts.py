@@ -20,6 +20,7 @@ ROLES = ("ADMIN", "DBA", "USER")
 DB_TYPES = ("mysql", "mariadb", "polardb", "postgresql", "sqlite")
 CONTROL_MODES = ("security_collaboration", "stable_change", "flexible")
 _DIALECTS = {"mysql": "mysql", "mariadb": "mysql", "polardb": "mysql", "postgresql": "postgresql"}
+INSTANCE_SOURCES = ("PUBLIC_OWN", "RDS", "ECS_OWN", "VPC_IDC")
 
 
 class AccountsError(Exception):
@@ -34,6 +35,10 @@ class User:
     access_key_id: str
     access_key_secret: str
     tid: int
+    # optional profile keys (issue 13): what GetUser/ListUsers report
+    email: str = ""
+    mobile: str = ""
+    nick_name: str = ""
 
     @property
     def can_approve(self) -> bool:
@@ -71,6 +76,13 @@ class Database:
         scheme, _, cred = head.partition("://")
         return f"{scheme}://{cred.split(':', 1)[0]}@{tail}"
 
+    # optional instance/ownership keys (issue 13): databases sharing host and port are one
+    # instance; its alias, source and DBA come from the first database that declares them
+    instance_alias: str = ""
+    instance_source: str = "RDS"
+    dba_uid: int | None = None
+    owners: tuple[int, ...] = ()
+
 
 @dataclass(frozen=True)
 class Tenant:
@@ -105,6 +117,9 @@ _USER: Spec = {
     "role": (str, True, None, ROLES),
     "access_key_id": (str, True, None, None),
     "access_key_secret": (str, True, None, None),
+    "email": (str, False, "", None),
+    "mobile": (str, False, "", None),
+    "nick_name": (str, False, "", None),
 }
 _DATABASE: Spec = {
     "db_id": (int, True, None, None),
@@ -118,6 +133,10 @@ _DATABASE: Spec = {
     "db_type": (str, False, None, DB_TYPES),
     "dsn": (str, False, None, None),
     "control_mode": (str, False, "security_collaboration", CONTROL_MODES),
+    "instance_alias": (str, False, "", None),
+    "instance_source": (str, False, "RDS", INSTANCE_SOURCES),
+    "dba_uid": (int, False, None, None),
+    "owners": (list, False, [], int),
 }
 _TENANT: Spec = {
     "tid": (int, True, None, None),
@@ -278,9 +297,14 @@ def load_accounts(path: str | os.PathLike[str] | None = None) -> Accounts:
                 db_type=d["db_type"],
                 dsn=d["dsn"],
                 control_mode=d["control_mode"],
+                instance_alias=d["instance_alias"],
+                instance_source=d["instance_source"],
+                dba_uid=d["dba_uid"],
+                owners=tuple(d["owners"]),
             )
             accounts.databases[db.db_id] = db
             dbs.append(db)
+        _check_instances(where, ti, users, dbs)
         accounts.tenants[tid] = Tenant(
             tid=tid,
             name=t["name"],
@@ -293,3 +317,31 @@ def load_accounts(path: str | os.PathLike[str] | None = None) -> Accounts:
             databases=tuple(dbs),
         )
     return accounts
+
+
+def _check_instances(where: str, ti: int, users: list[User], dbs: list[Database]) -> None:
+    """Owners and DBAs are users of the tenant; one host:port is one instance, one id each."""
+    uids = {u.uid for u in users}
+    by_endpoint: dict[tuple[str, int], Database] = {}
+    by_id: dict[int, tuple[str, int]] = {}
+    for di, db in enumerate(dbs):
+        loc = f"{where}: tenants[{ti}].databases[{di}]"
+        for uid in (*db.owners, *(() if db.dba_uid is None else (db.dba_uid,))):
+            if uid not in uids:
+                raise AccountsError(f"{loc}: user {uid} is not a user of this tenant")
+        endpoint = (db.host, db.port)
+        first = by_endpoint.setdefault(endpoint, db)
+        if (
+            first is not db
+            and db.instance_id != first.instance_id
+            and db.instance_id != (db.db_id + 1_000_000)
+        ):
+            raise AccountsError(
+                f"{loc}.instance_id: {db.host}:{db.port} is already instance {first.instance_id}"
+            )
+        other = by_id.setdefault(first.instance_id, endpoint)
+        if other != endpoint:
+            raise AccountsError(
+                f"{loc}.instance_id: {first.instance_id} is already the instance at "
+                f"{other[0]}:{other[1]}"
+            )

@@ -27,6 +27,8 @@ from emulator.gateway.params import (
 from emulator.gateway.registry import DMS, Registry
 from emulator.platform.accounts import User
 from emulator.services.dms.api import datatrack as wire_datatrack
+from emulator.services.dms.api import meta as wire_meta
+from emulator.services.dms.api import users as wire_users
 from emulator.services.dms.api.common import (
     _parse_time,
     _plugin_param,
@@ -35,6 +37,7 @@ from emulator.services.dms.api.common import (
     caller,
 )
 from emulator.services.dms.domain import lifecycle
+from emulator.services.dms.domain.permissions import TicketGrants
 from emulator.services.dms.domain.plugin_types import PLUGIN_TYPES, PluginParamError
 from emulator.services.dms.domain.tickets import Ticket
 from emulator.services.dms.domain.workflow import LifecycleFault
@@ -317,3 +320,10 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
     }.items():
         registry.add(DMS, action, fn)
     wire_datatrack.register(registry, emu, gateway, lifecycle_fault)
+    wire_users.register(
+        registry, wire_users.UsersContext(emu.users, emu.accounts), gateway.user_checks
+    )
+    wire_meta.register(
+        registry,
+        wire_meta.MetaContext(emu.meta, emu.accounts, TicketGrants(emu.tickets, emu.clock)),
+    )

@@ -22,6 +22,7 @@ from emulator.services.dms.domain import lifecycle
 from emulator.services.dms.domain.datatrack import DataTracking
 from emulator.services.dms.domain.exporter import (
     FILE_TYPES,
+    PRECHECK_SECONDS,
     PrecheckOutcome,
     precheck,
     run_export,
@@ -117,6 +118,7 @@ class Workflow:
                         params["exeSQL"],
                         params.get("affectRows"),
                         params.get("ignoreAffectRows", False),
+                        min(PRECHECK_SECONDS, self.jobs.deadline),
                     )
                 )
 
@@ -412,8 +414,14 @@ class Workflow:
                     "export failed: the job passed its deadline of real time "
                     "(--export-deadline) before the emulator restarted"
                 )
+                start = next((e["at"] for e in t.events if e["event"] == E.START_EXPORT.value), now)
                 with self.store.transaction():
-                    self.tickets.record(t, now, E.EXPORT_FAILED, detail={"reason": reason})
+                    self.tickets.record(
+                        t,
+                        max(start + self.d.export, now),
+                        E.EXPORT_FAILED,
+                        detail={"reason": reason},
+                    )
                 continue
             self.start_export_job(r["tid"], r["id"], None, timeout=left)
         return len(rows)
