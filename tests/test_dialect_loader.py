@@ -1,12 +1,16 @@
-"""The dump loader's refusals: a fixture it cannot take names the file, the line and the construct."""
+"""The dump loader: what it keeps (checked against the real servers running the same dump file)
+and what it refuses (a fixture it cannot take names the file, the line and the construct)."""
 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from emulator.databases.loader import FixtureError, load_script
+from emulator.testing.dbservers import MariaDBServer, PostgresServer, compare_rows
 
 MYSQL_HEAD = """-- MySQL dump 10.13
 /*!40101 SET NAMES utf8mb4 */;
@@ -51,3 +55,117 @@ def test_pg_fixture_refusal_names_line() -> None:
     with pytest.raises(FixtureError) as info:
         load_script(sqlite3.connect(":memory:"), script, "postgresql", "x.pg.sql")
     assert (info.value.line, info.value.construct) == (8, "CREATE FUNCTION PUBLIC")
+
+
+# --------------------------------------------------------------------------- against the servers
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "databases"
+TABLES = ("customers", "products", "orders")
+
+
+def embedded(fixture: str, dialect: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    load_script(conn, (FIXTURES / fixture).read_text(), dialect, fixture)
+    return conn
+
+
+def dms_columns(conn: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
+    return conn.execute(
+        "SELECT column_name, ordinal, column_type, nullable, primary_key, auto_increment, comment"
+        " FROM _dms_columns WHERE table_name = ? ORDER BY ordinal",
+        (table,),
+    ).fetchall()
+
+
+def test_mysqldump_keeps_rows_types_keys_and_comments_like_mariadb(
+    mariadb_server: MariaDBServer,
+) -> None:
+    """Oracle: the same dump file run by the `mariadb` client, read back from information_schema."""
+    mariadb_server.query("DROP DATABASE IF EXISTS loader_check", database="")
+    mariadb_server.query("CREATE DATABASE loader_check", database="")
+    mariadb_server.execute_script((FIXTURES / "shop.mysql.sql").read_text(), "loader_check")
+    conn = embedded("shop.mysql.sql", "mysql")
+    for table in TABLES:
+        real_rows = mariadb_server.query(
+            f"SELECT * FROM {table} ORDER BY id", database="loader_check"
+        )
+        got_rows = conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+        assert compare_rows(real_rows, got_rows) is None, table
+        real_cols = mariadb_server.query(
+            "SELECT c.column_name, c.ordinal_position, c.column_type, c.is_nullable = 'YES',"
+            " CASE WHEN c.column_key = 'PRI' THEN s.seq_in_index ELSE 0 END,"
+            " c.extra LIKE '%%auto_increment%%', NULLIF(c.column_comment, '')"
+            " FROM information_schema.columns c LEFT JOIN information_schema.statistics s"
+            "  ON s.table_schema = c.table_schema AND s.table_name = c.table_name"
+            "  AND s.column_name = c.column_name AND s.index_name = 'PRIMARY'"
+            " WHERE c.table_schema = 'loader_check' AND c.table_name = %s ORDER BY c.ordinal_position",
+            (table,),
+            database="loader_check",
+        )
+        assert compare_rows(real_cols, dms_columns(conn, table)) is None, table
+        defaults = mariadb_server.query(
+            "SELECT column_name, column_default FROM information_schema.columns"
+            " WHERE table_schema = 'loader_check' AND table_name = %s ORDER BY ordinal_position",
+            (table,),
+            database="loader_check",
+        )
+        got_defaults = conn.execute(
+            "SELECT column_name, default_value FROM _dms_columns WHERE table_name = ? ORDER BY ordinal",
+            (table,),
+        ).fetchall()
+        assert [(n, (d or "").lower()) for n, d in defaults] == [
+            (n, (d or "").lower()) for n, d in got_defaults
+        ], table
+        comment, engine = mariadb_server.query(
+            "SELECT NULLIF(table_comment, ''), engine FROM information_schema.tables"
+            " WHERE table_schema = 'loader_check' AND table_name = %s",
+            (table,),
+            database="loader_check",
+        )[0]
+        assert conn.execute(
+            "SELECT comment, engine FROM _dms_tables WHERE table_name = ?", (table,)
+        ).fetchone() == (comment, engine)
+    # NOT NULL and the primary key are enforced by the embedded table itself, as on the server.
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO customers (id, name) VALUES (1, 'dup')")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO products (sku, title) VALUES (NULL, 'x')")
+
+
+def test_pg_dump_keeps_rows_types_keys_and_comments_like_postgres(
+    postgres_server: PostgresServer,
+) -> None:
+    admin = postgres_server.connect(autocommit=True)
+    admin.execute("DROP DATABASE IF EXISTS loader_check")
+    admin.execute("CREATE DATABASE loader_check")
+    admin.close()
+    postgres_server.execute_script((FIXTURES / "shop.pg.sql").read_text(), "loader_check")
+    conn = embedded("shop.pg.sql", "postgresql")
+    for table in TABLES:
+        real_rows = postgres_server.query(
+            f"SELECT * FROM {table} ORDER BY id", database="loader_check"
+        )
+        got_rows = conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+        assert compare_rows(real_rows, got_rows) is None, table
+        real_cols = postgres_server.query(
+            "SELECT a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,"
+            " COALESCE(array_position(i.indkey::int2[], a.attnum) + 1, 0),"
+            " COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%%', false),"
+            " col_description(a.attrelid, a.attnum)"
+            " FROM pg_attribute a"
+            " LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary"
+            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+            " ORDER BY a.attnum",
+            (f"public.{table}",),
+            database="loader_check",
+        )
+        assert compare_rows(real_cols, dms_columns(conn, table)) is None, table
+        comment = postgres_server.query(
+            "SELECT obj_description(%s::regclass, 'pg_class')",
+            (f"public.{table}",),
+            database="loader_check",
+        )[0][0]
+        assert conn.execute(
+            "SELECT comment FROM _dms_tables WHERE table_name = ?", (table,)
+        ).fetchone() == (comment,)

@@ -290,6 +290,8 @@ _SIMPLE: dict[type[exp.Expr], tuple[str, tuple[str, ...]]] = {
     exp.Lower: ("DMS_LOWER", ("this",)),
     exp.Upper: ("DMS_UPPER", ("this",)),
     exp.Unicode: ("DMS_ASCII", ("this",)),
+    exp.Space: ("DMS_SPACE", ("this",)),
+    exp.Hex: ("DMS_HEX", ("this",)),
 }
 
 _INTERVAL_UNITS = {
@@ -316,6 +318,29 @@ _DATETIME_TYPES = {
     exp.DataType.Type.DATETIME, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ,
     exp.DataType.Type.TIMESTAMPLTZ,
 }  # fmt: skip
+
+
+_UNWRAP = {
+    "DMS_STRFTIME", "DMS_YEAR", "DMS_MONTH", "DMS_DAY", "DMS_HOUR", "DMS_MINUTE", "DMS_SECOND",
+    "DMS_QUARTER", "DMS_DAYOFWEEK", "DMS_DAYOFYEAR", "DMS_WEEK", "DMS_WEEKOFYEAR", "DMS_DAYNAME",
+}  # fmt: skip
+
+
+def _decimal_text(node: exp.Expr) -> exp.Expr:
+    """A decimal literal in string context keeps its digits (CONCAT(1.50) is '1.50')."""
+    if isinstance(node, exp.Literal) and not node.is_string and "." in node.this:
+        return exp.Literal.string(node.this)
+    return node
+
+
+def _is_number(node: exp.Expr) -> bool:
+    while isinstance(node, (exp.Paren, exp.Neg)):
+        node = node.this
+    return isinstance(node, exp.Literal) and not node.is_string
+
+
+def _is_call(node: exp.Expr, *names: str) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.upper() in names
 
 
 def _call(name: str, *args: exp.Expr | None) -> exp.Expr:
@@ -364,6 +389,19 @@ def _in_projection(node: exp.Expr) -> bool:
 
 
 def _cast(node: exp.Cast, ctx: _Context) -> exp.Expr:
+    out = _cast_call(node, ctx)
+    if (
+        ctx.dialect == "postgresql"
+        and isinstance(node.this, exp.Column)
+        and isinstance(node.parent, exp.Select)
+        and node.arg_key == "expressions"
+    ):
+        # PostgreSQL names `id::text` "id", and ORDER BY id then means that output column.
+        return exp.Alias(this=out, alias=exp.to_identifier(node.this.name, quoted=True))
+    return out
+
+
+def _cast_call(node: exp.Cast, ctx: _Context) -> exp.Expr:
     to = node.args["to"]
     kind = to.this
     value = node.this
@@ -468,6 +506,8 @@ def _rewrite(node: exp.Expr, ctx: _Context) -> exp.Expr | None:
     """The SQLite-meaning replacement of one node, or None to keep it."""
     cls = type(node)
     simple = _SIMPLE.get(cls)
+    if cls in (exp.Greatest, exp.Least) and ctx.dialect == "postgresql":
+        simple = None
     if simple is not None:
         name, keys = simple
         args: list[exp.Expr] = []
@@ -477,8 +517,9 @@ def _rewrite(node: exp.Expr, ctx: _Context) -> exp.Expr | None:
                 args += val
             elif val is not None:
                 args.append(val)
-        if cls is exp.TimeToStr and isinstance(node.this, exp.TsOrDsToTimestamp):
-            args[0] = node.this.this
+        if args and _is_call(args[0], "DMS_DATETIME", "DMS_DATE") and name in _UNWRAP:
+            # DATE_FORMAT(d) / YEAR(d) parse their argument themselves: skip the cast call.
+            args[0] = args[0].expressions[0]
         if cls is exp.Trunc and len(args) == 1:
             args.append(exp.Literal.number(0))
         return _call(name, *args)
@@ -503,10 +544,14 @@ def _rewrite(node: exp.Expr, ctx: _Context) -> exp.Expr | None:
             ifs=[exp.If(this=node.this, true=node.args.get("true"))],
             default=node.args.get("false"),
         )
+    if isinstance(node, (exp.Greatest, exp.Least)) and ctx.dialect == "postgresql":
+        name = "DMS_GREATEST_PG" if isinstance(node, exp.Greatest) else "DMS_LEAST_PG"
+        return _call(name, node.this, *node.expressions)
     if isinstance(node, exp.Concat):
+        args = [_decimal_text(a) for a in node.expressions]
         if ctx.dialect == "postgresql":  # concat() skips NULLs in PostgreSQL
-            return _call("DMS_CONCAT_WS", exp.Literal.string(""), *node.expressions)
-        return _call("DMS_CONCAT", *node.expressions)
+            return _call("DMS_CONCAT_WS", exp.Literal.string(""), *args)
+        return _call("DMS_CONCAT", *args)
     if isinstance(node, exp.DPipe):
         return _call("DMS_CONCAT", node.this, node.expression)
     if isinstance(node, exp.GroupConcat):
@@ -530,6 +575,10 @@ def _rewrite(node: exp.Expr, ctx: _Context) -> exp.Expr | None:
         if isinstance(left, exp.Interval) and sign > 0:
             amount, unit = _interval_parts(left)
             return _date_add(right, amount, unit, 1, ctx)
+        if sign < 0 and not (_is_number(left) and _is_number(right)):
+            # A stored date minus something means a number of days (PostgreSQL) or MySQL's
+            # YYYYMMDD arithmetic, not SQLite's reading of the text's leading digits.
+            return _call("DMS_SUB", left, right, _lit(ctx.dialect))
         return None
     if isinstance(node, exp.Interval) and not isinstance(node.parent, (exp.Add, exp.Sub)):
         raise UnsupportedSql("INTERVAL outside date arithmetic")

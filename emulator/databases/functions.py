@@ -15,6 +15,8 @@ import hashlib
 import math
 import re
 import sqlite3
+import threading
+import unicodedata
 from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
@@ -251,7 +253,14 @@ def extract(unit: Value, value: Value) -> Value:
 
 
 def _part(fn: Callable[[dt.datetime], Value]) -> Callable[[Value], Value]:
+    @functools.lru_cache(maxsize=16384)
+    def of_text(value: str) -> Value:
+        parsed = _parse_text(value)
+        return None if parsed is None else fn(parsed[0])
+
     def wrapped(value: Value) -> Value:
+        if isinstance(value, str):
+            return of_text(value)
         d = _dt(value)
         return None if d is None else fn(d)
 
@@ -262,53 +271,80 @@ _MONTH_NAMES = [calendar.month_name[i] for i in range(13)]
 _DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def _strftime_code(d: dt.datetime, code: str) -> str:
-    table: dict[str, Callable[[], str]] = {
-        "Y": lambda: f"{d.year:04d}",
-        "y": lambda: f"{d.year % 100:02d}",
-        "m": lambda: f"{d.month:02d}",
-        "-m": lambda: str(d.month),
-        "d": lambda: f"{d.day:02d}",
-        "-d": lambda: str(d.day),
-        "H": lambda: f"{d.hour:02d}",
-        "-H": lambda: str(d.hour),
-        "I": lambda: f"{(d.hour % 12) or 12:02d}",
-        "-I": lambda: str((d.hour % 12) or 12),
-        "M": lambda: f"{d.minute:02d}",
-        "-M": lambda: str(d.minute),
-        "S": lambda: f"{d.second:02d}",
-        "-S": lambda: str(d.second),
-        "f": lambda: f"{d.microsecond:06d}",
-        "p": lambda: "AM" if d.hour < 12 else "PM",
-        "B": lambda: _MONTH_NAMES[d.month],
-        "b": lambda: _MONTH_NAMES[d.month][:3],
-        "A": lambda: _DAY_NAMES[d.weekday()],
-        "a": lambda: _DAY_NAMES[d.weekday()][:3],
-        "j": lambda: f"{d.timetuple().tm_yday:03d}",
-        "-j": lambda: str(d.timetuple().tm_yday),
-        "U": lambda: f"{int(d.strftime('%U')):02d}",
-        "W": lambda: f"{int(d.strftime('%W')):02d}",
-        "V": lambda: f"{d.isocalendar()[1]:02d}",
-        "G": lambda: f"{d.isocalendar()[0]:04d}",
-        "u": lambda: str(d.isoweekday()),
-        "w": lambda: str((d.weekday() + 1) % 7),
-        "%": lambda: "%",
-    }
-    fn = table.get(code)
-    if fn is None:
-        raise ValueError(f"date format code %{code} is not supported")
-    return fn()
-
+_CODES: dict[str, Callable[[dt.datetime], str]] = {
+    "Y": lambda d: f"{d.year:04d}",
+    "y": lambda d: f"{d.year % 100:02d}",
+    "m": lambda d: f"{d.month:02d}",
+    "-m": lambda d: str(d.month),
+    "d": lambda d: f"{d.day:02d}",
+    "-d": lambda d: str(d.day),
+    "H": lambda d: f"{d.hour:02d}",
+    "-H": lambda d: str(d.hour),
+    "I": lambda d: f"{(d.hour % 12) or 12:02d}",
+    "-I": lambda d: str((d.hour % 12) or 12),
+    "M": lambda d: f"{d.minute:02d}",
+    "-M": lambda d: str(d.minute),
+    "S": lambda d: f"{d.second:02d}",
+    "-S": lambda d: str(d.second),
+    "f": lambda d: f"{d.microsecond:06d}",
+    "p": lambda d: "AM" if d.hour < 12 else "PM",
+    "B": lambda d: _MONTH_NAMES[d.month],
+    "b": lambda d: _MONTH_NAMES[d.month][:3],
+    "A": lambda d: _DAY_NAMES[d.weekday()],
+    "a": lambda d: _DAY_NAMES[d.weekday()][:3],
+    "j": lambda d: f"{d.timetuple().tm_yday:03d}",
+    "-j": lambda d: str(d.timetuple().tm_yday),
+    "U": lambda d: f"{int(d.strftime('%U')):02d}",
+    "W": lambda d: f"{int(d.strftime('%W')):02d}",
+    "V": lambda d: f"{d.isocalendar()[1]:02d}",
+    "G": lambda d: f"{d.isocalendar()[0]:04d}",
+    "u": lambda d: str(d.isoweekday()),
+    "w": lambda d: str((d.weekday() + 1) % 7),
+}
 
 _CODE = re.compile(r"%(-?[A-Za-z%])")
 
 
+@functools.lru_cache(maxsize=256)
+def _compile_format(fmt: str) -> tuple[str | Callable[[dt.datetime], str], ...]:
+    """A format as literal pieces and code functions, parsed once per format string."""
+    parts: list[str | Callable[[dt.datetime], str]] = []
+    pos = 0
+    for m in _CODE.finditer(fmt):
+        if m.start() > pos:
+            parts.append(fmt[pos : m.start()])
+        code = m.group(1)
+        if code == "%":
+            parts.append("%")
+        elif code in _CODES:
+            parts.append(_CODES[code])
+        else:
+            raise ValueError(f"date format code %{code} is not supported")
+        pos = m.end()
+    if pos < len(fmt):
+        parts.append(fmt[pos:])
+    return tuple(parts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _format_text(value: str, fmt: str) -> str | None:
+    parsed = _parse_text(value)
+    if parsed is None:
+        return None
+    d = parsed[0]
+    return "".join(p if isinstance(p, str) else p(d) for p in _compile_format(fmt))
+
+
 def strftime(value: Value, fmt: Value) -> Value:
     """DATE_FORMAT / to_char with sqlglot's normalised (Python strftime) format codes."""
-    d = _dt(value)
-    if d is None or fmt is None:
+    if value is None or fmt is None:
         return None
-    return _CODE.sub(lambda m: _strftime_code(d, m.group(1)), str(fmt))
+    if isinstance(value, str):
+        return _format_text(value, str(fmt))
+    d = _dt(value)
+    if d is None:
+        return None
+    return "".join(p if isinstance(p, str) else p(d) for p in _compile_format(str(fmt)))
 
 
 def str_to_date(value: Value, fmt: Value) -> Value:
@@ -492,6 +528,56 @@ def _pick(fn: Callable[..., Value]) -> Callable[..., Value]:
     return wrapped
 
 
+def _pick_non_null(fn: Callable[..., Value]) -> Callable[..., Value]:
+    """PostgreSQL's greatest/least ignore NULL arguments (MySQL's return NULL)."""
+    inner = _pick(fn)
+
+    def wrapped(*args: Value) -> Value:
+        present = [a for a in args if a is not None]
+        return inner(*present) if present else None
+
+    return wrapped
+
+
+def _mysql_number(value: Value) -> int | float | None:
+    """MySQL's numeric reading of a date/datetime in arithmetic: 20240105 / 20240105103000."""
+    if isinstance(value, str):
+        parsed = _parse_text(value)
+        if parsed is not None:
+            d, date_only = parsed
+            if date_only:
+                return d.year * 10000 + d.month * 100 + d.day
+            whole = int(d.strftime("%Y%m%d%H%M%S"))
+            return whole + d.microsecond / 1e6 if d.microsecond else whole
+    return _num(value)
+
+
+def subtract(a: Value, b: Value, dialect: str = "mysql") -> Value:
+    """`a - b` with the dialect's meaning when an operand is a stored date (text here)."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a - b
+    if a is None or b is None:
+        return None
+    if dialect == "postgresql":
+        pa = _parse_text(a) if isinstance(a, str) else None
+        pb = _parse_text(b) if isinstance(b, str) else None
+        if pa is not None and pb is not None:
+            if pa[1] and pb[1]:
+                return (pa[0] - pb[0]).days  # date - date = integer days
+            raise ValueError(
+                "timestamp - timestamp (an interval) is not supported; "
+                "use extract(epoch from ...) or date_trunc"
+            )
+        if pa is not None and pa[1] and isinstance(b, int):
+            return fmt_date(pa[0] - dt.timedelta(days=b))  # date - integer = date
+        x, y = _num(a), _num(b)
+    else:
+        x, y = _mysql_number(a), _mysql_number(b)
+    if x is None or y is None:
+        return None
+    return x - y
+
+
 # --------------------------------------------------------------------------- strings
 
 
@@ -619,6 +705,29 @@ def repeat(value: Value, n: Value) -> Value:
     return text_of(value) * max(int(_num(n) or 0), 0)
 
 
+def hex_(value: Value) -> Value:
+    """MySQL HEX: an integer's hexadecimal digits, a string's UTF-8 bytes (upper case)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return format(int(_dec(value).to_integral_value(ROUND_HALF_UP)) % (1 << 64), "X")
+    data = value if isinstance(value, bytes) else str(value).encode()
+    return data.hex().upper()
+
+
+def week(value: Value, mode: Value = 0) -> Value:
+    """MySQL WEEK(d[, mode]) for modes 0 (Sunday first, 0-53, the default) and 3 (ISO)."""
+    d = _dt(value)
+    if d is None:
+        return None
+    m = int(_num(mode) or 0)
+    if m == 0:
+        return int(d.strftime("%U"))
+    if m == 3:
+        return d.isocalendar()[1]
+    raise ValueError(f"WEEK mode {m} is not supported (0 and 3 are)")
+
+
 def field(value: Value, *options: Value) -> Value:
     if value is None:
         return 0
@@ -744,8 +853,11 @@ def _functions(now: Callable[[], float]) -> dict[str, Callable[..., Value]]:
         "DMS_SIGN": _math(lambda x: (x > 0) - (x < 0), integral=True),
         "DMS_PI": lambda: math.pi,
         "DMS_MOD": mod,
+        "DMS_SUB": subtract,
         "DMS_GREATEST": _pick(max),
         "DMS_LEAST": _pick(min),
+        "DMS_GREATEST_PG": _pick_non_null(max),
+        "DMS_LEAST_PG": _pick_non_null(min),
         "DMS_CONCAT": concat,
         "DMS_CONCAT_WS": concat_ws,
         "DMS_SUBSTRING_INDEX": substring_index,
@@ -761,6 +873,8 @@ def _functions(now: Callable[[], float]) -> dict[str, Callable[..., Value]]:
         "DMS_REPEAT": repeat,
         "DMS_SPACE": lambda n: None if n is None else " " * max(int(_num(n) or 0), 0),
         "DMS_FIELD": field,
+        "DMS_HEX": hex_,
+        "DMS_WEEK": week,
         "DMS_ELT": elt,
         "DMS_REVERSE": _str1(lambda s: s[::-1]),
         "DMS_INITCAP": _str1(
@@ -783,15 +897,58 @@ def _functions(now: Callable[[], float]) -> dict[str, Callable[..., Value]]:
     return fns
 
 
+@functools.lru_cache(maxsize=65536)
+def ci_key(text: str) -> str:
+    """utf8mb4_general_ci's weight, closely enough: no accents, no case, trailing blanks ignored."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().rstrip(" ")
+
+
+def mysql_ci(a: str, b: str) -> int:
+    ka, kb = ci_key(a), ci_key(b)
+    return (ka > kb) - (ka < kb)
+
+
+_LAST_ERROR = threading.local()
+
+
+def _recording(name: str, fn: Callable[..., Value]) -> Callable[..., Value]:
+    def wrapped(*args: Value) -> Value:
+        try:
+            return fn(*args)
+        except Exception as exc:
+            _LAST_ERROR.message = f"{name.removeprefix('DMS_')}: {exc}"
+            raise
+
+    return wrapped
+
+
+def describe_error(exc: BaseException) -> str:
+    """The message of an sqlite3 error, with the cause when a DMS_* function raised it.
+
+    sqlite3 reports every exception in a registered function as "user-defined function raised
+    exception"; the function's own message (which names the construct) is kept per thread.
+    """
+    text = str(exc)
+    if "user-defined function raised exception" in text:
+        message = getattr(_LAST_ERROR, "message", None)
+        if message:
+            return message
+    return text
+
+
 _VOLATILE = {"DMS_NOW", "DMS_CURDATE", "DMS_CURTIME", "DMS_UNIX_TIMESTAMP"}
 
 
 def install(conn: sqlite3.Connection, now: Callable[[], float]) -> None:
     """Register every DMS_* function on `conn`; `now()` is the emulator clock in epoch seconds."""
     for name, fn in _functions(now).items():
-        conn.create_function(name, -1, fn, deterministic=name not in _VOLATILE)
+        conn.create_function(name, -1, _recording(name, fn), deterministic=name not in _VOLATILE)
+    # MySQL text columns are declared COLLATE NOCASE by the loader (valid on any connection);
+    # here NOCASE gets MySQL's meaning: case- and accent-insensitive ('São' sorts as 'Sao').
+    conn.create_collation("NOCASE", mysql_ci)
     conn.create_aggregate("DMS_GROUP_CONCAT", -1, GroupConcat)  # type: ignore[arg-type]
     conn.create_aggregate("DMS_GROUP_CONCAT_DISTINCT", -1, GroupConcatDistinct)  # type: ignore[arg-type]
 
 
-__all__ = ["install"]
+__all__ = ["describe_error", "install"]

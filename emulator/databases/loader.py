@@ -124,6 +124,10 @@ def _type_names(kind: exp.DataType, dialect: str) -> tuple[str, str, str]:
     if name in _TEXT_KINDS or "[]" in text:
         ok = _SQLITE_TYPE_OK.match(declared) and "int" not in declared
         sqlite_type = declared_sqlite if ok else "TEXT"
+    elif name in ("DECIMAL", "BIGDECIMAL"):
+        # REAL affinity: 263.00 stays 263.0, so `amount / 2` divides exactly (NUMERIC affinity
+        # would store the integer 263 and SQLite would divide it as an integer).
+        sqlite_type = "REAL"
     elif name in _BLOB_KINDS or declared == "bytea":
         sqlite_type = "BLOB"
     elif _SQLITE_TYPE_OK.match(declared):

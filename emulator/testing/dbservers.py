@@ -12,6 +12,7 @@ each server starts once per session, on first use.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pwd
 import shutil
@@ -20,11 +21,14 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import pytest
+
+from emulator.databases import functions
 
 _S = TypeVar("_S", bound="_Server")
 
@@ -387,6 +391,56 @@ class PostgresServer(_Server):
     def dump(self, *args: str) -> str:
         """`pg_dump` plain script of this server's database."""
         return self._client("pg_dump", *args, self.database)
+
+
+# --------------------------------------------------------------------------- result comparison
+
+
+def normalise(value: Any) -> Any:
+    """A driver value as the text a DMS export shows (see tests/test_dialect_conformance.py)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return functions.fmt_datetime(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        total = int(value.total_seconds())
+        return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
+
+
+def same_value(real: Any, embedded: Any) -> bool:
+    real, embedded = normalise(real), normalise(embedded)
+    if real is None or embedded is None:
+        return real is None and embedded is None
+    numbers = (int, float, Decimal)
+    if isinstance(real, Decimal) and isinstance(embedded, str):
+        return f"{real:f}" == embedded
+    if isinstance(real, numbers) and isinstance(embedded, numbers):
+        a, b = (
+            Decimal(str(real)),
+            Decimal(repr(embedded) if isinstance(embedded, float) else embedded),
+        )
+        return abs(a - b) <= Decimal("1e-9") * max(Decimal(1), abs(a), abs(b))
+    return functions.text_of(real) == functions.text_of(embedded)
+
+
+def compare_rows(real: list[tuple[Any, ...]], embedded: list[tuple[Any, ...]]) -> str | None:
+    """None when equal, else the first difference."""
+    if len(real) != len(embedded):
+        return f"{len(real)} rows on the server, {len(embedded)} embedded: {real[:3]} vs {embedded[:3]}"
+    for i, (r, e) in enumerate(zip(real, embedded, strict=True)):
+        if len(r) != len(e):
+            return f"row {i}: {len(r)} columns on the server, {len(e)} embedded"
+        for j, (a, b) in enumerate(zip(r, e, strict=True)):
+            if not same_value(a, b):
+                return f"row {i} column {j}: server {a!r}, embedded {b!r} (rows {r!r} vs {e!r})"
+    return None
 
 
 @pytest.fixture(scope="session")
