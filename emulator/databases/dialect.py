@@ -459,6 +459,28 @@ def _date_add(value: exp.Expr, amount: exp.Expr, unit: str, sign: int, ctx: _Con
     return _call("DMS_DATE_ADD", value, amount, _lit(unit), _lit(keep_date))
 
 
+def _filter(node: exp.Filter) -> exp.Expr:
+    """agg(x) FILTER (WHERE c) as agg(CASE WHEN c THEN x END): FILTER needs SQLite 3.30."""
+    agg = node.this
+    where = node.expression
+    cond = where.this if isinstance(where, exp.Where) else where
+
+    def guard(value: exp.Expr) -> exp.Expr:
+        return exp.Case(ifs=[exp.If(this=cond.copy(), true=value)])
+
+    if isinstance(agg, exp.Anonymous) and agg.expressions:
+        agg.set("expressions", [guard(agg.expressions[0]), *agg.expressions[1:]])
+    elif isinstance(agg.this, exp.Star):
+        agg.set("this", guard(exp.Literal.number(1)))
+    elif isinstance(agg.this, exp.Distinct) and len(agg.this.expressions) == 1:
+        agg.this.set("expressions", [guard(agg.this.expressions[0])])
+    elif isinstance(agg.this, exp.Expression) and not isinstance(agg, exp.Window):
+        agg.set("this", guard(agg.this))
+    else:
+        raise UnsupportedSql(f"FILTER on {agg.sql()[:40]}")
+    return agg
+
+
 def _generate_series(node: exp.Table, ctx: _Context) -> exp.Expr:
     gen = node.this
     alias = node.args.get("alias")
@@ -625,6 +647,8 @@ def _rewrite(node: exp.Expr, ctx: _Context) -> exp.Expr | None:
             raise UnsupportedSql(f"three-part column name {node.sql()}")
         _strip_database(node, ctx)
         return None
+    if isinstance(node, exp.Filter):
+        return _filter(node)
     if isinstance(node, exp.Distinct) and node.args.get("on") is not None:
         raise UnsupportedSql("DISTINCT ON")
     if isinstance(node, (exp.Into,)):
