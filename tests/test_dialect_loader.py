@@ -169,3 +169,83 @@ def test_pg_dump_keeps_rows_types_keys_and_comments_like_postgres(
         assert conn.execute(
             "SELECT comment FROM _dms_tables WHERE table_name = ?", (table,)
         ).fetchone() == (comment,)
+
+
+VIEW = "CREATE VIEW paid_orders AS SELECT id, amount FROM orders WHERE status = 'PAID'"
+
+
+@pytest.fixture(scope="module")
+def maria_variants(mariadb_server: MariaDBServer) -> MariaDBServer:
+    mariadb_server.query("DROP DATABASE IF EXISTS dump_variants", database="")
+    mariadb_server.query("CREATE DATABASE dump_variants", database="")
+    mariadb_server.execute_script((FIXTURES / "shop.mysql.sql").read_text(), "dump_variants")
+    mariadb_server.query(VIEW, database="dump_variants")
+    return mariadb_server
+
+
+@pytest.fixture(scope="module")
+def pg_variants(postgres_server: PostgresServer) -> PostgresServer:
+    admin = postgres_server.connect(autocommit=True)
+    admin.execute("DROP DATABASE IF EXISTS dump_variants")
+    admin.execute("CREATE DATABASE dump_variants")
+    admin.close()
+    postgres_server.execute_script((FIXTURES / "shop.pg.sql").read_text(), "dump_variants")
+    postgres_server.query(VIEW, database="dump_variants")
+    return postgres_server
+
+
+def _same_tables(server: MariaDBServer | PostgresServer, conn: sqlite3.Connection) -> None:
+    for table in (*TABLES, "paid_orders"):
+        real = server.query(f"SELECT * FROM {table} ORDER BY id", database="dump_variants")
+        got = conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+        assert compare_rows(real, got) is None, table
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        (),
+        ("--complete-insert",),
+        ("--skip-extended-insert",),
+        ("--compact",),
+        ("--hex-blob", "--tz-utc"),
+    ],
+    ids=lambda o: " ".join(o) or "default",
+)
+def test_mariadb_dump_variants_load(
+    maria_variants: MariaDBServer, options: tuple[str, ...]
+) -> None:
+    """What `mariadb-dump` writes with its common options (views included) loads row for row."""
+    saved = maria_variants.database
+    maria_variants.database = "dump_variants"
+    try:
+        text = maria_variants.dump(*options)
+    finally:
+        maria_variants.database = saved
+    conn = sqlite3.connect(":memory:")
+    load_script(conn, text, "mysql", "variant.mysql.sql")
+    _same_tables(maria_variants, conn)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        (),
+        ("--inserts",),
+        ("--column-inserts",),
+        ("--rows-per-insert=50",),
+        ("--no-owner", "--no-acl"),
+    ],
+    ids=lambda o: " ".join(o) or "default",
+)
+def test_pg_dump_variants_load(pg_variants: PostgresServer, options: tuple[str, ...]) -> None:
+    """What `pg_dump` writes in plain format with its common options loads row for row."""
+    saved = pg_variants.database
+    pg_variants.database = "dump_variants"
+    try:
+        text = pg_variants.dump(*options)
+    finally:
+        pg_variants.database = saved
+    conn = sqlite3.connect(":memory:")
+    load_script(conn, text, "postgresql", "variant.pg.sql")
+    _same_tables(pg_variants, conn)

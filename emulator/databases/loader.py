@@ -589,10 +589,17 @@ def _construct(text: str) -> str:
     return " ".join(w.upper() for w in words) or text[:30]
 
 
+_EXEC_COMMENT = re.compile(r"/\*!\d*\s*(.*?)\s*\*/", re.DOTALL)
+
+
 def _mysql_executable_comment(text: str) -> str | None:
-    """The statement inside `/*!40101 SET ... */`, or None when the text is not one."""
-    m = re.fullmatch(r"/\*!\d*\s*(.*?)\s*\*/", text, re.DOTALL)
-    return m.group(1) if m else None
+    """The statement inside `/*!40101 SET ... */` (mysqldump splits a view over several such
+    comments: `/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=... */ /*!50001 VIEW ...*/`),
+    or None when the text is not made of them."""
+    parts = _EXEC_COMMENT.findall(text)
+    if not parts or _EXEC_COMMENT.sub("", text).strip():
+        return None
+    return " ".join(parts)
 
 
 def _statement(model: _Model, conn: sqlite3.Connection, st: Statement) -> None:
@@ -622,6 +629,7 @@ def _statement(model: _Model, conn: sqlite3.Connection, st: Statement) -> None:
             r"^DROP\s+(TABLE|VIEW)\s+(IF\s+EXISTS\s+)?", "", text, flags=re.I
         )):  # fmt: skip
             model.tables.pop(name.lower(), None)
+            model.views = [v for v in model.views if v[0].lower() != name.lower()]
         return
     if re.match(r"^CREATE\s+(OR\s+REPLACE\s+)?(ALGORITHM\s*=\s*\w+\s+)?(DEFINER\s*=\s*\S+\s+)?"
                 r"(SQL\s+SECURITY\s+\w+\s+)?VIEW\b", text, re.IGNORECASE):  # fmt: skip
@@ -629,6 +637,7 @@ def _statement(model: _Model, conn: sqlite3.Connection, st: Statement) -> None:
                       re.IGNORECASE | re.DOTALL)  # fmt: skip
         if not m:
             raise FixtureError(model.filename, st.line, "CREATE VIEW")
+        model.views = [v for v in model.views if v[0].lower() != m.group(2).lower()]
         model.views.append((m.group(2), m.group(3), st.line))
         return
     try:
