@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from emulator.core.clock import Clock
-from emulator.core.errors import BadInput, NotFound
+from emulator.core.errors import Invalid, NotFound
 from emulator.core.jobs import Jobs
 from emulator.platform.artifacts import Artifacts
 from emulator.state.store import Store, dumps
@@ -75,10 +75,10 @@ class SasExports:
     ) -> ExportView:
         spec = self.catalog.get(export_type)
         if spec is None:
-            raise BadInput(
+            raise Invalid(
+                "ExportType",
                 f"ExportType {export_type!r} is not one the emulator has records for "
                 f"({', '.join(sorted(self.catalog))})",
-                "InvalidExportType",
             )
         now = self.clock.now()
         export_id = self.store.next_id("sas_export", EXPORT_ID_START)
@@ -120,7 +120,7 @@ class SasExports:
             "SELECT * FROM jobs WHERE id=? AND tid=? AND kind='sas_export'", (export_id, tid)
         )
         if row is None:
-            raise NotFound(f"The export task {export_id} does not exist.", "InvalidExportId")
+            raise NotFound("export", f"The export task {export_id} does not exist.")
         doc = json.loads(row["doc"])
         total = int(doc["total"])
         elapsed = self.clock.now() - row["created_at"]

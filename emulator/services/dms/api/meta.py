@@ -271,8 +271,8 @@ def get_database(call: Call, ctx: MetaContext) -> dict[str, Any]:
     db = next((d for d in inst.databases if d.schema == schema), None)
     if db is None:
         raise NotFound(
+            "database",
             f"The database {schema} does not exist on {host}:{port} in tenant {user.tid}.",
-            "DatabaseNotExist",
         )
     acc.require_database(db.db_id)
     return {"Database": {**database_doc(ctx, db), "InstanceAlias": inst.alias}}
@@ -448,16 +448,6 @@ ACTIONS: dict[str, Callable[[Call, MetaContext], dict[str, Any]]] = {
 }
 
 
-def _bind(
-    fn: Callable[[Call, MetaContext], dict[str, Any]], ctx: MetaContext
-) -> Callable[[Call], dict[str, Any]]:
-    def handler(call: Call) -> dict[str, Any]:
-        return fn(call, ctx)
-
-    handler.__name__ = fn.__name__
-    return business(handler)
-
-
 def register(registry: Registry, ctx: MetaContext) -> None:
     for action, fn in ACTIONS.items():
-        registry.add(DMS, action, _bind(fn, ctx))
+        registry.add(DMS, action, business(fn), ctx)

@@ -157,19 +157,7 @@ ACTIONS: dict[str, Callable[[Call, UsersContext], dict[str, Any]]] = {
 }
 
 
-def _bind(
-    fn: Callable[[Call, UsersContext], dict[str, Any]], ctx: UsersContext
-) -> Callable[[Call], dict[str, Any]]:
-    def handler(call: Call) -> dict[str, Any]:
-        return fn(call, ctx)
-
-    handler.__name__ = fn.__name__
-    return business(handler)
-
-
-def register(
-    registry: Registry, ctx: UsersContext, user_checks: list[Callable[[Call], None]]
-) -> None:
+def register(registry: Registry, ctx: UsersContext) -> None:
     for action, fn in ACTIONS.items():
-        registry.add(DMS, action, _bind(fn, ctx))
-    user_checks.append(lambda call: check_standing(call, ctx))
+        registry.add(DMS, action, business(fn), ctx)
+    registry.user_checks.append(lambda call: check_standing(call, ctx))

@@ -204,7 +204,7 @@ class Meta:
         )
         if found is None:
             raise NotFound(
-                f"The instance {instance_id} does not exist in tenant {tid}.", "InstanceNotExist"
+                "instance", f"The instance {instance_id} does not exist in tenant {tid}."
             )
         return found
 
@@ -218,7 +218,7 @@ class Meta:
             None,
         )
         if found is None:
-            raise NotFound(f"No instance at {host}:{port} in tenant {tid}.", "InstanceNotExist")
+            raise NotFound("instance", f"No instance at {host}:{port} in tenant {tid}.")
         return found
 
     def instance_of(self, db: Database) -> Instance:
@@ -232,16 +232,14 @@ class Meta:
         db = self.accounts.databases.get(int(text)) if text.isdigit() and len(text) < 19 else None
         if db is None or db.tid != tid:
             raise NotFound(
-                f"The database {database_id} does not exist in tenant {tid}.", "DatabaseNotExist"
+                "database", f"The database {database_id} does not exist in tenant {tid}."
             )
         return db
 
     def table(self, tid: int, table_id_text: str) -> tuple[Database, Table]:
         """ListColumns' TableId: the database's id, then the name hash of one of its tables."""
         text = table_id_text.strip()
-        missing = NotFound(
-            f"The table {table_id_text} does not exist in tenant {tid}.", "TableNotExist"
-        )
+        missing = NotFound("table", f"The table {table_id_text} does not exist in tenant {tid}.")
         if not text.isdigit() or len(text) < 10:
             raise missing
         db = self.accounts.databases.get(int(text[:-9]))
@@ -255,7 +253,7 @@ class Meta:
 
     def table_by_guid(self, tid: int, guid: str) -> tuple[Database, Table]:
         """`IDB_<db id>.<schema>.<table>` (the table name may itself hold dots)."""
-        missing = NotFound(f"The table {guid} does not exist in tenant {tid}.", "TableNotExist")
+        missing = NotFound("table", f"The table {guid} does not exist in tenant {tid}.")
         if not guid.startswith(GUID_PREFIX):
             raise missing
         parts = guid[len(GUID_PREFIX) :].split(".", 2)

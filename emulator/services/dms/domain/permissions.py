@@ -56,7 +56,6 @@ class Access:
             raise Forbidden(
                 f"You have no permission on database {db_id}; apply for it with a PERM_APPLY "
                 "ticket (or ask an ADMIN to make you an owner).",
-                "NoPermission",
             )
 
     def require_table(self, db_id: int, name: str) -> None:
@@ -65,7 +64,6 @@ class Access:
             raise Forbidden(
                 f"You have no permission on table {name} of database {db_id}; apply for it with "
                 "a PERM_APPLY ticket.",
-                "NoPermission",
             )
 
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.core.errors import BadInput, Conflict, Forbidden, NotFound
+from emulator.core.errors import Exists, Forbidden, Invalid, NotFound
 from emulator.platform.accounts import Accounts, User
 from emulator.state.store import SqliteDB
 
@@ -58,9 +58,9 @@ def parse_roles(raw: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(r.strip().upper() for r in raw.split(",") if r.strip()))
     unknown = [r for r in names if r not in ROLES]
     if unknown or not names:
-        raise BadInput(
+        raise Invalid(
+            "RoleNames",
             f"Unknown role(s) {', '.join(unknown) or '(none)'}; valid roles: {', '.join(ROLES)}.",
-            "InvalidRoleNames",
         )
     return names
 
@@ -140,9 +140,7 @@ class Users:
         elif uid is not None:
             found = self.by_uid(tid, uid)
         if found is None or found.state == "DELETE":
-            raise NotFound(
-                f"The user {uid or user_id} does not exist in tenant {tid}.", "UserNotExist"
-            )
+            raise NotFound("user", f"The user {uid or user_id} does not exist in tenant {tid}.")
         return found
 
     def search(
@@ -204,9 +202,7 @@ class Users:
         with self.db.transaction():
             existing = self.by_uid(admin.tid, uid)
             if existing is not None and existing.state != "DELETE":
-                raise Conflict(
-                    f"The user {uid} is already a user of tenant {admin.tid}.", "UserAlreadyExist"
-                )
+                raise Exists("user", f"The user {uid} is already a user of tenant {admin.tid}.")
             user = DmsUser(
                 tid=admin.tid,
                 user_id=existing.user_id if existing else self._next_id(),
@@ -226,9 +222,7 @@ class Users:
         with self.db.transaction():
             user = self.get(admin.tid, uid=uid)
             if "roles" in changes and user.user_id == admin.uid and "ADMIN" not in changes["roles"]:
-                raise Forbidden(
-                    "An ADMIN cannot take the ADMIN role from themselves.", "NoPermission"
-                )
+                raise Forbidden("An ADMIN cannot take the ADMIN role from themselves.")
             user = dataclasses.replace(user, **{k: v for k, v in changes.items() if v is not None})
             self._save(user)
             return user
@@ -242,7 +236,6 @@ class Users:
             if user.user_id == admin.uid and state != "NORMAL":
                 raise Forbidden(
                     f"An ADMIN cannot {'disable' if state == 'DISABLE' else 'delete'} themselves.",
-                    "NoPermission",
                 )
             user = dataclasses.replace(user, state=state)
             self._save(user)
@@ -253,5 +246,4 @@ def require_admin(user: User | DmsUser, what: str) -> None:
     if user.role != "ADMIN":
         raise Forbidden(
             f"User {getattr(user, 'uid', '')} ({user.role}) may not {what}: an ADMIN is required.",
-            "NoPermission",
         )

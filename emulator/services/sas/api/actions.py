@@ -3,27 +3,30 @@ error in the common envelope, with the codes of the Sas error table (e.g. RdChec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from emulator.core.errors import BadInput, DomainError, NotFound
+from emulator.core.errors import DomainError, Invalid, NotFound
 from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.errors import ApiError
 from emulator.gateway.params import opt_enum, opt_int, opt_str, req_int, req_str
 from emulator.gateway.registry import SAS, Registry
 
-if TYPE_CHECKING:
-    from emulator.gateway.pipeline import Gateway
-    from emulator.wiring import Emulator
+# Sas codes of the domain's errors (interim table; the Sas service owns it)
+NOT_FOUND = {"export": "InvalidExportId"}
 
 
 def _to_api_error(exc: DomainError) -> ApiError:
-    if isinstance(exc, NotFound | BadInput):
-        return ApiError(exc.code, exc.message, 400)
+    if isinstance(exc, NotFound):
+        return ApiError(NOT_FOUND.get(exc.kind, "NotFound"), exc.message, 400)
+    if isinstance(exc, Invalid):
+        return ApiError(f"Invalid{exc.field}", exc.message, 400)
     return ApiError("NoPermission", exc.message, 403)
 
 
-def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
+def register(registry: Registry, emu: Any) -> None:
+    """`emu`: the emulator's accounts, sas, artifacts (interim, until Sas has its context)."""
+
     def check_rd(call: Call) -> None:
         assert call.user is not None
         rd = opt_int(call.params, "ResourceDirectoryAccountId", 0)
@@ -34,7 +37,7 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
                 400,
             )
 
-    def export_record(call: Call) -> dict[str, Any]:
+    def export_record(call: Call, _ctx: Any) -> dict[str, Any]:
         check_rd(call)
         export_type = req_str(call.params, "ExportType", 128)
         file_type = (opt_str(call.params, "ExportFileType", 16) or "xlsx").lower()
@@ -42,14 +45,13 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
             raise errors.invalid("ExportFileType", "The emulator exports xlsx.")
         lang = opt_enum(call.params, "Lang", ("zh", "en"), "zh") or "zh"
         assert call.user is not None
-        fault = gateway.lifecycle_fault(call, ("sas_export",))
         try:
-            view = emu.sas.start(call.user.tid, export_type, file_type, lang, fault)
+            view = emu.sas.start(call.user.tid, export_type, file_type, lang, call.lifecycle)
         except DomainError as exc:
             raise _to_api_error(exc) from None
         return {"Id": view.id, "FileName": view.file_name}
 
-    def describe_export_info(call: Call) -> dict[str, Any]:
+    def describe_export_info(call: Call, _ctx: Any) -> dict[str, Any]:
         check_rd(call)
         assert call.user is not None
         try:
@@ -66,9 +68,8 @@ def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
             "Message": view.message,
         }
         if view.artifact_key:
-            expires = int(emu.clock.now()) + emu.settings.link_ttl
-            body["Link"] = emu.artifacts.link(call.base_url, view.artifact_key, expires)
+            body["Link"] = emu.artifacts.download_link(call.base_url, view.artifact_key, call.now)
         return body
 
-    registry.add(SAS, "ExportRecord", export_record)
+    registry.add(SAS, "ExportRecord", export_record, stages=("sas_export",))
     registry.add(SAS, "DescribeExportInfo", describe_export_info)
