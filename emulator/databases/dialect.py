@@ -647,6 +647,13 @@ def _rewrite(node: exp.Expr, ctx: _Context) -> exp.Expr | None:
             raise UnsupportedSql(f"three-part column name {node.sql()}")
         _strip_database(node, ctx)
         return None
+    if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
+        values = node.expression.this
+        values = values.this if isinstance(values, exp.Paren) else values
+        if isinstance(values, exp.Array):  # x = ANY(ARRAY[a, b]) is x IN (a, b)
+            return exp.In(this=node.this, expressions=list(values.expressions))
+    if isinstance(node, exp.Array) and not _array_in_any(node):
+        raise UnsupportedSql("ARRAY values")
     if isinstance(node, exp.Filter):
         return _filter(node)
     if isinstance(node, exp.Distinct) and node.args.get("on") is not None:
@@ -660,6 +667,50 @@ def _rewrite(node: exp.Expr, ctx: _Context) -> exp.Expr | None:
     if isinstance(node, exp.OnConflict) and node.args.get("duplicate"):
         raise UnsupportedSql("INSERT ... ON DUPLICATE KEY UPDATE")
     return None
+
+
+def _array_in_any(node: exp.Expr) -> bool:
+    parent = node.parent
+    if isinstance(parent, exp.Paren):
+        parent = parent.parent
+    return isinstance(parent, exp.Any) and isinstance(parent.parent, exp.EQ)
+
+
+def _order_target(ordered: exp.Ordered) -> exp.Expr:
+    """What an ORDER BY item sorts on; an ordinal (`ORDER BY 2`) becomes its select item."""
+    target = ordered.this
+    if isinstance(target, exp.Literal) and not target.is_string:
+        select = ordered.parent.parent if ordered.parent is not None else None
+        if isinstance(select, exp.Select):
+            item = select.expressions[int(target.this) - 1]
+            if isinstance(item, exp.Alias):
+                return exp.column(item.alias, quoted=True)
+            return item.copy()
+    return target.copy()
+
+
+def _portable_null_order(tree: exp.Expr) -> None:
+    """NULLS FIRST/LAST (PostgreSQL's default order, or explicit) without that syntax, which
+    SQLite has only from 3.30: a leading `x IS NULL` key does the same on every version."""
+    for ordered in list(tree.find_all(exp.Ordered)):
+        parent = ordered.parent
+        desc = bool(ordered.args.get("desc"))
+        nulls_first = ordered.args.get("nulls_first")
+        sqlite_nulls_first = not desc
+        if nulls_first is None or bool(nulls_first) == sqlite_nulls_first or parent is None:
+            continue
+        if isinstance(parent.parent, exp.SetOperation):
+            continue  # a compound's ORDER BY takes result columns only: NULLS LAST stays
+        key = exp.Ordered(
+            this=exp.Is(this=_order_target(ordered), expression=exp.Null()),
+            desc=bool(nulls_first),
+            nulls_first=not nulls_first,
+        )
+        ordered.set("nulls_first", sqlite_nulls_first)
+        items = parent.args.get(ordered.arg_key)
+        if isinstance(items, list):
+            at = items.index(ordered)
+            parent.set(ordered.arg_key, [*items[:at], key, *items[at:]])
 
 
 _REJECTED_ROOTS: dict[type[exp.Expr], str] = {
@@ -721,6 +772,7 @@ def translate(sql: str, dialect: Dialect, database: str | None = None) -> str:
                 tree = new
             else:
                 node.replace(new)
+    _portable_null_order(tree)
     try:
         return tree.sql(dialect="sqlite", unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:

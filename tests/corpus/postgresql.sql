@@ -105,3 +105,36 @@ SELECT id, ordered_at::date - '2024-01-01'::date, ordered_at::date - 7 FROM orde
 -- @timestamp_minus_timestamp
 SELECT ordered_at - ordered_at FROM orders ORDER BY id LIMIT 1;
 -- unsupported: timestamp - timestamp
+
+-- @order_nulls_default
+SELECT id, stock FROM products ORDER BY stock, id LIMIT 12;
+
+-- @order_nulls_desc
+SELECT id, stock FROM products ORDER BY stock DESC, id LIMIT 8;
+
+-- @order_nulls_explicit
+SELECT id, stock FROM products ORDER BY stock NULLS FIRST, id LIMIT 8;
+
+-- @is_distinct_from
+SELECT count(*) FROM customers WHERE city IS DISTINCT FROM 'Berlin';
+
+-- @coalesce_sum_empty
+SELECT coalesce(sum(amount), 0), count(*) FROM orders WHERE id < 0;
+
+-- @in_list_any
+SELECT count(*) FROM orders WHERE quantity = ANY (ARRAY[1, 3]);
+
+-- @boolean_result
+SELECT id, quantity > 2, status = 'PAID' AND quantity = 5 FROM orders ORDER BY id LIMIT 5;
+
+-- @between_dates
+SELECT count(*) FROM orders WHERE ordered_at BETWEEN '2024-03-01' AND '2024-03-31 23:59:59';
+
+-- @left_right_initcap
+SELECT left(sku, 3), right(sku, 2), initcap('hello world'), reverse(sku) FROM products ORDER BY id LIMIT 2;
+
+-- @union_except
+SELECT customer_id FROM orders WHERE quantity = 5 EXCEPT SELECT customer_id FROM orders WHERE quantity = 1 ORDER BY 1 LIMIT 5;
+
+-- @lateral_free_subquery
+SELECT c.id, (SELECT max(o.amount) FROM orders o WHERE o.customer_id = c.id) FROM customers c ORDER BY c.id LIMIT 5;
