@@ -707,10 +707,11 @@ def _portable_null_order(tree: exp.Expr) -> None:
             nulls_first=not nulls_first,
         )
         ordered.set("nulls_first", sqlite_nulls_first)
-        items = parent.args.get(ordered.arg_key)
+        arg_key = ordered.arg_key or "expressions"
+        items = parent.args.get(arg_key)
         if isinstance(items, list):
             at = items.index(ordered)
-            parent.set(ordered.arg_key, [*items[:at], key, *items[at:]])
+            parent.set(arg_key, [*items[:at], key, *items[at:]])
 
 
 _REJECTED_ROOTS: dict[type[exp.Expr], str] = {
