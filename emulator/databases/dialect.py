@@ -740,6 +740,9 @@ def _parse_one(sql: str, dialect: Dialect) -> exp.Expression:
         raise UnsupportedSql(f"SQL syntax error{where}{at}") from None
     except SqlglotError as exc:
         raise UnsupportedSql(f"SQL syntax error: {exc}") from None
+    except (AttributeError, TypeError, ValueError, IndexError, KeyError, RecursionError):
+        # sqlglot's parser trips over some malformed input instead of reporting it
+        raise UnsupportedSql("SQL syntax error") from None
     if not trees:
         raise UnsupportedSql("empty SQL statement")
     if len(trees) > 1:
@@ -764,7 +767,15 @@ def translate(sql: str, dialect: Dialect, database: str | None = None) -> str:
         if isinstance(tree, cls):
             word = label or (str(tree.this).split()[0].upper() if tree.this else "command")
             raise UnsupportedSql(f"{word} statement")
-    ctx = _Context(dialect, database)
+    try:
+        return _translate_tree(tree, _Context(dialect, database))
+    except UnsupportedSql:
+        raise
+    except (AttributeError, TypeError, ValueError, IndexError, KeyError, RecursionError) as exc:
+        raise UnsupportedSql(f"SQL the embedded engine cannot translate ({exc})") from None
+
+
+def _translate_tree(tree: exp.Expr, ctx: _Context) -> str:
     nodes = list(tree.walk(bfs=False))
     for node in reversed(nodes):
         new = _rewrite(node, ctx)
@@ -807,7 +818,15 @@ def statement_kind(sql: str, dialect: Dialect) -> str:
     read = _READ.get(dialect, "sqlite")
     try:
         trees = [t for t in sqlglot.parse(sql, read=read, error_level=ErrorLevel.RAISE) if t]
-    except SqlglotError:
+    except (
+        SqlglotError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        IndexError,
+        KeyError,
+        RecursionError,
+    ):
         return "OTHER"
     if len(trees) != 1:
         return "MULTI" if trees else "OTHER"
