@@ -26,6 +26,10 @@ class Settings:
     retention: int = 7 * 86400  # seconds (emulated) result files are kept
     export_deadline: float = 300.0  # seconds of real time an export job may run
     durations: Durations = field(default_factory=Durations)
+    # serving (emulator/serving): HTTPS on --port; own certificate instead of the generated CA's
+    tls: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
     # control plane and request bounds (emulator/admin/security.py, README "Security")
     control_token: str | None = None  # x-emulator-token for every /_emulator/ request
     allowed_hosts: list[str] = field(default_factory=list)  # Host names besides loopback ones

@@ -30,8 +30,60 @@ from emulator.databases.catalog import DataPlane
 from emulator.databases.literals import identifier, literal
 from emulator.platform.accounts import Database
 from emulator.platform.artifacts import Artifacts
+from emulator.services.dms.domain.model import TrackSpec
 from emulator.services.dms.domain.tickets import Ticket
+from emulator.state.schema import Migration, Tables, clear, clear_tenant
 from emulator.state.store import Store, dumps
+
+# datatrack_events: each tracking ticket's simulated binlog; datatrack_downloads: its filtered
+# downloads. This module alone writes them.
+TABLES = Tables(
+    owner=__name__,
+    schema=(
+        """CREATE TABLE IF NOT EXISTS datatrack_events (
+          tid INTEGER NOT NULL,
+          order_id INTEGER NOT NULL,
+          event_id INTEGER NOT NULL,
+          doc TEXT NOT NULL,
+          PRIMARY KEY (order_id, event_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS datatrack_events_tid ON datatrack_events (tid)",
+        """CREATE TABLE IF NOT EXISTS datatrack_downloads (
+          id INTEGER PRIMARY KEY,
+          tid INTEGER NOT NULL,
+          key TEXT NOT NULL UNIQUE,
+          created_at REAL NOT NULL,
+          doc TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS datatrack_downloads_tid ON datatrack_downloads (tid, key)",
+    ),
+    snapshot=("datatrack_events", "datatrack_downloads"),
+    migrations=(
+        # v4: the binlog leaves the ticket document and downloads leave the Sas jobs table
+        # (the one time this module touches those tables: to take its rows out of them)
+        Migration(
+            4,
+            (
+                """CREATE TABLE IF NOT EXISTS datatrack_events (
+                  tid INTEGER NOT NULL, order_id INTEGER NOT NULL, event_id INTEGER NOT NULL,
+                  doc TEXT NOT NULL, PRIMARY KEY (order_id, event_id))""",
+                "INSERT OR REPLACE INTO datatrack_events (tid, order_id, event_id, doc) "
+                "SELECT o.tid, o.id, json_extract(e.value, '$.id'), e.value "
+                "FROM orders o, json_each(o.doc, '$.track.events') e",
+                "UPDATE orders SET doc = json_remove(doc, '$.track.events') "
+                "WHERE json_type(doc, '$.track.events') IS NOT NULL",
+                """CREATE TABLE IF NOT EXISTS datatrack_downloads (
+                  id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, key TEXT NOT NULL UNIQUE,
+                  created_at REAL NOT NULL, doc TEXT NOT NULL)""",
+                "INSERT OR REPLACE INTO datatrack_downloads (id, tid, key, created_at, doc) "
+                "SELECT id, tid, owner, created_at, doc FROM jobs WHERE kind='datatrack_download'",
+                "DELETE FROM jobs WHERE kind='datatrack_download'",
+            ),
+        ),
+    ),
+    reset_all=clear("datatrack_events", "datatrack_downloads"),
+    reset_tenant=clear_tenant("datatrack_events", "datatrack_downloads"),
+)
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 OPERATORS = ("EQUAL", "NOT_EQUAL", "IN", "NOT_IN", "BETWEEN", "LESS", "MORE")
@@ -292,16 +344,30 @@ class DataTracking:
         )
         self.settings = load_settings()
 
-    def binlog(self, db: Database, order_id: int, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return generate_binlog(
+    def record_binlog(self, db: Database, tid: int, order_id: int, spec: TrackSpec) -> int:
+        """Generate and keep a new tracking ticket's binlog; returns how many events it has."""
+        events = generate_binlog(
             self.databases.backend(db.db_id),
             db.db_id,
-            params["tableNames"],
-            _ts(params["jobStartTime"]),
-            _ts(params["jobEndTime"]),
+            list(spec.tables),
+            _ts(spec.start),
+            _ts(spec.end),
             f"{self.rng.seed}:{order_id}",
             self.settings,
         )
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO datatrack_events (tid, order_id, event_id, doc) VALUES (?,?,?,?)",
+                [(tid, order_id, e["id"], dumps(e)) for e in events],
+            )
+        return len(events)
+
+    def events(self, order_id: int) -> list[dict[str, Any]]:
+        """A ticket's binlog in event order."""
+        rows = self.store.query(
+            "SELECT doc FROM datatrack_events WHERE order_id=? ORDER BY event_id", (order_id,)
+        )
+        return [json.loads(r["doc"]) for r in rows]
 
     def start_download(
         self,
@@ -316,13 +382,12 @@ class DataTracking:
             raise IllegalState(
                 f"The tracking of ticket {ticket.id} has not finished yet; wait until it succeeds."
             )
-        events = [e for e in ticket.doc.get("track", {}).get("events", []) if matches(e, filters)]
+        events = [e for e in self.events(ticket.id) if matches(e, filters)]
         key = self.rng.request_id().lower()
         self.store.execute(
-            "INSERT INTO jobs (id, kind, tid, owner, created_at, doc) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO datatrack_downloads (id, tid, key, created_at, doc) VALUES (?,?,?,?,?)",
             (
                 self.store.next_id("datatrack_download", DOWNLOAD_ID_START),
-                "datatrack_download",
                 ticket.tid,
                 key,
                 now,
@@ -342,7 +407,7 @@ class DataTracking:
         )
         schema = ticket.doc.get("track", {}).get("schema", "db")
         name = f"{schema}_{'REDO' if forward else 'UNDO'}_{ticket.id}_{len(events)}"
-        dialect = self.databases.accounts.databases[ticket.params["dbId"]].dialect
+        dialect = self.databases.accounts.databases[ticket.spec.db_id].dialect  # type: ignore[union-attr]
         if not (fault and fault.get("outcome") == "fail"):
             self.jobs.submit(
                 f"datatrack-{key}",
@@ -394,7 +459,7 @@ class DataTracking:
 
     def status(self, tid: int, order_id: int, key: str, now: float) -> DownloadView:
         row = self.store.query_one(
-            "SELECT * FROM jobs WHERE kind='datatrack_download' AND tid=? AND owner=?", (tid, key)
+            "SELECT * FROM datatrack_downloads WHERE tid=? AND key=?", (tid, key)
         )
         doc = json.loads(row["doc"]) if row else None
         if row is None or doc is None or doc["order_id"] != order_id:

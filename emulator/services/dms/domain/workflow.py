@@ -28,6 +28,7 @@ from emulator.services.dms.domain.exporter import (
     run_export,
 )
 from emulator.services.dms.domain.lifecycle import Event, IllegalTransition, JobStatus
+from emulator.services.dms.domain.model import ExportSpec, Spec, TrackSpec
 from emulator.services.dms.domain.tickets import (
     JOB_ID_START,
     PRECHECK_ID_START,
@@ -107,7 +108,7 @@ class Workflow:
         self,
         user: User,
         plugin_type: str,
-        params: dict[str, Any],
+        spec: Spec,
         comment: str,
         related: list[str],
         attachment_key: str | None,
@@ -115,15 +116,15 @@ class Workflow:
         now: float,
     ) -> Ticket:
         checked: list[PrecheckOutcome] = []
-        if plugin_type == "DATA_EXPORT":
+        if isinstance(spec, ExportSpec):
             # before the store's lock (F3): a slow precheck never makes another tenant wait
-            db = self.tickets.database(user, params["dbId"])
+            db = self.tickets.database(user, spec.db_id)
             checked.append(
                 precheck(
                     self.databases.backend(db.db_id),
-                    params["exeSQL"],
-                    params.get("affectRows"),
-                    params.get("ignoreAffectRows", False),
+                    spec.sql,
+                    spec.affect_rows,
+                    spec.ignore_affect_rows,
                     min(PRECHECK_SECONDS, self.jobs.deadline),
                 )
             )
@@ -133,13 +134,15 @@ class Workflow:
                 self._schedule_export(ticket, now, fault, checked[0])
                 return
             if ticket.plugin_type == "DATA_TRACK":
-                db = self.accounts.databases[ticket.params["dbId"]]
-                events = self.datatrack.binlog(db, ticket.id, ticket.params)
-                self.tickets.update_doc(ticket, track={"schema": db.schema, "events": events})
+                track = ticket.spec
+                assert isinstance(track, TrackSpec)
+                db = self.accounts.databases[track.db_id]
+                self.datatrack.record_binlog(db, ticket.tid, ticket.id, track)
+                self.tickets.update_doc(ticket, track={"schema": db.schema})
             self._schedule_flow(ticket, now, fault)
 
         return self.tickets.create(
-            user, plugin_type, params, comment, related, attachment_key, schedule, now
+            user, plugin_type, spec, comment, related, attachment_key, schedule, now
         )
 
     def _schedule_flow(self, t: Ticket, now: float, fault: LifecycleFault | None) -> None:
@@ -300,8 +303,9 @@ class Workflow:
 
     def _run_export(self, tid: int, order_id: int, fault: LifecycleFault | None) -> None:
         t = self.tickets.get(tid, order_id)
-        p = t.params
-        db = self.accounts.databases[p["dbId"]]
+        p = t.spec
+        assert isinstance(p, ExportSpec)
+        db = self.accounts.databases[p.db_id]
         file_type = str(t.doc.get("job", {}).get("detail", {}).get("fileType", "CSV"))
         cancel = self.jobs.current()
         name = f"{db.schema}_{order_id}"
@@ -317,7 +321,7 @@ class Workflow:
             try:
                 result = run_export(
                     self.databases.backend(db.db_id),
-                    p["exeSQL"],
+                    p.sql,
                     Path(art.path or ""),
                     name,
                     file_type,
