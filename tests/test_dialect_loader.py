@@ -172,6 +172,28 @@ def test_pg_dump_keeps_rows_types_keys_and_comments_like_postgres(
 
 
 VIEW = "CREATE VIEW paid_orders AS SELECT id, amount FROM orders WHERE status = 'PAID'"
+MYSQL_MISC = """
+CREATE TABLE misc (
+  id int unsigned NOT NULL AUTO_INCREMENT, kind enum('a','b c') NOT NULL DEFAULT 'a',
+  flags set('x','y') DEFAULT NULL, doc json DEFAULT NULL, ok tinyint(1) NOT NULL DEFAULT 0,
+  ratio double DEFAULT NULL, t time DEFAULT NULL, y year(4) DEFAULT NULL, d date DEFAULT NULL,
+  bin varbinary(8) DEFAULT NULL, note mediumtext COLLATE utf8mb4_bin, PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO misc (kind, flags, doc, ok, ratio, t, y, d, bin, note) VALUES
+  ('b c', 'x,y', '{"k": [1, 2]}', 1, 0.125, '12:34:56', 2024, '2024-02-29', 'ab', 'back\\slash'),
+  ('a', NULL, NULL, 0, -1e-3, NULL, NULL, NULL, NULL, 'quote \\' and \\"dq\\" and \\ttab'),
+  ('a', '', '[]', 0, NULL, '00:00:01', 1999, '1999-12-31', '', NULL);
+"""
+PG_MISC = """
+CREATE TABLE misc (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ok boolean NOT NULL DEFAULT false,
+  ratio double precision, t time, d date, amount numeric, note text, ts timestamptz
+);
+INSERT INTO misc (ok, ratio, t, d, amount, note, ts) VALUES
+  (true, 0.125, '12:34:56', '2024-02-29', 12.5, E'tab\\there \\\\ back', '2024-01-02 03:04:05+00'),
+  (false, NULL, NULL, NULL, NULL, NULL, NULL),
+  (true, -1e-3, '00:00:01', '1999-12-31', 1e10, 'quote '' "dq"', '1999-12-31 23:59:59+00');
+"""
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +202,7 @@ def maria_variants(mariadb_server: MariaDBServer) -> MariaDBServer:
     mariadb_server.query("CREATE DATABASE dump_variants", database="")
     mariadb_server.execute_script((FIXTURES / "shop.mysql.sql").read_text(), "dump_variants")
     mariadb_server.query(VIEW, database="dump_variants")
+    mariadb_server.execute_script(MYSQL_MISC, "dump_variants")
     return mariadb_server
 
 
@@ -191,11 +214,12 @@ def pg_variants(postgres_server: PostgresServer) -> PostgresServer:
     admin.close()
     postgres_server.execute_script((FIXTURES / "shop.pg.sql").read_text(), "dump_variants")
     postgres_server.query(VIEW, database="dump_variants")
+    postgres_server.execute_script(PG_MISC, "dump_variants")
     return postgres_server
 
 
 def _same_tables(server: MariaDBServer | PostgresServer, conn: sqlite3.Connection) -> None:
-    for table in (*TABLES, "paid_orders"):
+    for table in (*TABLES, "paid_orders", "misc"):
         real = server.query(f"SELECT * FROM {table} ORDER BY id", database="dump_variants")
         got = conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
         assert compare_rows(real, got) is None, table

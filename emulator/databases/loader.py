@@ -16,6 +16,7 @@ raises `FixtureError(filename, line, construct)`; start-up turns it into exit 2.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 import time
@@ -377,7 +378,7 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _MYSQL_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
 _INSERT_HEAD = re.compile(
     r"INSERT\s+(?:IGNORE\s+)?INTO\s+((?:[`\"]?[\w$]+[`\"]?\.)?[`\"]?[\w$]+[`\"]?)\s*"
-    r"(?:\(([^()]*)\))?\s*VALUES\s*",
+    r"(?:\(([^()]*)\))?\s*(?:OVERRIDING\s+(?:SYSTEM|USER)\s+VALUE\s+)?VALUES\s*",
     re.IGNORECASE,
 )
 
@@ -584,6 +585,13 @@ _REFUSED = re.compile(
 )
 
 
+_IDENTITY = re.compile(
+    r"^ALTER\s+TABLE\s+(?:ONLY\s+)?([\w.\"]+)\s+ALTER\s+COLUMN\s+([\w\"]+)\s+ADD\s+GENERATED\s+"
+    r"(?:ALWAYS|BY\s+DEFAULT)\s+AS\s+IDENTITY\b",
+    re.IGNORECASE,
+)
+
+
 def _construct(text: str) -> str:
     words = re.findall(r"[A-Za-z_]+", text)[:3]
     return " ".join(w.upper() for w in words) or text[:30]
@@ -640,6 +648,14 @@ def _statement(model: _Model, conn: sqlite3.Connection, st: Statement) -> None:
         model.views = [v for v in model.views if v[0].lower() != m.group(2).lower()]
         model.views.append((m.group(2), m.group(3), st.line))
         return
+    identity = _IDENTITY.match(text)
+    if identity:
+        table = model.table(identity.group(1).split(".")[-1].strip('"'), st.line, "ALTER TABLE")
+        col = table.column(identity.group(2).strip('"'))
+        if col is None:
+            raise FixtureError(model.filename, st.line, f"identity on unknown column {identity[2]}")
+        col.auto_increment = True
+        return
     try:
         tree = sqlglot.parse_one(text, read=_READ[model.dialect], error_level=ErrorLevel.RAISE)
     except ParseError as exc:
@@ -664,6 +680,8 @@ def _statement(model: _Model, conn: sqlite3.Connection, st: Statement) -> None:
     elif isinstance(tree, exp.Comment):
         _comment(model, tree, st)
         return
+    if isinstance(tree, exp.Command):
+        raise FixtureError(model.filename, st.line, f"statement {' '.join(text.split())[:60]}")
     raise FixtureError(model.filename, st.line, _construct(text))
 
 
@@ -674,9 +692,31 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_TZ_VALUE = re.compile(
+    r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-]\d\d)(?::?(\d\d))?$"
+)
+
+
+def _utc_text(value: str) -> str:
+    """A `timestamp with time zone` as UTC text (the embedded engine's one time zone)."""
+    m = _TZ_VALUE.match(value.strip())
+    if not m:
+        return value
+    local = dt.datetime.fromisoformat(m.group(1).replace("T", " "))
+    hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+    offset = dt.timedelta(hours=abs(hours), minutes=minutes) * (1 if hours >= 0 else -1)
+    return functions.fmt_datetime(local - offset)
+
+
 def _convert(value: Any, col: _Column | None) -> Any:
-    if col is not None and col.boolean and isinstance(value, str):
+    if col is None or not isinstance(value, str):
+        return value
+    if col.boolean:
         return 1 if value.lower() in ("t", "true", "1", "y", "yes", "on") else 0
+    if col.column_type == "timestamp with time zone":
+        return _utc_text(value)
+    if col.column_type == "bytea" and value.startswith("\\x"):
+        return bytes.fromhex(value[2:])
     return value
 
 
@@ -741,7 +781,11 @@ def _materialise(model: _Model, conn: sqlite3.Connection) -> None:
             if any(c is None for c in targets):
                 missing = [n for n, c in zip(names, targets, strict=True) if c is None]
                 raise FixtureError(model.filename, table.line, f"data for unknown column {missing}")
-            has_bool = any(c is not None and c.boolean for c in targets)
+            has_bool = any(
+                c is not None
+                and (c.boolean or c.column_type in ("timestamp with time zone", "bytea"))
+                for c in targets
+            )
             sql = (
                 f"INSERT INTO {_q(table.name)} ({', '.join(_q(n) for n in names)}) "
                 f"VALUES ({', '.join('?' * len(names))})"
