@@ -24,8 +24,8 @@ def index() -> str:
         for inst in emu.meta.instances(t.tid):
             dbs = []
             for db in inst.databases:
-                names = m.list_tables(db)
-                stats = m.table_stats(db, [n for n, _ in names])
+                names = emu.meta.list_tables(db)
+                stats = emu.meta.table_stats(db, [n for n, _ in names])
                 dbs.append(
                     {
                         "db": db,
@@ -42,7 +42,7 @@ def index() -> str:
 def table(db_id: int, table: str) -> str:
     emu = emulator()
     db = emu.accounts.databases.get(db_id)
-    found = m.describe_table(db, table) if db else None
+    found = emu.meta.describe_table(db, table) if db else None
     if db is None or found is None:
         abort(404)
     return page(
