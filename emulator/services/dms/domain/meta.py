@@ -179,26 +179,35 @@ class Meta:
             tid: _group(accounts, tid) for tid in accounts.tenants
         }
 
-    def _catalog(self, db: Database) -> backend.Catalog:
-        return self.data.backend(db.db_id).describe()
+    def _catalog(
+        self,
+        db: Database,
+        names: list[str] | None = None,
+        details: bool = True,
+        counts: bool = True,
+    ) -> backend.Catalog:
+        """Only what the page shows: a listing asks for names, a detail for one table."""
+        return self.data.backend(db.db_id).describe(names, details, counts)
 
     def list_tables(self, db: Database, pattern: str | None = None) -> list[tuple[str, str]]:
         """(name, TABLE|VIEW) of the database's tables, by name; `pattern` is a LIKE pattern."""
         like = _like(pattern) if pattern else None
         return sorted(
             (t.name, t.kind)
-            for t in self._catalog(db).tables
+            for t in self._catalog(db, details=False, counts=False).tables
             if like is None or like.fullmatch(t.name)
         )
 
     def describe_table(self, db: Database, name: str) -> Table | None:
         """One table's columns and indexes, or None when the database has no such table."""
-        found = next((t for t in self._catalog(db).tables if t.name == name), None)
+        found = next(
+            (t for t in self._catalog(db, [name], counts=False).tables if t.name == name), None
+        )
         return _table(found) if found is not None else None
 
     def table_stats(self, db: Database, names: list[str]) -> dict[str, tuple[int, int]]:
         """(true row count, bytes on disk) per table: what NumRows and StoreCapacity report."""
-        tables = {t.name: t for t in self._catalog(db).tables}
+        tables = {t.name: t for t in self._catalog(db, names, details=False).tables}
         return {
             n: (tables[n].row_count, tables[n].size_bytes) if n in tables else (0, 0) for n in names
         }
