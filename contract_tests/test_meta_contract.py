@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from typing import Any
 
 import pytest
 from alibabacloud_dms_enterprise20181101 import models as dm
@@ -104,7 +105,7 @@ SALTS = itertools.count(int(time.time() * 1000) % 10**12)
 class Users(RuleBasedStateMachine):
     """Users the machine registered: uid -> expected state (NORMAL | DISABLE | DELETE)."""
 
-    target = None
+    target: Any = None
 
     def __init__(self) -> None:
         super().__init__()
