@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -214,15 +215,16 @@ def test_the_read_only_transaction_holds_even_without_the_classifier(
     sql: str,
 ) -> None:
     """The second lock: writes sent straight to a read-only session fail on both servers."""
-    for server, backend, checksum in (
-        (mysql[0], mysql[1], mysql_checksum),
-        (pg[0], pg[1], pg_checksum),
-    ):
-        before = checksum(server)  # type: ignore[operator]
+    checks: list[tuple[Callable[[], Any], DatabaseBackend]] = [
+        (lambda: mysql_checksum(mysql[0]), mysql[1]),
+        (lambda: pg_checksum(pg[0]), pg[1]),
+    ]
+    for checksum, backend in checks:
+        before = checksum()
         with pytest.raises(BackendError):
             with backend.read_only(TIMEOUT) as session:
                 list(session.stream(sql).batches)
-        assert checksum(server) == before  # type: ignore[operator]
+        assert checksum() == before
 
 
 def test_statement_timeout_and_cancel_stop_server_queries(

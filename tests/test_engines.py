@@ -23,14 +23,14 @@ import requests
 from alibabacloud_dms_enterprise20181101 import models as dm
 
 from emulator.testing.csvread import parse
-from emulator.testing.dbservers import MariaDBServer, PostgresServer
+from emulator.testing.dbservers import MariaDBServer, PostgresServer, free_port
 from emulator.testing.flows import ROOT, create_export, poll_download, track_order, watch
 from emulator.testing.process import Control, EmulatorProcess
 from emulator.testing.sdk import dms
 
 DB = "engines_shop"
 FIXTURES = ROOT / "fixtures" / "databases"
-EMBEDDED_MYSQL, EMBEDDED_PG, REAL_MARIADB, REAL_PG = 51001, 51002, 51003, 51004
+EMBEDDED_MYSQL, EMBEDDED_PG, REAL_MARIADB, REAL_PG, DOWN = 51001, 51002, 51003, 51004, 51005
 QUERIES = {
     "mysql": "SELECT `id`, `name`, `email`, `city`, `created_at` FROM `customers` "
     "WHERE `id` <= 40 AND `city` IS NOT NULL ORDER BY `id`",
@@ -56,6 +56,7 @@ def _accounts(tmp: Path, mariadb_dsn: str, pg_dsn: str) -> Path:
         + db(EMBEDDED_PG, "postgresql", f"fixture: {FIXTURES / 'shop.pg.sql'}")
         + db(REAL_MARIADB, "mariadb", f"dsn: {mariadb_dsn}")
         + db(REAL_PG, "postgresql", f"dsn: {pg_dsn}")
+        + db(DOWN, "mysql", f"dsn: mysql://dms:hunter2@127.0.0.1:{free_port()}/gone")
     )
     path = tmp / "accounts.yaml"
     path.write_text(text)
@@ -159,3 +160,23 @@ def test_data_tracking_before_images_are_rows_of_the_database(
     script = zf.read("rollback.sql").decode()
     assert ("`customers`" in script) == (dialect == "mysql")
     assert ('"customers"' in script) == (dialect == "postgresql")
+
+
+def test_an_unreachable_server_is_reported_and_fails_calls_clearly(
+    engines: tuple[EmulatorProcess, MariaDBServer, PostgresServer],
+) -> None:
+    emu, _, _ = engines  # it started although one server is down
+    client, control = dms(emu.endpoint, ALICE), Control(emu.url)
+    states = {d["db_id"]: d for d in control.get("/health")["databases"]}
+    assert states[REAL_MARIADB]["state"] == "ok" and states[REAL_PG]["state"] == "ok"
+    assert states[DOWN]["state"] == "unreachable" and "hunter2" not in str(states[DOWN])
+    assert "cannot connect" in states[DOWN]["message"]
+    order = create_export(client, "SELECT 1", db=DOWN)
+    assert watch(client, control, order, {"PRE_CHECK_FAIL", "PRE_CHECK_SUCCESS"})[-1] == (
+        "PRE_CHECK_FAIL"
+    )
+    detail = client.get_data_export_pre_check_detail(
+        dm.GetDataExportPreCheckDetailRequest(order_id=order)
+    ).body
+    assert "the database cannot be reached" in detail.error_message
+    assert "hunter2" not in detail.error_message
