@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from emulator.gateway import errors
 
 INT64_MAX = 2**63 - 1
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+# deep enough for every documented parameter, shallow enough that no recursive walk over the
+# value (marshmallow, key folding, json.dumps) comes near Python's recursion limit
+MAX_JSON_DEPTH = 32
 
 
 def opt_str(params: dict[str, str], name: str, max_len: int = 65_536) -> str | None:
@@ -33,8 +39,8 @@ def opt_int(
     if raw is None or raw == "":
         return None
     text = raw.strip()
-    if not (text.lstrip("-").isdigit() and text.isascii()) or len(text) > 20:
-        raise errors.invalid(name, f"{raw!r} is not an integer.")
+    if not _INTEGER.fullmatch(text):
+        raise errors.invalid(name, f"{raw[:40]!r} is not an integer.")
     value = int(text)
     if not minimum <= value <= maximum:
         raise errors.invalid(name, f"It must be between {minimum} and {maximum}.")
@@ -76,9 +82,57 @@ def opt_json(params: dict[str, str], name: str, max_len: int = 2_000_000) -> tup
     if len(raw) > max_len:
         raise errors.invalid(name, f"It is longer than {max_len} characters.")
     try:
-        return True, json.loads(raw)
-    except (ValueError, RecursionError):
+        value = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise errors.invalid(name, f"It is nested deeper than {MAX_JSON_DEPTH} levels.") from None
+    except ValueError:
         raise errors.invalid(name, "It is not valid JSON.") from None
+    why = json_problem(value)
+    if why:
+        raise errors.invalid(name, why)
+    return True, value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def json_problem(value: Any) -> str | None:
+    """Why a decoded JSON value cannot be handed on, or None: nesting deeper than
+    MAX_JSON_DEPTH, integers beyond 64 bits, non-finite floats, lone surrogates (`\\udcff`
+    decodes to text that is not UTF-8). Iterative, so the check itself cannot recurse too deep."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return f"It is nested deeper than {MAX_JSON_DEPTH} levels."
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if isinstance(key, str):
+                    stack.append((key, depth))
+                stack.append((child, depth + 1))
+        elif isinstance(item, str):
+            if not _encodable(item):
+                return "It contains text that is not valid UTF-8 (a lone surrogate escape)."
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if not -(2**63) <= item <= INT64_MAX:
+                return "It contains an integer that does not fit in 64 bits."
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "It contains a number that is not finite."
+    return None
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def req_json(params: dict[str, str], name: str) -> Any:

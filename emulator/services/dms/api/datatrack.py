@@ -11,6 +11,7 @@ from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.params import opt_enum, opt_json, req_int, req_json, req_str
 from emulator.gateway.registry import DMS, Registry
+from emulator.services.dms.api import validate
 from emulator.services.dms.api.common import (
     _parse_time,
     _plugin_param,
@@ -32,6 +33,7 @@ def register(
     @business
     def create_data_track_order(call: Call) -> dict[str, Any]:
         raw = _plugin_param(req_json(call.params, "Param"))
+        validate.datatrack_param(raw)
         comment = req_str(call.params, "Comment", 4000)
         related = _related_json(call)
         user = caller(call)
@@ -71,8 +73,8 @@ def register(
         types = json_list(call.params, "FilterTypeList", str, ("INSERT", "UPDATE", "DELETE"))
         ids = json_list(call.params, "EventIdList", int)
         present, column = opt_json(call.params, "ColumnFilter")
-        if present and not isinstance(column, dict):
-            raise errors.invalid("ColumnFilter", "It must be a JSON object.")
+        if present:
+            validate.column_filter(column)
         start, end = _parse_time(call, "FilterStartTime"), _parse_time(call, "FilterEndTime")
         rollback = opt_enum(call.params, "RollbackSQLType", ("REVERSE", "FORWARD"), "REVERSE")
         column_filter = None
