@@ -12,6 +12,7 @@ from flask import Flask, Response, request
 from emulator.admin.console import console_blueprint
 from emulator.admin.control_api import control_blueprint
 from emulator.admin.oss_endpoint import oss_blueprint
+from emulator.admin.sas_exports import sas_exports_blueprint
 from emulator.config import Settings
 from emulator.gateway.pipeline import Gateway
 from emulator.gateway.registry import Registry
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.register_blueprint(control_blueprint(emu), url_prefix="/_emulator")
     app.register_blueprint(oss_blueprint(emu))
     app.register_blueprint(console_blueprint(emu), url_prefix="/_emulator/ui")
+    app.register_blueprint(sas_exports_blueprint(emu), url_prefix="/_emulator/ui/sas")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -737,3 +737,39 @@ def test_bad_requests_get_the_sas_error_table(
         call(client)
     assert exc.value.code == code and exc.value.status_code == 400
     assert exc.value.message and exc.value.request_id
+
+
+# --- the console ----------------------------------------------------------------------------
+
+
+def test_console_lists_every_family_with_progress_and_links(
+    endpoint: str, control: Control, emulator: Any
+) -> None:
+    client = sas(endpoint)
+    ids = {
+        "ExportRecord": client.export_record(sm.ExportRecordRequest(export_type="user")).body.id,
+        "ExportVul": client.export_vul(sm.ExportVulRequest(type="emg", dealed="n")).body.id,
+        "ExportWarning": client.export_warning(sm.ExportWarningRequest()).body.id,
+        "ExportSuspEvents": client.export_susp_events(sm.ExportSuspEventsRequest()).body.id,
+    }
+    dave = sas(endpoint, DAVE).export_vul(sm.ExportVulRequest(type="sys")).body.id
+    page = requests.get(f"{emulator.url}/_emulator/ui/sas/?tid=3000", timeout=10)
+    assert page.status_code == 200 and 'id="nav-sas"' in page.text
+    for action, export_id in ids.items():
+        assert f'data-id="{export_id}" data-status="init"' in page.text
+        assert f"<td>{action}</td>" in page.text
+    assert f'data-id="{dave}"' not in page.text, "the tenant filter applies"
+    assert "Dealed=n" in page.text and "Type=emg" in page.text
+    control.advance(60)
+    page = requests.get(f"{emulator.url}/_emulator/ui/sas/", timeout=10)
+    for export_id in [*ids.values(), dave]:
+        assert f'data-id="{export_id}" data-status="success"' in page.text
+    links = [
+        part.split('"')[0].replace("&amp;", "&")
+        for part in page.text.split('class="download" href="')[1:]
+    ]
+    assert len(links) == 5
+    vul_rows = expected(VULS, lambda r: r["type"] == "emg" and r["dealed"] == "n", "zh")
+    zipped = [u for u in links if ".zip?" in u]
+    assert len(zipped) == 4, "three families zip their workbook; ExportRecord's is bare"
+    assert vul_rows in [zipped_rows(u) for u in zipped]

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 
 from emulator.gateway import errors
-from emulator.gateway.params import opt_int, opt_str
+from emulator.gateway.params import opt_int, opt_json, opt_str
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # TimeStart / TimeEnd of ExportSuspEvents
 
@@ -61,15 +61,14 @@ def repeated(params: dict[str, str], name: str) -> tuple[str, ...] | None:
     items = [
         v for k, v in sorted(_indexed(params, name), key=lambda kv: kv[0]) if isinstance(v, str)
     ]
-    raw = params.get(name)
-    if raw:
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            parsed = raw.split(",")
+    raw = params.get(name) or ""
+    if raw.lstrip().startswith("["):
+        _, parsed = opt_json(params, name, 65_536)
         if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
             raise errors.invalid(name, "It must be a list of strings.")
         items += parsed
+    elif raw:
+        items += raw.split(",")
     cleaned = tuple(x.strip() for x in items if x.strip())
     return cleaned or None
 
@@ -91,12 +90,8 @@ def entities(params: dict[str, str]) -> tuple[tuple[str, str], ...] | None:
         if len(parts) == 3 and parts[0] == "VulEntityList" and parts[1].isdigit():
             found.setdefault(int(parts[1]), {})[parts[2]] = value
     listed = [found[n] for n in sorted(found)]
-    raw = params.get("VulEntityList")
-    if raw:
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            parsed = None
+    given, parsed = opt_json(params, "VulEntityList", 65_536)
+    if given:
         if not isinstance(parsed, list) or not all(isinstance(x, dict) for x in parsed):
             raise errors.invalid("VulEntityList", "It must be a JSON list of objects.")
         listed += parsed
