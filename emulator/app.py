@@ -9,14 +9,11 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from emulator.admin.console import console_blueprint
-from emulator.admin.control_api import control_blueprint
-from emulator.admin.oss_endpoint import oss_blueprint
-from emulator.admin.sas_exports import sas_exports_blueprint
+from emulator.admin import sas_exports as sas_console
+from emulator.admin import web as admin_web
 from emulator.config import Settings
 from emulator.gateway.pipeline import Gateway
 from emulator.gateway.registry import Registry
-from emulator.services.dms.api import actions as dms_wire
 from emulator.services.sas.api import actions as sas_wire
 from emulator.serving.netfaults import ConnectionFaults
 from emulator.wiring import Emulator
@@ -27,8 +24,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app = Flask("emulator")
     registry = Registry()
     gateway = Gateway(emu, registry)
-    dms_wire.register(registry, emu, gateway)
-    sas_wire.register(registry, emu, gateway)
+    emu.dms.register(registry)
+    sas_wire.register(registry, emu)
     flask_wsgi = app.wsgi_app
 
     def api(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -46,10 +43,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.extensions["dms_emulator"] = emu
     app.extensions["dms_gateway"] = gateway
 
-    app.register_blueprint(control_blueprint(emu), url_prefix="/_emulator")
-    app.register_blueprint(oss_blueprint(emu))
-    app.register_blueprint(console_blueprint(emu), url_prefix="/_emulator/ui")
-    app.register_blueprint(sas_exports_blueprint(emu), url_prefix="/_emulator/ui/sas")
+    admin_web.init_app(app)  # control plane, console, download links, their guard and errors
+    app.register_blueprint(sas_console.bp, url_prefix="/_emulator/ui/sas")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

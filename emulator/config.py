@@ -25,3 +25,9 @@ class Settings:
     nonce_capacity: int = 500_000
     retention: int = 7 * 86400  # seconds (emulated) result files are kept
     durations: Durations = field(default_factory=Durations)
+    # control plane and request bounds (emulator/admin/security.py, README "Security")
+    control_token: str | None = None  # x-emulator-token for every /_emulator/ request
+    allowed_hosts: list[str] = field(default_factory=list)  # Host names besides loopback ones
+    control_max_body: int = 64 * 1024 * 1024  # bytes a control-plane or console request may send
+    journal_bytes: int = 64 * 1024 * 1024  # the journal's total byte budget
+    header_fault_max_ms: int = 10_000  # latency or dribble one x-emulator-fault header may cost

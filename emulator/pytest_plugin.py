@@ -4,6 +4,7 @@
         client = Client(dms_emulator.config())            # official SDK, default ADMIN of tenant 3000
         ...
         dms_emulator.client.advance(60)                    # control client: clock, faults, journal...
+        dms_emulator.assert_called("CreateOrder", times=1, Comment="c")   # journal verification
 
     @pytest.mark.dms_emulator(scenario="throttled-polling")
     def test_retries(dms_emulator): ...
@@ -11,7 +12,8 @@
 The emulator is started once per session (manual clock by default) and reset before every test
 that uses `dms_emulator`. A marker asking for another clock or accounts file gets an emulator of
 its own for that test. Options: --dms-emulator-clock, --dms-emulator-accounts, --dms-emulator-seed
-(or the ini keys dms_emulator_clock, dms_emulator_accounts, dms_emulator_seed).
+(or the ini keys dms_emulator_clock, dms_emulator_accounts, dms_emulator_seed), and
+--dms-emulator-control-token (ini dms_emulator_control_token) to run it with a control token.
 """
 
 from __future__ import annotations
@@ -42,6 +44,22 @@ class EmulatorHandle:
                     return u.access_key_id, u.access_key_secret
         raise KeyError(f"no user {name!r} in the accounts file")
 
+    # --- journal verification (the control client's, with readable assertion messages) -------
+    def count(self, action: str | None = None, **filters: Any) -> int:
+        return self.client.count(action, **filters)
+
+    def verify(self, expect: list[dict[str, Any]], **scope: Any) -> dict[str, Any]:
+        return self.client.verify(expect, **scope)
+
+    def assert_called(self, action: str, times: int | None = None, **params: Any) -> None:
+        """`assert_called("GetDataExportOrderDetail", times=2, OrderId=order_id)`."""
+        __tracebackhide__ = True
+        self.client.assert_called(action, times, **params)
+
+    def assert_sequence(self, expect: list[dict[str, Any]], **scope: Any) -> None:
+        __tracebackhide__ = True
+        self.client.assert_sequence(expect, **scope)
+
     def config(self, user: str | None = None, **kw: Any) -> Any:
         """A ready `alibabacloud_tea_openapi.models.Config` for the official SDKs."""
         from alibabacloud_tea_openapi.models import Config
@@ -57,13 +75,24 @@ class EmulatorHandle:
 
 
 def start_emulator(
-    clock: str = "manual", accounts: str | None = None, seed: int | None = None
+    clock: str = "manual",
+    accounts: str | None = None,
+    seed: int | None = None,
+    control_token: str | None = None,
 ) -> EmulatorHandle:
     from emulator.app import create_app
     from emulator.config import Settings
     from emulator.serving.listener import Server
 
-    app = create_app(Settings(clock=clock, accounts=accounts, seed=seed, log_level="WARNING"))
+    app = create_app(
+        Settings(
+            clock=clock,
+            accounts=accounts,
+            seed=seed,
+            log_level="WARNING",
+            control_token=control_token or None,
+        )
+    )
     emu = app.extensions["dms_emulator"]
     server = Server(app, "127.0.0.1", 0).start()
     first = next(iter(emu.accounts.tenants.values()))
@@ -76,7 +105,7 @@ def start_emulator(
     return EmulatorHandle(
         server.url,
         f"127.0.0.1:{server.port}",
-        EmulatorClient(server.url),
+        EmulatorClient(server.url, token=control_token or ""),
         emu.accounts,
         (admin.access_key_id, admin.access_key_secret),
         stop,
@@ -88,9 +117,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dms-emulator-clock", choices=("manual", "real"), default=None)
     group.addoption("--dms-emulator-accounts", default=None)
     group.addoption("--dms-emulator-seed", type=int, default=None)
+    group.addoption("--dms-emulator-control-token", default=None)
     parser.addini("dms_emulator_clock", "manual (default) or real", default="manual")
     parser.addini("dms_emulator_accounts", "accounts file for the session emulator", default="")
     parser.addini("dms_emulator_seed", "seed for ids and fault dice", default="")
+    parser.addini("dms_emulator_control_token", "--control-token of the emulator", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -111,6 +142,9 @@ def _options(config: pytest.Config) -> dict[str, Any]:
         or config.getini("dms_emulator_accounts")
         or None,
         "seed": seed if seed is not None else (int(ini_seed) if ini_seed else None),
+        "control_token": config.getoption("--dms-emulator-control-token")
+        or config.getini("dms_emulator_control_token")
+        or None,
     }
 
 

@@ -17,13 +17,21 @@ from emulator.core.jobs import Jobs
 from emulator.core.randomness import RandomSource
 from emulator.core.shared import Shared
 from emulator.faults.engine import FaultEngine
-from emulator.gateway.journal import Journal, MemoryJournal
+from emulator.faults.header import HeaderFaults
+from emulator.gateway.journal import Bounds, Journal, MemoryJournal
 from emulator.gateway.nonces import MemoryNonces, NonceCache
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import Artifacts
+from emulator.services.dms.api.meta import MetaContext
+from emulator.services.dms.api.users import UsersContext
+from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain.datatrack import DataTracking
+from emulator.services.dms.domain.meta import Meta
+from emulator.services.dms.domain.permissions import TicketGrants
 from emulator.services.dms.domain.tickets import Tickets
+from emulator.services.dms.domain.users import Users
 from emulator.services.dms.domain.workflow import Workflow
+from emulator.services.dms.service import DmsService
 from emulator.services.sas.exports import SasExports
 from emulator.state.runtime_db import RuntimeDB
 from emulator.state.store import Store
@@ -47,7 +55,9 @@ class Emulator:
         if saved_clock:
             self.clock.restore({**json.loads(saved_clock), "mode": settings.clock})
         export_dir = (state + ".exports") if state else None
-        self.artifacts = Artifacts(self.store, self.rng, export_dir, settings.retention)
+        self.artifacts = Artifacts(
+            self.store, self.rng, export_dir, settings.retention, settings.link_ttl
+        )
         self.jobs = Jobs(self.shared)
         # one process keeps nonces and the journal in memory; workers share them in the runtime DB
         self.nonces: NonceCache | MemoryNonces = (
@@ -55,13 +65,17 @@ class Emulator:
             if self._tmp
             else MemoryNonces(capacity=settings.nonce_capacity)
         )
+        bounds = Bounds(total_bytes=settings.journal_bytes)
         self.journal: Journal | MemoryJournal = (
-            Journal(self.runtime_db, settings.journal_size)
+            Journal(self.runtime_db, settings.journal_size, bounds)
             if self._tmp
-            else MemoryJournal(settings.journal_size)
+            else MemoryJournal(settings.journal_size, bounds)
         )
         self.faults = FaultEngine(
             self.rng, self.runtime_db, self.shared.fault_rules, self.shared.lock
+        )
+        self.header_faults = HeaderFaults(
+            settings.header_fault_max_ms, per_tenant=max(1, settings.threads // 4)
         )
         self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
         self.datatrack = DataTracking(self.store, self.clock, self.rng, self.artifacts, self.jobs)
@@ -74,7 +88,14 @@ class Emulator:
             self.jobs,
             self.datatrack,
         )
+        self.users = Users(self.store, self.accounts)  # DMS users' run-time changes (issue 13)
+        self.meta = Meta(self.accounts)  # DMS instances, databases, live catalogs (issue 13)
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
+        self.dms = DmsService(
+            DmsContext(self.accounts, self.tickets, self.workflow, self.datatrack, self.artifacts),
+            UsersContext(self.users, self.accounts),
+            MetaContext(self.meta, self.accounts, TicketGrants(self.tickets, self.clock)),
+        )
         self.workflow.resume()
 
     def save_clock(self) -> None:
@@ -89,6 +110,7 @@ class Emulator:
             )
         ]
         self.store.reset(tid)
+        self.users.reset(tid)
         self.artifacts.purge_files(keys)
         self.faults.clear(tid)
         self.journal.clear(tid)

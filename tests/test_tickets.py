@@ -626,3 +626,40 @@ def test_a_long_export_does_not_block_other_requests(endpoint: str, control: Con
         models.GetDataExportOrderDetailRequest(order_id=order_id)
     ).body
     assert detail.data_export_order_detail.order_detail.actual_affect_rows == 1_000_000
+
+
+def test_execute_data_export_on_another_ticket_type_is_not_a_data_export_order(
+    endpoint: str, control: Control
+) -> None:
+    """The docs' code for an export action on a non-export ticket (was IllegalOrderStatus)."""
+    client = dms(endpoint)
+    created = client.create_order(
+        models.CreateOrderRequest(
+            plugin_type="NDDL", comment="ddl", plugin_param={"dbId": 17001, "title": "t"}
+        )
+    ).body
+    assert created.success, created.to_map()
+    (order_id,) = created.create_order_result.order_ids
+    body = client.execute_data_export(models.ExecuteDataExportRequest(order_id=order_id)).body
+    assert not body.success and body.error_code == "NotDataExportOrder", body.to_map()
+    assert str(order_id) in body.error_message and "NDDL" in body.error_message
+
+
+def test_cancel_by_a_user_who_may_not_cancel_is_no_permission(
+    endpoint: str, control: Control
+) -> None:
+    """Only the committer, an ADMIN or a DBA may cancel; another USER gets NoPermission (was
+    IllegalOrderStatus) and the ticket is unchanged."""
+    owner, other = dms(endpoint, ALICE), dms(endpoint, CAROL)
+    order_id = create_export(owner, "select 1", db=17001)
+    base = owner.get_order_base_info(
+        models.GetOrderBaseInfoRequest(order_id=order_id)
+    ).body.order_base_info
+    before = status(owner, order_id)
+    denied = other.approve_order(
+        models.ApproveOrderRequest(
+            workflow_instance_id=base.workflow_instance_id, approval_type="CANCEL"
+        )
+    ).body
+    assert not denied.success and denied.error_code == "NoPermission", denied.to_map()
+    assert status(owner, order_id) == before

@@ -4,10 +4,15 @@ without hand-writing HTTP: reset, clock, faults, scenarios, journal, state, tick
     from emulator.admin.client import EmulatorClient
     emu = EmulatorClient("http://127.0.0.1:8787")
     emu.reset(); emu.advance(60); emu.add_fault(action="ListOrders", code="Throttling.User", times=2)
+    emu.assert_called("GetDataExportOrderDetail", times=2, OrderId=4000001)
+
+An emulator started with `--control-token` needs `EmulatorClient(url, token=...)`; without
+`token` the client uses DMS_EMULATOR_CONTROL_TOKEN from the environment, if set.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +34,24 @@ class Clock:
     mode: str
 
 
+TOKEN_HEADER = "x-emulator-token"
+TOKEN_ENV = "DMS_EMULATOR_CONTROL_TOKEN"
+
+
 class EmulatorClient:
-    def __init__(self, url: str, timeout: float = 60.0, session: requests.Session | None = None):
+    def __init__(
+        self,
+        url: str,
+        timeout: float = 60.0,
+        session: requests.Session | None = None,
+        token: str | None = None,
+    ):
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.http = session or requests.Session()
+        token = token if token is not None else os.environ.get(TOKEN_ENV)
+        if token:
+            self.http.headers[TOKEN_HEADER] = token
 
     def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         r = self.http.request(
@@ -169,12 +187,60 @@ class EmulatorClient:
             )["requests"]
         )
 
+    def count(self, action: str | None = None, **filters: Any) -> int:
+        """How many journal entries match: `count("ListOrders", tid=3000, params={"PageSize": 5})`."""
+        query = {k: v for k, v in filters.items() if k != "params"}
+        for name, value in (filters.get("params") or {}).items():
+            query[f"param.{name}"] = _text(value)
+        return int(self._call("GET", "/requests/count", action=action, **query)["count"])
+
+    def verify(self, expect: list[dict[str, Any]], **scope: Any) -> dict[str, Any]:
+        """An ordered list of expected calls (`{"action", "params", "times", ...}`) against the
+        journal; the answer says `ok`, or which expectation failed and the nearest entries."""
+        return dict(self._call("POST", "/requests/verify", {"expect": expect, **scope}))
+
+    def assert_called(
+        self,
+        action: str,
+        times: int | None = None,
+        *,
+        code: str | None = None,
+        tid: int | None = None,
+        access_key_id: str | None = None,
+        since: float | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """AssertionError (with the nearest calls) unless `action` was called with these
+        parameters, exactly `times` times if given, else at least once."""
+        from emulator.admin.verify import readable
+
+        expectation: dict[str, Any] = {"action": action, "params": params}
+        for key, value in (("times", times), ("code", code), ("tid", tid)):
+            if value is not None:
+                expectation[key] = value
+        if access_key_id is not None:
+            expectation["access_key_id"] = access_key_id
+        result = self.verify([expectation], **({"since": since} if since is not None else {}))
+        if not result.get("ok"):
+            raise AssertionError(readable(result))
+        return result
+
+    def assert_sequence(self, expect: list[dict[str, Any]], **scope: Any) -> dict[str, Any]:
+        """AssertionError with a readable message unless the journal holds these calls in order."""
+        from emulator.admin.verify import readable
+
+        result = self.verify(expect, **scope)
+        if not result.get("ok"):
+            raise AssertionError(readable(result))
+        return result
+
     def clear_requests(self, tid: int | None = None) -> None:
         self._call("DELETE", "/requests", tid=tid)
 
     # --- state ------------------------------------------------------------------------------
-    def export_state(self) -> dict[str, Any]:
-        return dict(self._call("GET", "/state"))
+    def export_state(self, secrets: bool = False) -> dict[str, Any]:
+        """The state document; the link-signing secret only with `secrets` (and a token)."""
+        return dict(self._call("GET", "/state", secrets="true" if secrets else None))
 
     def import_state(self, document: dict[str, Any]) -> None:
         self._call("PUT", "/state", document)
@@ -196,3 +262,9 @@ class EmulatorClient:
         return dict(
             self._call("POST", f"/tickets/{order_id}/reject", {"comment": comment, "uid": uid})
         )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,29 +1,39 @@
-"""OSS-style download endpoint: serves result files behind signed, expiring links only."""
+"""OSS-style download endpoint: serves result files behind signed, expiring links only.
+
+A refused link answers OSS's XML error; which code and status comes from the class of the
+link error (its table below), never from the message."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request, send_file
 
+from emulator.admin.context import emulator
+from emulator.admin.errors import lookup
 from emulator.core.clock import iso
-from emulator.platform.artifacts import LINK_PREFIX, LinkError
+from emulator.platform.artifacts import LINK_PREFIX, LinkError, LinkExpired, NoSuchKey
 
-if TYPE_CHECKING:
-    from emulator.wiring import Emulator
+bp = Blueprint("oss", __name__)
+
+# link error class -> (OSS code, HTTP status), looked up along the class hierarchy
+OSS_ERRORS: dict[type[Exception], tuple[str, int]] = {
+    NoSuchKey: ("NoSuchKey", 404),
+    LinkExpired: ("AccessDenied", 403),
+    LinkError: ("AccessDenied", 403),
+}
 
 
-def _denied(emu: Emulator, err: LinkError, expires: str) -> Response:
+def denied(err: LinkError, expires: str) -> Response:
+    emu = emulator()
     rid = emu.rng.token(12).upper()
     extra = ""
-    if err.expired:
+    if isinstance(err, LinkExpired):
         try:
             extra = f"<Expires>{iso(int(expires))}</Expires><ServerTime>{iso(emu.clock.now())}</ServerTime>"
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             extra = ""
-    code = "NoSuchKey" if "does not exist" in str(err) else "AccessDenied"
-    status = 404 if code == "NoSuchKey" else 403
+    code, status = lookup(OSS_ERRORS, err) or ("AccessDenied", 403)
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
         f"<Code>{code}</Code><Message>{escape(str(err))}</Message><RequestId>{rid}</RequestId>"
@@ -34,28 +44,24 @@ def _denied(emu: Emulator, err: LinkError, expires: str) -> Response:
     )
 
 
-def oss_blueprint(emu: Emulator) -> Blueprint:
-    bp = Blueprint("oss", __name__)
-
-    @bp.route(f"{LINK_PREFIX}/<bucket>/<path:key>", methods=["GET", "HEAD"])
-    def download(bucket: str, key: str) -> Response:
-        args = request.args
-        try:
-            art = emu.artifacts.resolve(
-                bucket,
-                key,
-                args.get("OSSAccessKeyId", ""),
-                args.get("Expires", ""),
-                args.get("Signature", ""),
-                emu.clock.now(),
-            )
-        except LinkError as err:
-            return _denied(emu, err, args.get("Expires", ""))
-        return send_file(
-            art.path or "",
-            as_attachment=True,
-            download_name=key.rsplit("/", 1)[-1],
-            conditional=False,
+@bp.route(f"{LINK_PREFIX}/<bucket>/<path:key>", methods=["GET", "HEAD"])
+def download(bucket: str, key: str) -> Response:
+    emu = emulator()
+    args = request.args
+    try:
+        art = emu.artifacts.resolve(
+            bucket,
+            key,
+            args.get("OSSAccessKeyId", ""),
+            args.get("Expires", ""),
+            args.get("Signature", ""),
+            emu.clock.now(),
         )
-
-    return bp
+    except LinkError as err:
+        return denied(err, args.get("Expires", ""))
+    return send_file(
+        art.path or "",
+        as_attachment=True,
+        download_name=key.rsplit("/", 1)[-1],
+        conditional=False,
+    )

@@ -74,6 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds (emulated clock) result files are kept; older ones are deleted",
     )
     option("--log-level", "INFO")
+    # control plane security and request bounds (emulator/admin/security.py)
+    option("--control-token", None, help="require x-emulator-token on every /_emulator/ request")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        help="a Host name the control plane accepts besides loopback ones (repeatable; env: comma-separated)",
+    )
+    option(
+        "--control-max-body",
+        str(64 * 1024 * 1024),
+        type=_int,
+        help="bytes a control-plane request may send",
+    )
+    option(
+        "--journal-bytes", str(64 * 1024 * 1024), type=_int, help="total bytes the journal keeps"
+    )
+    option(
+        "--header-fault-max-ms",
+        "10000",
+        type=_int,
+        help="ms of latency or dribble one x-emulator-fault header may cost (0: header faults off)",
+    )
     serve.add_argument(
         "--log-json",
         action="store_true",
@@ -100,15 +123,14 @@ def state_command(op: str, file: str, state_path: str) -> int:
     except (StoreVersionError, Exception) as exc:
         return fail(f"state file {state_path}: {exc}")
     try:
+        from emulator.admin import operations
+
         if op == "export":
             clock = store.get_meta("clock")
-            out: dict[str, object] = {
-                "format": "dms-emulator-state",
-                "version": 1,
-                "clock": json.loads(clock) if clock else None,
-                "tables": store.dump(),
-                "faults": [],
-            }
+            # the control plane's document (without the link-signing secret, like GET /state)
+            out = operations.state_document(
+                store, json.loads(clock) if clock else None, [], secrets=False
+            )
             with open(file, "w", encoding="utf-8") as f:
                 json.dump(out, f, ensure_ascii=False)
             return 0
@@ -117,18 +139,16 @@ def state_command(op: str, file: str, state_path: str) -> int:
                 doc = json.load(f)
         except (OSError, ValueError) as exc:
             return fail(f"{file}: cannot read a state document: {exc}")
-        if (
-            not isinstance(doc, dict)
-            or doc.get("format") != "dms-emulator-state"
-            or not isinstance(doc.get("tables"), dict)
-        ):
-            return fail(f"{file}: not a dms-emulator state document")
         try:
-            store.load(doc["tables"])
+            tables, clock_doc = operations.read_state_document(doc)
+        except operations.Invalid as exc:
+            return fail(f"{file}: not a dms-emulator state document: {exc}")
+        try:
+            store.load(operations.keep_secrets(store, tables))
         except Exception as exc:
             return fail(f"{file}: state not imported (nothing changed): {exc}")
-        if isinstance(doc.get("clock"), dict):
-            store.set_meta("clock", json.dumps(doc["clock"]))
+        if clock_doc is not None:
+            store.set_meta("clock", json.dumps(clock_doc))
         return 0
     finally:
         store.close()
@@ -155,6 +175,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
         retention=max(1, args.retention),
         log_level=args.log_level,
         log_json=args.log_json,
+        control_token=args.control_token or None,
+        allowed_hosts=args.allowed_host
+        if args.allowed_host is not None
+        else [h for h in (_env("allowed_host") or "").split(",") if h],
+        control_max_body=max(1024, args.control_max_body),
+        journal_bytes=max(64 * 1024, args.journal_bytes),
+        header_fault_max_ms=max(0, args.header_fault_max_ms),
     )
 
 
@@ -175,6 +202,11 @@ def serve(settings: Settings) -> int:
     from emulator.wiring import Emulator
 
     setup_logging(settings.log_level, settings.log_json)
+    from emulator.admin.security import bind_warning
+
+    warning = bind_warning(settings)
+    if warning:
+        print(f"dms-emulator: warning: {warning}", file=sys.stderr, flush=True)
     try:
         emu = Emulator(settings)
     except (AccountsError, StoreVersionError) as exc:

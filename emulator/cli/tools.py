@@ -12,6 +12,7 @@ import time
 from urllib.parse import parse_qsl, urlsplit
 
 DEFAULT_URL = os.environ.get("DMS_EMULATOR_URL", "http://127.0.0.1:8787")
+TOKEN_HELP = "the emulator's --control-token (default: env DMS_EMULATOR_CONTROL_TOKEN)"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,9 +20,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     faults.add_argument("op", choices=("load", "list", "clear"))
     faults.add_argument("file", nargs="?", help="scenario file (load), or a shipped scenario name")
     faults.add_argument("--url", default=DEFAULT_URL)
+    faults.add_argument("--token", default=None, help=TOKEN_HELP)
 
     journal = sub.add_parser("journal", help="print the request journal of a running emulator")
     journal.add_argument("--url", default=DEFAULT_URL)
+    journal.add_argument("--token", default=None, help=TOKEN_HELP)
     journal.add_argument("--follow", "-f", action="store_true", help="keep printing new requests")
     journal.add_argument("--limit", type=int, default=20)
     journal.add_argument("--action")
@@ -52,16 +55,16 @@ def run(args: argparse.Namespace) -> int:
     return _sign(args)
 
 
-def _client(url: str):  # type: ignore[no-untyped-def]
+def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from emulator.admin.client import EmulatorClient
 
-    return EmulatorClient(url)
+    return EmulatorClient(args.url, token=args.token)
 
 
 def _faults(args: argparse.Namespace) -> int:
     from emulator.admin.client import ControlError
 
-    client = _client(args.url)
+    client = _client(args)
     try:
         if args.op == "load":
             if not args.file:
@@ -74,7 +77,7 @@ def _faults(args: argparse.Namespace) -> int:
 
             if os.path.exists(args.file):
                 try:
-                    doc = read_scenario(args.file)
+                    doc = read_scenario(args.file, any_name=True)
                 except ScenarioError as exc:
                     print(f"dms-emulator: error: {exc}", file=sys.stderr)
                     return 2
@@ -110,7 +113,9 @@ def _line(e: dict) -> str:  # type: ignore[type-arg]
 
 
 def _journal(args: argparse.Namespace) -> int:
-    client = _client(args.url)
+    from emulator.admin.client import ControlError
+
+    client = _client(args)
     last = 0
     try:
         while True:
@@ -126,6 +131,9 @@ def _journal(args: argparse.Namespace) -> int:
             time.sleep(1)
     except KeyboardInterrupt:
         return 0
+    except ControlError as exc:
+        print(f"dms-emulator: error: {exc.message}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"dms-emulator: error: cannot reach {args.url}: {exc}", file=sys.stderr)
         return 2

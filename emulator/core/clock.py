@@ -84,4 +84,12 @@ def iso(ts: float) -> str:
 
 def dms_time(ts: float) -> str:
     """DMS renders times as 'yyyy-MM-dd HH:mm:ss' (UTC here)."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(ts, timezone.utc).strftime(DMS_FORMAT)
+
+
+DMS_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def parse_dms_time(text: str) -> float:
+    """A DMS 'yyyy-MM-dd HH:mm:ss' (UTC) as a UNIX time; ValueError if it is not one."""
+    return datetime.strptime(text, DMS_FORMAT).replace(tzinfo=timezone.utc).timestamp()

@@ -24,6 +24,8 @@ EFFECT_KEYS = {
 }
 CONNECTION_MODES = ("reset", "empty", "truncated", "dribble")
 STAGES = ("precheck", "approval", "export", "datatrack", "sas_export")
+MAX_LATENCY_MS = 600_000.0  # no latency effect ever sleeps longer
+LOGNORMAL_TAIL = 20.0  # a lognormal latency without max_ms stops at 20 x its median
 
 
 class FaultError(ValueError):
@@ -314,4 +316,8 @@ class FaultEngine:
         else:
             value = float(effect.get("ms", 0))
         cap = effect.get("max_ms")
-        return min(value, float(cap)) if cap is not None and dist != "uniform" else value
+        if cap is None and dist == "lognormal":  # a heavy tail, never an endless one (F18)
+            cap = LOGNORMAL_TAIL * float(effect["median_ms"])
+        if cap is not None and dist != "uniform":
+            value = min(value, float(cap))
+        return min(value, MAX_LATENCY_MS)

@@ -1,4 +1,10 @@
-"""Scenario files: named sets of fault rules (YAML or JSON), loaded at start or at run time."""
+"""Scenario files: named sets of fault rules (YAML or JSON), loaded at start or at run time.
+
+One way in (`resolve`): a shipped scenario by name, a scenario file by path, or the document
+itself. A path is read only if it looks like a scenario file (a .yaml/.yml/.json regular file
+of bounded size), and no error ever quotes the file's content: the control plane may be asked
+to read any path, and its answer must not turn it into a file oracle.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +16,49 @@ import yaml
 
 from emulator.faults.engine import FaultEngine, FaultError, validate_rule
 
+SUFFIXES = (".yaml", ".yml", ".json")
+MAX_FILE_BYTES = 1024 * 1024
+
 
 class ScenarioError(Exception):
     pass
 
 
-def read_scenario(path: str | Path) -> dict[str, Any]:
+def _syntax_error(file: Path, exc: Exception) -> ScenarioError:
+    """Where the file is wrong (line, column), never the text found there."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        where = f" at line {mark.line + 1}, column {mark.column + 1}"
+    elif isinstance(exc, json.JSONDecodeError):
+        where = f" at line {exc.lineno}, column {exc.colno}"
+    else:
+        where = ""
+    return ScenarioError(f"scenario file {file}: not valid YAML/JSON{where}")
+
+
+def read_scenario(path: str | Path, any_name: bool = False) -> dict[str, Any]:
+    """A checked scenario file; `any_name` (the command line's own files) skips the suffix rule."""
     file = Path(path)
+    if not any_name and file.suffix.lower() not in SUFFIXES:
+        raise ScenarioError(
+            f"scenario file {file}: not a scenario file (the name must end in .yaml, .yml or .json)"
+        )
     try:
+        if not file.is_file():
+            raise ScenarioError(f"scenario file {file}: no such file")
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"scenario file {file}: larger than {MAX_FILE_BYTES} bytes")
         text = file.read_text(encoding="utf-8")
-        doc = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except OSError as exc:
         raise ScenarioError(
-            f"scenario file {file}: cannot read it: {exc.strerror or exc}"
+            f"scenario file {file}: cannot read it: {exc.strerror or type(exc).__name__}"
         ) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"scenario file {file}: not UTF-8 text") from None
+    try:
+        doc = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise ScenarioError(
-            f"scenario file {file}: not valid YAML/JSON: {exc}".replace("\n", " ")
-        ) from None
+        raise _syntax_error(file, exc) from None
     return check_scenario(doc, str(file))
 
 
@@ -45,21 +76,43 @@ def check_scenario(doc: Any, where: str) -> dict[str, Any]:
     return doc
 
 
-def load_scenario(engine: FaultEngine, path: str | Path) -> list[str]:
-    doc = read_scenario(path)
+def resolve(spec: Any) -> dict[str, Any]:
+    """A checked scenario from `{"name": shipped}`, `{"path": FILE}` or the scenario document."""
+    if not isinstance(spec, dict):
+        raise ScenarioError("scenario: must be an object")
+    if "faults" in spec:
+        return check_scenario(spec, "in the request body")
+    if "path" in spec:
+        return read_scenario(str(spec["path"]))
+    if "name" in spec:
+        return read_scenario(shipped_scenario(str(spec["name"])))
+    raise ScenarioError("scenario: give a shipped 'name', a 'path' or the scenario's 'faults'")
+
+
+def apply(engine: FaultEngine, doc: dict[str, Any]) -> list[str]:
+    """Add a checked scenario's rules; each rule is named after the scenario unless it has a name."""
     return [
         engine.add({**rule, "name": rule.get("name") or doc.get("name")}).id
         for rule in doc["faults"]
     ]
 
 
-def shipped_scenario(name: str) -> Path:
-    """A scenario shipped in fixtures/scenarios, by name."""
+def load_scenario(engine: FaultEngine, path: str | Path) -> list[str]:
+    """`--scenario FILE` at start-up (the user's own command line, so any file name)."""
+    return apply(engine, read_scenario(path, any_name=True))
+
+
+def _folder() -> Path:
     from importlib import resources
 
-    folder = Path(str(resources.files("emulator.fixtures").joinpath("scenarios")))
+    return Path(str(resources.files("emulator.fixtures").joinpath("scenarios")))
+
+
+def shipped_scenario(name: str) -> Path:
+    """A scenario shipped in fixtures/scenarios, by name."""
+    folder = _folder()
     path = folder / f"{name}.yaml"
-    if not path.is_file() or path.parent != folder:
+    if "/" in name or "\\" in name or not path.is_file() or path.parent != folder:
         raise ScenarioError(
             f"no shipped scenario {name!r} (known: {', '.join(shipped_scenarios())})"
         )
@@ -67,7 +120,4 @@ def shipped_scenario(name: str) -> Path:
 
 
 def shipped_scenarios() -> list[str]:
-    from importlib import resources
-
-    folder = Path(str(resources.files("emulator.fixtures").joinpath("scenarios")))
-    return sorted(p.stem for p in folder.glob("*.yaml"))
+    return sorted(p.stem for p in _folder().glob("*.yaml"))

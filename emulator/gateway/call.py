@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from emulator.gateway.errors import ApiError
-    from emulator.gateway.registry import Operation
-    from emulator.platform.accounts import Tenant, User
+from emulator.gateway.errors import ApiError
+from emulator.platform.accounts import Tenant, User
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str  # as fault rules and the journal name it
+    version: str
+    host: str  # HostId in error bodies
+    code: str  # product= in Recommend links
+
+
+# a handler answers one call with its product's typed context: `(call, ctx) -> body`
+Handler = Callable[["Call", Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One (version, action) pair: who answers it, over which context."""
+
+    product: Product
+    action: str
+    handler: Handler
+    context: Any = None
+    # lifecycle stages a fault may aim at through this action (the gateway picks the rule)
+    stages: tuple[str, ...] = ()
 
 
 @dataclass
@@ -36,7 +59,13 @@ class Call:
     string_to_sign: str | None = None
     canonical_request: str | None = None
     fault: dict[str, Any] | None = None
+    # the emulated time of this request, read once by the gateway (principle 7)
+    now: float = 0.0
+    # the lifecycle fault effect this call carries to the ticket or job it starts, if any
+    lifecycle: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
+    # a business failure answered with HTTP 200 (DMS `Success:false`): its code, for the journal
+    outcome_code: str | None = None
     error: ApiError | None = None
 
     @property

@@ -66,11 +66,18 @@ def nonce_used() -> ApiError:
     return ApiError("SignatureNonceUsed", "Specified signature nonce was used already.", 400)
 
 
+STRING_TO_SIGN_ECHO = 8192  # characters of the server's string to sign a refusal quotes
+
+
 def signature_mismatch(string_to_sign: str) -> ApiError:
+    shown = string_to_sign
+    if len(shown) > STRING_TO_SIGN_ECHO:  # bounded: a 16 MiB body must not come back as 16 MiB
+        total = len(shown.encode("utf-8", "replace"))
+        shown = shown[:STRING_TO_SIGN_ECHO] + f"…[truncated: {total} bytes in all]"
     return ApiError(
         "SignatureDoesNotMatch",
         "Specified signature is not matched with our calculation. server string to sign is:"
-        + string_to_sign,
+        + shown,
         400,
         string_to_sign=string_to_sign,
     )

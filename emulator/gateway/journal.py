@@ -1,91 +1,219 @@
 """The request journal: what came in, who sent it, what it got; bounded, newest last.
 
-Kept in the runtime database so that every worker process writes to (and the control plane
-reads) one journal.
+Each entry carries the request parameters and the response body, so tests can assert on what
+their code called (`Filter`, `emulator.admin.verify`). Nothing an unauthenticated caller sends
+can make it big: secrets and signatures are redacted, every long value is cut at a marker, one
+entry has a byte ceiling, and the whole journal has a byte budget as well as a count.
+
+One process keeps it in memory; several worker processes share it in the runtime database.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.state.runtime_db import RuntimeDB
 
 TRIM_EVERY = 200
+REDACTED = "***redacted***"
+# parameter names whose values are secrets or signatures (never journaled, never shown)
+SECRET_NAME = re.compile(r"signature$|secret|password|passwd|token|credential", re.IGNORECASE)
+# signed links in response bodies (download URLs): the signature goes, the rest stays readable
+LINK_SIGNATURE = re.compile(r"(Signature=)[^&\"'\s<]+")
+ENTRY_OVERHEAD = 400  # bytes counted for the fixed fields of an entry
 
 
-def _keep(
-    e: dict[str, Any],
-    action: str | None,
-    code: str | None,
-    access_key_id: str | None,
-    tid: int | None,
-    request_id: str | None,
-    since: float | None,
-    until: float | None,
-) -> bool:
-    return (
-        (action is None or e.get("action") == action)
-        and (code is None or e.get("code") == code)
-        and (access_key_id is None or e.get("access_key_id") == access_key_id)
-        and (tid is None or e.get("tid") == tid)
-        and (request_id is None or e.get("request_id") == request_id)
-        and (since is None or e.get("ts", 0) >= since)
-        and (until is None or e.get("ts", 0) <= until)
-    )
+def marker(total: int) -> str:
+    return f"…[truncated: {total} bytes in all]"
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters, else its head and a marker saying how long it was."""
+    if len(text) <= limit:
+        return text
+    total = len(text.encode("utf-8", "replace"))
+    return text[: max(0, limit - 40)] + marker(total)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    value_chars: int = 1024  # one parameter value
+    params_chars: int = 8192  # all parameters of one entry together
+    text_chars: int = 8192  # the string to sign, the canonical request
+    body_chars: int = 4096  # the response body
+    total_bytes: int = 64 * 1024 * 1024  # the whole journal
+
+
+def bounded_params(params: dict[str, str], bounds: Bounds) -> dict[str, str]:
+    out: dict[str, str] = {}
+    used = 0
+    items = list(params.items())
+    for i, (name, value) in enumerate(items):
+        name = cut(str(name), 128)
+        text = REDACTED if SECRET_NAME.search(name) else cut(str(value), bounds.value_chars)
+        used += len(name) + len(text)
+        if used > bounds.params_chars:
+            out["…"] = f"[{len(items) - i} more parameter(s) truncated]"
+            break
+        out[name] = text
+    return out
+
+
+def bounded_body(body: bytes | str | None, bounds: Bounds) -> str | None:
+    """The response as text: at most `body_chars` bytes of it, link signatures redacted."""
+    if body is None:
+        return None
+    raw = body if isinstance(body, bytes) else body.encode("utf-8", "replace")
+    limit = bounds.body_chars
+    text = raw[:limit].decode("utf-8", "ignore")
+    if "Signature=" in text:
+        text = LINK_SIGNATURE.sub(r"\1" + REDACTED, text)
+    if len(raw) > limit:
+        text = text[: max(0, limit - 40)] + marker(len(raw))
+    return text
+
+
+def bound_entry(entry: dict[str, Any], bounds: Bounds) -> int:
+    """Redact and cut the entry in place; returns its approximate size in bytes."""
+    size = ENTRY_OVERHEAD
+    if entry.get("params") is not None:
+        entry["params"] = bounded_params(entry["params"], bounds)
+        size += sum(len(k) + len(v) for k, v in entry["params"].items())
+    if "response_body" in entry:
+        entry["response_body"] = bounded_body(entry["response_body"], bounds)
+        size += len(entry["response_body"] or "")
+    for key in ("string_to_sign", "canonical_request"):
+        if entry.get(key) is not None:
+            entry[key] = cut(str(entry[key]), bounds.text_chars)
+            size += len(entry[key])
+    if entry.get("fault"):
+        size += 200
+    return size
+
+
+def _json_path(value: str, path: str) -> Any:
+    """`PluginParam.dbId`: walk into a JSON-valued parameter; a miss is None."""
+    try:
+        doc: Any = json.loads(value)
+    except ValueError:
+        return None
+    for part in path.split("."):
+        if isinstance(doc, dict) and part in doc:
+            doc = doc[part]
+        elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+            doc = doc[int(part)]
+        else:
+            return None
+    return doc
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def param_value(params: dict[str, str], name: str) -> str | None:
+    """A parameter's value as text, or a value inside a JSON parameter (`PluginParam.dbId`)."""
+    if name in params:
+        return params[name]
+    head, dot, rest = name.partition(".")
+    if dot and head in params:
+        found = _json_path(params[head], rest)
+        return None if found is None else as_text(found)
+    return None
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which entries a query, a count or an expectation keeps; None is "any"."""
+
+    action: str | None = None
+    code: str | None = None
+    access_key_id: str | None = None
+    tid: int | None = None
+    request_id: str | None = None
+    product: str | None = None
+    since: float | None = None
+    until: float | None = None
+    params: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def keeps(self, e: dict[str, Any]) -> bool:
+        return (
+            (self.action is None or e.get("action") == self.action)
+            and (self.code is None or e.get("code") == self.code)
+            and (self.access_key_id is None or e.get("access_key_id") == self.access_key_id)
+            and (self.tid is None or e.get("tid") == self.tid)
+            and (self.request_id is None or e.get("request_id") == self.request_id)
+            and (self.product is None or e.get("product") == self.product)
+            and (self.since is None or e.get("ts", 0) >= self.since)
+            and (self.until is None or e.get("ts", 0) <= self.until)
+            and all(param_value(e.get("params") or {}, k) == v for k, v in self.params)
+        )
+
+
+ANY = Filter()
 
 
 class MemoryJournal:
-    """One process: a bounded deque."""
+    """One process: a deque bounded by count and by bytes."""
 
-    def __init__(self, capacity: int = 10_000):
+    def __init__(self, capacity: int = 10_000, bounds: Bounds | None = None):
         self.capacity = capacity
-        self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self.bounds = bounds or Bounds()
+        self._entries: deque[tuple[int, dict[str, Any]]] = deque()
+        self._bytes = 0
         self._lock = threading.Lock()
         self._seq = 0
 
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
     def record(self, entry: dict[str, Any]) -> None:
+        size = bound_entry(entry, self.bounds)
         with self._lock:
             self._seq += 1
-            self._entries.append({"seq": self._seq, **entry})
+            self._entries.append((size, {"seq": self._seq, **entry}))
+            self._bytes += size
+            while self._entries and (
+                len(self._entries) > self.capacity or self._bytes > self.bounds.total_bytes
+            ):
+                self._bytes -= self._entries.popleft()[0]
 
-    def query(
-        self,
-        *,
-        action: str | None = None,
-        code: str | None = None,
-        access_key_id: str | None = None,
-        tid: int | None = None,
-        request_id: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    def query(self, where: Filter = ANY, limit: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            items = list(self._entries)
-        out = [
-            e for e in items if _keep(e, action, code, access_key_id, tid, request_id, since, until)
-        ]
+            items = [e for _, e in self._entries]
+        out = [e for e in items if where.keeps(e)]
         return out[-limit:] if limit else out
 
     def clear(self, tid: int | None = None) -> None:
         with self._lock:
-            kept = [] if tid is None else [e for e in self._entries if e.get("tid") != tid]
+            kept = [] if tid is None else [(s, e) for s, e in self._entries if e.get("tid") != tid]
             self._entries.clear()
             self._entries.extend(kept)
+            self._bytes = sum(s for s, _ in kept)
 
 
 class Journal:
     """Several worker processes: the runtime database, so every worker writes one journal."""
 
-    def __init__(self, db: RuntimeDB, capacity: int = 10_000):
+    def __init__(self, db: RuntimeDB, capacity: int = 10_000, bounds: Bounds | None = None):
         self.db = db
         self.capacity = capacity
+        self.bounds = bounds or Bounds()
         self._writes = 0
 
     def record(self, entry: dict[str, Any]) -> None:
+        bound_entry(entry, self.bounds)
         with self.db.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO journal (ts, action, code, access_key_id, tid, request_id, doc) VALUES (?,?,?,?,?,?,?)",
@@ -100,47 +228,55 @@ class Journal:
                 ),
             )
             self._writes += 1
-            if self._writes % TRIM_EVERY == 0 or (cur.lastrowid or 0) % TRIM_EVERY == 0:
-                conn.execute(
-                    "DELETE FROM journal WHERE seq <= ?", (int(cur.lastrowid or 0) - self.capacity,)
-                )
+            last = int(cur.lastrowid or 0)
+            if self._writes % TRIM_EVERY == 0 or last % TRIM_EVERY == 0:
+                conn.execute("DELETE FROM journal WHERE seq <= ?", (last - self.capacity,))
+                over = conn.execute(
+                    "SELECT seq FROM (SELECT seq, sum(length(doc)) OVER (ORDER BY seq DESC) AS "
+                    "running FROM journal) WHERE running > ? ORDER BY seq DESC LIMIT 1",
+                    (self.bounds.total_bytes,),
+                ).fetchone()
+                if over is not None:
+                    conn.execute("DELETE FROM journal WHERE seq <= ?", (int(over[0]),))
 
-    def query(
-        self,
-        *,
-        action: str | None = None,
-        code: str | None = None,
-        access_key_id: str | None = None,
-        tid: int | None = None,
-        request_id: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    @property
+    def bytes(self) -> int:
+        row = self.db.query_one("SELECT coalesce(sum(length(doc)), 0) FROM journal")
+        return int(row[0]) if row else 0
+
+    def query(self, where: Filter = ANY, limit: int | None = None) -> list[dict[str, Any]]:
         sql = "SELECT seq, doc FROM journal WHERE 1=1"
         args: list[Any] = []
         for column, value in (
-            ("action", action),
-            ("code", code),
-            ("access_key_id", access_key_id),
-            ("tid", tid),
-            ("request_id", request_id),
+            ("action", where.action),
+            ("code", where.code),
+            ("access_key_id", where.access_key_id),
+            ("tid", where.tid),
+            ("request_id", where.request_id),
         ):
             if value is not None:
                 sql += f" AND {column}=?"
                 args.append(value)
-        if since is not None:
+        if where.since is not None:
             sql += " AND ts>=?"
-            args.append(since)
-        if until is not None:
+            args.append(where.since)
+        if where.until is not None:
             sql += " AND ts<=?"
-            args.append(until)
+            args.append(where.until)
         newest = self.db.query_one("SELECT max(seq) FROM journal")
         floor = int(newest[0] or 0) - self.capacity if newest else 0
-        sql += " AND seq > ? ORDER BY seq DESC LIMIT ?"
-        args += [floor, limit if limit else self.capacity]
-        rows = self.db.query(sql, tuple(args))
-        return [{"seq": r["seq"], **json.loads(r["doc"])} for r in reversed(rows)]
+        sql += " AND seq > ? ORDER BY seq DESC"
+        args.append(floor)
+        rows: Iterable[Any] = self.db.query(sql, tuple(args))
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            e = {"seq": r["seq"], **json.loads(r["doc"])}
+            if where.keeps(e):
+                out.append(e)
+                if limit and len(out) >= limit:
+                    break
+        out.reverse()
+        return out
 
     def clear(self, tid: int | None = None) -> None:
         if tid is None:

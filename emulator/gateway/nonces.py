@@ -3,11 +3,13 @@
 Kept in the runtime database, so a nonce replayed to another worker process is still refused;
 the check and the record are one atomic insert. Memory is bounded: entries expire after the
 window, and past `capacity` the oldest go first (they are the nearest to expiring, and an
-expired timestamp is refused anyway).
+expired timestamp is refused anyway). Bytes are bounded too: a nonce is kept as a 16-byte digest
+of (access key, nonce), so a 200 KB nonce costs what a UUID costs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 
@@ -16,17 +18,24 @@ from emulator.state.runtime_db import RuntimeDB
 SWEEP_EVERY = 1000
 
 
+def digest(access_key_id: str, nonce: str) -> bytes:
+    """What is remembered of a nonce: fixed size whatever the caller sent."""
+    return hashlib.blake2b(
+        f"{access_key_id}\0{nonce}".encode("utf-8", "surrogatepass"), digest_size=16
+    ).digest()
+
+
 class MemoryNonces:
     """One process: a dict in memory (a lock, no I/O), oldest first for eviction."""
 
     def __init__(self, window_seconds: float = 900.0, capacity: int = 500_000):
         self.window = window_seconds
         self.capacity = capacity
-        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._seen: OrderedDict[bytes, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def check_and_record(self, access_key_id: str, nonce: str, now: float) -> bool:
-        key = (access_key_id, nonce)
+        key = digest(access_key_id, nonce)
         with self._lock:
             while self._seen:
                 oldest, expires = next(iter(self._seen.items()))
@@ -66,7 +75,7 @@ class NonceCache:
         changed = self.db.execute_count(
             "INSERT INTO nonces (ak, nonce, expires) VALUES (?,?,?) ON CONFLICT(ak, nonce) "
             "DO UPDATE SET expires=excluded.expires WHERE nonces.expires <= ?",
-            (access_key_id, nonce, now + self.window, now),
+            (access_key_id, digest(access_key_id, nonce).hex(), now + self.window, now),
         )
         if not changed:
             return False

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from emulator.core.clock import wall_time
-from emulator.faults.engine import FaultError, parse_header
+from emulator.faults.engine import FaultError
 from emulator.gateway import errors, render
 from emulator.gateway.auth import authenticate
 from emulator.gateway.call import Call
@@ -29,6 +29,7 @@ log = logging.getLogger("emulator.gateway")
 access_log = logging.getLogger("emulator.access")
 
 FAULT_HEADER = "x-emulator-fault"
+JOURNAL_ONLY = ("params", "response_body")  # kept in the journal, not in the access log
 
 
 class ConnectionDropped(Exception):
@@ -59,7 +60,13 @@ class Gateway:
     def __init__(self, emulator: Emulator, registry: Registry):
         self.emu = emulator
         self.registry = registry
-        self.chain = (self.route, self.authenticate, self.inject_fault, self.dispatch)
+        self.chain = (
+            self.route,
+            self.authenticate,
+            self.inject_fault,
+            self.lifecycle_fault,
+            self.dispatch,
+        )
 
     def route(self, call: Call) -> None:
         call.operation = self.registry.lookup(call.version, call.action)
@@ -67,6 +74,8 @@ class Gateway:
     def authenticate(self, call: Call) -> None:
         call.user = authenticate(call, self.emu.accounts, self.emu.nonces, wall_time())
         call.tenant = self.emu.accounts.tenants[call.user.tid]
+        for check in self.registry.user_checks:
+            check(call)
 
     def fault_info(self, call: Call) -> dict[str, Any]:
         return {
@@ -82,7 +91,7 @@ class Gateway:
         header = call.header(FAULT_HEADER)
         if header:
             try:
-                effect = parse_header(header)
+                effect = self.emu.header_faults.parse(header)
             except FaultError as exc:
                 raise errors.invalid("EmulatorFault", str(exc)) from None
             call.fault = {"rule": "header", "effect": effect}
@@ -94,8 +103,12 @@ class Gateway:
         effect = call.fault["effect"]
         if effect["type"] == "connection" and effect["mode"] in ("reset", "empty"):
             raise ConnectionDropped()  # the request is never processed
+        if header and effect["type"] == "connection":
+            self.emu.header_faults.admit(effect, call.user.tid if call.user else None)
         if effect["type"] == "latency":
             delay = self.emu.faults.latency_ms(effect)
+            if header:
+                self.emu.header_faults.admit(effect, call.user.tid if call.user else None, delay)
             call.fault["latency_ms"] = round(delay, 3)
             time.sleep(delay / 1000.0)
         elif effect["type"] == "error":
@@ -110,33 +123,41 @@ class Gateway:
                 code, effect.get("message") or f"Injected fault: {code}.", status, headers
             )
 
-    def lifecycle_fault(self, call: Call, stages: tuple[str, ...]) -> dict[str, Any] | None:
-        """A lifecycle effect (of one of `stages`) for the ticket or job this call creates."""
+    def lifecycle_fault(self, call: Call) -> None:
+        """The lifecycle effect (of a stage this action declares) the call carries to the ticket
+        or job it starts: from the fault header, else from the first matching rule."""
+        assert call.operation is not None
+        stages = call.operation.stages
+        if not stages:
+            return
         if call.fault and call.fault["effect"]["type"] == "lifecycle":
             effect = call.fault["effect"]
-            return effect if effect["stage"] in stages else None
-        header = call.header(FAULT_HEADER)
-        if header:
-            return None
+            call.lifecycle = effect if effect["stage"] in stages else None
+            return
+        if call.header(FAULT_HEADER):
+            return
         rule = self.emu.faults.pick(self.fault_info(call), ("lifecycle",), stages)
         if rule is None:
-            return None
+            return
         call.fault = {"rule": rule.id, "effect": rule.effect}
-        return rule.effect
+        call.lifecycle = rule.effect
 
     def dispatch(self, call: Call) -> None:
         assert call.operation is not None
-        call.result = call.operation.handler(call)
+        call.result = call.operation.handler(call, call.operation.context)
 
     def handle(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
         """Run one API call through the chain; returns the WSGI status, headers and body."""
         request_id = self.emu.rng.request_id()
+        now = self.emu.clock.now()  # the one reading of the emulated clock for this request
         try:
             call = parse(environ, request_id)
         except BodyError as exc:
             call = parse_head_only(environ, request_id)
+            call.now = now
             call.error = exc.error
             return self.respond(call, environ)
+        call.now = now
         try:
             if call.path != "/":
                 raise errors.action_not_found(call.action or "", call.version or "")
@@ -173,11 +194,14 @@ class Gateway:
         headers["Content-Type"] = ctype
         headers["Content-Length"] = str(len(body))
         if call.fault and call.fault["effect"]["type"] == "connection":
-            environ[ENV_EFFECT] = call.fault["effect"]
-        self.journal(call, status)
+            effect = call.fault["effect"]
+            if call.fault["rule"] == "header":
+                effect = self.emu.header_faults.shape(effect, len(body))
+            environ[ENV_EFFECT] = effect
+        self.journal(call, status, body)
         return f"{status} {HTTP_STATUS_TEXT.get(status, 'Error')}", list(headers.items()), body
 
-    def journal(self, call: Call, status: int) -> None:
+    def journal(self, call: Call, status: int, body: bytes | None = None) -> None:
         effect = call.fault["effect"] if call.fault else {}
         if effect.get("type") == "connection" and effect.get("mode") in ("reset", "empty"):
             status = 0  # no HTTP response was sent
@@ -185,13 +209,13 @@ class Gateway:
         code = call.error.code if call.error else None
         if status == 0:
             code = f"Connection.{effect['mode'].capitalize()}"
-        if code is None and call.result and call.result.get("Success") is False:
-            code = call.result.get("ErrorCode")
+        if code is None:
+            code = call.outcome_code
         ts = wall_time()
         entry: dict[str, Any] = {
             "ts": ts,
             "time": _utc_second(int(ts)),
-            "emulated_time": self.emu.clock.now(),
+            "emulated_time": call.now,
             "request_id": call.request_id,
             "product": call.product,
             "action": call.action,
@@ -204,6 +228,8 @@ class Gateway:
             "code": code,
             "latency_ms": round(latency, 3),
             "fault": call.fault,
+            "params": call.params,  # redacted and bounded by the journal
+            "response_body": body if status else None,
         }
         if call.error is not None and call.error.code == "SignatureDoesNotMatch":
             entry["string_to_sign"] = call.string_to_sign
@@ -220,5 +246,5 @@ class Gateway:
             code or "-",
             latency,
             call.request_id,
-            extra={"fields": entry},
+            extra={"fields": {k: v for k, v in entry.items() if k not in JOURNAL_ONLY}},
         )

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 ROLES = ("ADMIN", "DBA", "USER")
+INSTANCE_SOURCES = ("PUBLIC_OWN", "RDS", "ECS_OWN", "VPC_IDC")
 
 
 class AccountsError(Exception):
@@ -33,6 +34,10 @@ class User:
     access_key_id: str
     access_key_secret: str
     tid: int
+    # optional profile keys (issue 13): what GetUser/ListUsers report
+    email: str = ""
+    mobile: str = ""
+    nick_name: str = ""
 
     @property
     def can_approve(self) -> bool:
@@ -51,6 +56,12 @@ class Database:
     fixture: Path
     path: Path  # the built SQLite file the fixture script produced
     tid: int
+    # optional instance/ownership keys (issue 13): databases sharing host and port are one
+    # instance; its alias, source and DBA come from the first database that declares them
+    instance_alias: str = ""
+    instance_source: str = "RDS"
+    dba_uid: int | None = None
+    owners: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,9 @@ _USER: Spec = {
     "role": (str, True, None, ROLES),
     "access_key_id": (str, True, None, None),
     "access_key_secret": (str, True, None, None),
+    "email": (str, False, "", None),
+    "mobile": (str, False, "", None),
+    "nick_name": (str, False, "", None),
 }
 _DATABASE: Spec = {
     "db_id": (int, True, None, None),
@@ -96,6 +110,10 @@ _DATABASE: Spec = {
     "logic": (bool, False, False, None),
     "instance_id": (int, False, None, None),
     "fixture": (str, True, None, None),
+    "instance_alias": (str, False, "", None),
+    "instance_source": (str, False, "RDS", INSTANCE_SOURCES),
+    "dba_uid": (int, False, None, None),
+    "owners": (list, False, [], int),
 }
 _TENANT: Spec = {
     "tid": (int, True, None, None),
@@ -262,9 +280,14 @@ def load_accounts(
                 fixture=script,
                 path=built,
                 tid=tid,
+                instance_alias=d["instance_alias"],
+                instance_source=d["instance_source"],
+                dba_uid=d["dba_uid"],
+                owners=tuple(d["owners"]),
             )
             accounts.databases[db.db_id] = db
             dbs.append(db)
+        _check_instances(where, ti, users, dbs)
         accounts.tenants[tid] = Tenant(
             tid=tid,
             name=t["name"],
@@ -277,3 +300,31 @@ def load_accounts(
             databases=tuple(dbs),
         )
     return accounts
+
+
+def _check_instances(where: str, ti: int, users: list[User], dbs: list[Database]) -> None:
+    """Owners and DBAs are users of the tenant; one host:port is one instance, one id each."""
+    uids = {u.uid for u in users}
+    by_endpoint: dict[tuple[str, int], Database] = {}
+    by_id: dict[int, tuple[str, int]] = {}
+    for di, db in enumerate(dbs):
+        loc = f"{where}: tenants[{ti}].databases[{di}]"
+        for uid in (*db.owners, *(() if db.dba_uid is None else (db.dba_uid,))):
+            if uid not in uids:
+                raise AccountsError(f"{loc}: user {uid} is not a user of this tenant")
+        endpoint = (db.host, db.port)
+        first = by_endpoint.setdefault(endpoint, db)
+        if (
+            first is not db
+            and db.instance_id != first.instance_id
+            and db.instance_id != (db.db_id + 1_000_000)
+        ):
+            raise AccountsError(
+                f"{loc}.instance_id: {db.host}:{db.port} is already instance {first.instance_id}"
+            )
+        other = by_id.setdefault(first.instance_id, endpoint)
+        if other != endpoint:
+            raise AccountsError(
+                f"{loc}.instance_id: {first.instance_id} is already the instance at "
+                f"{other[0]}:{other[1]}"
+            )

@@ -43,11 +43,26 @@ class LinkError(Exception):
         self.expired = expired
 
 
+class LinkExpired(LinkError):
+    def __init__(self, message: str):
+        super().__init__(message, expired=True)
+
+
+class NoSuchKey(LinkError):
+    """A genuine link to a file that is not (or no longer) there."""
+
+
 class Artifacts:
     def __init__(
-        self, store: Store, rng: RandomSource, directory: str | None, retention: float | None = None
+        self,
+        store: Store,
+        rng: RandomSource,
+        directory: str | None,
+        retention: float | None = None,
+        link_ttl: int = 3600,
     ):
         self.retention = retention
+        self.link_ttl = link_ttl  # seconds a download link stays valid on the emulated clock
         self.store = store
         self.rng = rng
         self._tmp = None if directory else tempfile.mkdtemp(prefix="dms-emulator-exports-")
@@ -128,6 +143,10 @@ class Artifacts:
 
     # --- signed links ----------------------------------------------------------------------
 
+    def download_link(self, base_url: str, key: str, now: float) -> str:
+        """The link every product hands out: valid for `link_ttl` from `now` (the one expiry rule)."""
+        return self.link(base_url, key, int(now) + self.link_ttl)
+
     def link(self, base_url: str, key: str, expires: int) -> str:
         sts = signing.oss_string_to_sign("GET", expires, BUCKET, key)
         query = urlencode(
@@ -160,8 +179,8 @@ class Artifacts:
                 "The request signature we calculated does not match the signature you provided."
             )
         if now > exp:
-            raise LinkError("Request has expired.", expired=True)
+            raise LinkExpired("Request has expired.")
         art = self.get(key)
         if art is None or art.status != "success" or not art.path or not os.path.isfile(art.path):
-            raise LinkError("The specified key does not exist.")
+            raise NoSuchKey("The specified key does not exist.")
         return art

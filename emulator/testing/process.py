@@ -76,18 +76,24 @@ class EmulatorProcess:
 
 
 class Control:
-    """The control plane over HTTP, as a user's test would drive it."""
+    """The control plane over HTTP, as a user's test would drive it (`token`: an emulator
+    started with --control-token)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, token: str | None = None):
         self.url = url.rstrip("/")
+        self.headers = {"x-emulator-token": token} if token else {}
 
     def get(self, path: str, **params: Any) -> Any:
-        r = requests.get(f"{self.url}/_emulator{path}", params=params, timeout=30)
+        r = requests.get(
+            f"{self.url}/_emulator{path}", params=params, headers=self.headers, timeout=30
+        )
         r.raise_for_status()
         return r.json()
 
     def post(self, path: str, body: Any = None) -> requests.Response:
-        return requests.post(f"{self.url}/_emulator{path}", json=body, timeout=60)
+        return requests.post(
+            f"{self.url}/_emulator{path}", json=body, headers=self.headers, timeout=60
+        )
 
     def reset(self, tid: int | None = None) -> None:
         self.post("/reset", {"tid": tid} if tid else {}).raise_for_status()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.core.clock import Clock
-from emulator.core.errors import BadInput, NotFound
+from emulator.core.errors import Invalid, NotFound
 from emulator.core.jobs import Jobs
 from emulator.platform.artifacts import Artifacts
 from emulator.services.sas.domain import lifecycle
@@ -33,13 +33,6 @@ from emulator.state.store import Store, dumps
 EXPORT_ID_START = 131_001
 JOB_KIND = "sas_export"  # rows of the shared jobs table that belong to Sas
 ARTIFACT_KIND = "sas-export"
-
-
-def invalid(field_name: str, message: str) -> BadInput:
-    """A domain value error naming the request field, for the Sas error table."""
-    exc = BadInput(message)
-    exc.field = field_name  # type: ignore[attr-defined]
-    return exc
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,7 @@ def sheet_for(req: ExportRequest) -> Sheet:
     if req.family is Family.RECORD:
         sheets = record_sheets()
         if req.export_type not in sheets:
-            raise invalid(
+            raise Invalid(
                 "ExportType",
                 f"ExportType {req.export_type!r} is not one the emulator has records for "
                 f"({', '.join(sorted(sheets))})",
@@ -140,11 +133,12 @@ class SasExports:
     # --- lifecycle --------------------------------------------------------------------------
 
     def start(
-        self, tid: int, req: ExportRequest, fault: dict[str, Any] | None = None
+        self, tid: int, req: ExportRequest, fault: dict[str, Any] | None, now: float
     ) -> ExportView:
+        """A new export of `req` started at `now` (the request's time), with the lifecycle
+        fault the starting call matched, if any."""
         header, rows = rows_of(req)  # validates the request before anything is stored
         sheet = sheet_for(req)
-        now = self.clock.now()
         export_id = self.store.next_id("sas_export", EXPORT_ID_START)
         day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
         doc = {
@@ -156,7 +150,7 @@ class SasExports:
         }
         self._insert(export_id, tid, now, doc)
         self._submit(tid, export_id, doc, header, rows)
-        return self.describe(tid, (req.family,), export_id)
+        return self.describe(tid, (req.family,), export_id, now)
 
     def _submit(
         self,
@@ -202,29 +196,31 @@ class SasExports:
             doc = json.loads(row["doc"])
             try:
                 header, rows = rows_of(_request_from_doc(doc))
-            except BadInput:
+            except Invalid:
                 continue  # a list this version no longer has: it stays exporting
             self._submit(row["tid"], row["id"], doc, header, rows)
             count += 1
         return count
 
-    def describe(self, tid: int, families: tuple[Family, ...], export_id: int) -> ExportView:
-        """The export `export_id` of tenant `tid`, if one of `families` made it."""
+    def describe(
+        self, tid: int, families: tuple[Family, ...], export_id: int, now: float
+    ) -> ExportView:
+        """The export `export_id` of tenant `tid` as of `now`, if one of `families` made it."""
         row = self._row(tid, export_id)
         doc = json.loads(row["doc"]) if row is not None else {}
         if row is None or Family(doc.get("family", Family.RECORD.value)) not in families:
-            raise NotFound(f"The export task {export_id} does not exist.")
-        return self._view(row, doc)
+            raise NotFound("export", f"The export task {export_id} does not exist.")
+        return self._view(row, doc, now)
 
-    def list(self, tid: int | None = None) -> list[tuple[int, ExportView]]:
-        """(tenant, export), newest first: what the console shows."""
-        return [(r["tid"], self._view(r, json.loads(r["doc"]))) for r in self._rows(tid)]
+    def list(self, tid: int | None, now: float) -> list[tuple[int, ExportView]]:
+        """(tenant, export) as of `now`, newest first: what the console shows."""
+        return [(r["tid"], self._view(r, json.loads(r["doc"]), now)) for r in self._rows(tid)]
 
-    def _view(self, row: Any, doc: dict[str, Any]) -> ExportView:
+    def _view(self, row: Any, doc: dict[str, Any], now: float) -> ExportView:
         fault = doc.get("fault") or {}
         art = self.artifacts.for_owner(str(row["id"]))
         ready = art is not None and art.status == "success"
-        p = lifecycle.progress(row["created_at"], self.clock.now(), int(doc["total"]), fault, ready)
+        p = lifecycle.progress(row["created_at"], now, int(doc["total"]), fault, ready)
         return ExportView(
             row["id"],
             Family(doc.get("family", Family.RECORD.value)),

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from emulator.core.clock import Clock
-from emulator.core.errors import BadInput, Conflict, NotFound
+from emulator.core.errors import IllegalState, Invalid, NotFound
 from emulator.core.jobs import Jobs
 from emulator.core.randomness import RandomSource
 from emulator.databases.sqlguard import open_readonly
@@ -64,7 +64,7 @@ def _sql_value(v: Any) -> str:
 def generate_binlog(
     db: Database, tables: list[str], start: float, end: float, seed: Any, settings: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Events for `tables` in [start, end]; raises BadInput for an unknown table."""
+    """Events for `tables` in [start, end]; raises NotFound("table") for an unknown table."""
     rng = random.Random(str(seed))
     conn = open_readonly(db.path)
     events: list[dict[str, Any]] = []
@@ -75,8 +75,8 @@ def generate_binlog(
                     f'SELECT rowid AS "__rowid", * FROM "{table.replace(chr(34), "")}"'
                 )
             except Exception:
-                raise BadInput(
-                    f"Table {table} does not exist in database {db.db_id}.", "TableNotExist"
+                raise NotFound(
+                    "table", f"Table {table} does not exist in database {db.db_id}."
                 ) from None
             cols = [d[0] for d in cur.description][1:]
             rows = cur.fetchall()
@@ -275,19 +275,14 @@ class DataTracking:
         filters: dict[str, Any],
         forward: bool,
         fault: dict[str, Any] | None,
+        now: float,
     ) -> str:
-        if ticket.plugin_type != "DATA_TRACK":
-            raise Conflict(
-                f"The ticket {ticket.id} is a {ticket.plugin_type} ticket, not a data tracking ticket.",
-                "NotDataTrackOrder",
-            )
         if not ready:
-            raise Conflict(
+            raise IllegalState(
                 f"The tracking of ticket {ticket.id} has not finished yet; wait until it succeeds."
             )
         events = [e for e in ticket.doc.get("track", {}).get("events", []) if matches(e, filters)]
         key = self.rng.request_id().lower()
-        now = self.clock.now()
         self.store.execute(
             "INSERT INTO jobs (id, kind, tid, owner, created_at, doc) VALUES (?,?,?,?,?,?)",
             (
@@ -353,17 +348,16 @@ class DataTracking:
             )
         self.artifacts.finish(art.key, len(events), path.stat().st_size, self.clock.now())
 
-    def status(self, tid: int, order_id: int, key: str) -> DownloadView:
+    def status(self, tid: int, order_id: int, key: str, now: float) -> DownloadView:
         row = self.store.query_one(
             "SELECT * FROM jobs WHERE kind='datatrack_download' AND tid=? AND owner=?", (tid, key)
         )
         doc = json.loads(row["doc"]) if row else None
         if row is None or doc is None or doc["order_id"] != order_id:
             raise NotFound(
-                f"The download key {key} does not exist for ticket {order_id}.",
-                "DownloadKeyNotExist",
+                "download", f"The download key {key} does not exist for ticket {order_id}."
             )
-        elapsed = self.clock.now() - row["created_at"]
+        elapsed = now - row["created_at"]
         fault = doc.get("fault") or {}
         if fault.get("outcome") == "stall":
             hold = fault.get("seconds")
@@ -398,11 +392,10 @@ def parse_filters(
 ) -> dict[str, Any]:
     if column is not None:
         if not column.column:
-            raise BadInput("ColumnFilter.ColumnName is required.", "InvalidColumnFilter")
+            raise Invalid("ColumnFilter", "ColumnFilter.ColumnName is required.")
         if column.operator not in OPERATORS:
-            raise BadInput(
-                f"ColumnFilter.Operator must be one of {', '.join(OPERATORS)}.",
-                "InvalidColumnFilter",
+            raise Invalid(
+                "ColumnFilter", f"ColumnFilter.Operator must be one of {', '.join(OPERATORS)}."
             )
     return {
         "tables": tables or [],

@@ -196,3 +196,53 @@ def is_finished(plugin_type: str, state: TicketState) -> bool:
         return True
     terminal = EXPORT_TERMINAL if plugin_type == "DATA_EXPORT" else FLOW_TERMINAL
     return state.status in terminal
+
+
+# --- questions the rest of the emulator asks of a state (so no status literal leaves here) --
+
+
+def precheck_done(state: TicketState) -> bool:
+    """An export's precheck has an outcome (its result can be shown)."""
+    return state.status != J.PRE_CHECKING.value
+
+
+def reached_execution(state: TicketState) -> bool:
+    """An export was executed at some point (it has a job id)."""
+    return J.WAITING_EXPORT.value in state.path
+
+
+def succeeded(plugin_type: str, state: TicketState) -> bool:
+    """The ticket's work is done and succeeded (a download or a result may be asked for)."""
+    if state.closed:
+        return False
+    if plugin_type == "DATA_EXPORT":
+        return state.status == J.EXPORT_SUCCESS.value
+    return state.status == F.SUCCESS.value
+
+
+WORKFLOW_DESC = {F.TOAUDIT.value: "Waiting for approval", F.REJECT.value: "Rejected"}
+APPROVED_CODES = (F.APPROVED.value, F.PROCESSING.value, F.SUCCESS.value)
+
+
+def workflow_desc(status_code: str) -> str:
+    """`WorkflowStatusDesc` of GetOrderBaseInfo, from the ticket's StatusCode."""
+    if status_code in WORKFLOW_DESC:
+        return WORKFLOW_DESC[status_code]
+    if status_code in APPROVED_CODES:
+        return "Approved"
+    return "Not submitted" if status_code == F.NEW.value else "Closed"
+
+
+def awaits_submission(state: TicketState) -> bool:
+    """Created but not yet submitted for approval (a manual tenant's ticket waits here)."""
+    return not state.closed and state.status in (J.WAITING_APPLY_AUDIT.value, F.NEW.value)
+
+
+def awaits_decision(plugin_type: str, state: TicketState) -> bool:
+    """A DBA may still approve or reject it (submitting first when needed): the console's
+    approve/reject buttons."""
+    if state.closed:
+        return False
+    if plugin_type == "DATA_EXPORT":
+        return state.status in (J.WAITING_APPLY_AUDIT.value, J.APPLY_AUDIT_SUCCESS.value)
+    return state.status in (F.NEW.value, F.TOAUDIT.value)

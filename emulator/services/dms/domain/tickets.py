@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core.clock import Clock
-from emulator.core.errors import BadInput, Forbidden, NotFound
+from emulator.core.errors import Forbidden, Invalid, NotFound, WrongKind
 from emulator.platform.accounts import Accounts, Database, User
 from emulator.services.dms.domain import lifecycle
 from emulator.services.dms.domain.lifecycle import Event, TicketState
@@ -22,6 +22,8 @@ ORDER_ID_START = 4_000_001
 WORKFLOW_ID_START = 9_000_001
 PRECHECK_ID_START = 15_001
 JOB_ID_START = 31_001
+# how messages name a ticket type an action needs
+KIND_NAMES = {"DATA_EXPORT": "a data export", "DATA_TRACK": "a data tracking ticket"}
 
 
 @dataclass(frozen=True)
@@ -95,22 +97,47 @@ class Tickets:
         t.last_modified = max(past) if past else t.created_at
         return t
 
-    def get(self, tid: int, order_id: int, now: float | None = None) -> Ticket:
-        """A ticket of this tenant; another tenant's ticket is as unknown as a missing one."""
+    def get(
+        self, tid: int, order_id: int, now: float | None = None, kind: str | None = None
+    ) -> Ticket:
+        """A ticket of this tenant (of type `kind` if given); another tenant's ticket is as
+        unknown as a missing one."""
         row = self.store.query_one("SELECT * FROM orders WHERE id=? AND tid=?", (order_id, tid))
         if row is None:
-            raise NotFound(f"The ticket {order_id} does not exist.", "OrderNotExist")
+            raise NotFound("ticket", f"The ticket {order_id} does not exist.")
+        if kind is not None and row["plugin_type"] != kind:
+            raise WrongKind(
+                kind,
+                f"The ticket {order_id} is a {row['plugin_type']} ticket, "
+                f"not {KIND_NAMES.get(kind, kind)}.",
+            )
         return self._load(row, self.clock.now() if now is None else now)
 
-    def by_workflow(self, tid: int, workflow_id: int) -> Ticket:
+    def find(self, order_id: int, now: float | None = None) -> Ticket:
+        """A ticket of any tenant (the control plane and console see every tenant)."""
+        row = self.store.query_one("SELECT * FROM orders WHERE id=?", (order_id,))
+        if row is None:
+            raise NotFound("ticket", f"no ticket {order_id}")
+        return self._load(row, self.clock.now() if now is None else now)
+
+    def recent(self, tid: int | None = None, limit: int = 200) -> list[Ticket]:
+        """The newest tickets of one tenant or of all (the control plane's listing)."""
+        sql = (
+            "SELECT * FROM orders"
+            + (" WHERE tid=?" if tid is not None else "")
+            + " ORDER BY id DESC LIMIT ?"
+        )
+        now = self.clock.now()
+        rows = self.store.query(sql, ((tid,) if tid is not None else ()) + (limit,))
+        return [self._load(row, now) for row in rows]
+
+    def by_workflow(self, tid: int, workflow_id: int, now: float | None = None) -> Ticket:
         row = self.store.query_one(
             "SELECT * FROM orders WHERE workflow_id=? AND tid=?", (workflow_id, tid)
         )
         if row is None:
-            raise NotFound(
-                f"The approval process {workflow_id} does not exist.", "WorkflowNotExist"
-            )
-        return self._load(row, self.clock.now())
+            raise NotFound("workflow", f"The approval process {workflow_id} does not exist.")
+        return self._load(row, self.clock.now() if now is None else now)
 
     def search(
         self,
@@ -125,13 +152,14 @@ class Tickets:
         end: float | None = None,
         page: int = 1,
         size: int = 20,
+        now: float | None = None,
     ) -> tuple[int, list[Ticket]]:
         """Filter and page in SQL, so the first and the last page cost the same with 100,000 tickets.
 
         Status and modification time are derived, so they are asked of the event history:
         a ticket is finished once a terminal event has happened (at <= now).
         """
-        now = self.clock.now()
+        now = self.clock.now() if now is None else now
         where = ["o.tid=?"]
         args: list[Any] = [user.tid]
         if plugin_type:
@@ -199,9 +227,7 @@ class Tickets:
     def database(self, user: User, db_id: int) -> Database:
         db = self.accounts.databases.get(db_id)
         if db is None or db.tid != user.tid:
-            raise NotFound(
-                f"The database {db_id} does not exist in tenant {user.tid}.", "DatabaseNotExist"
-            )
+            raise NotFound("database", f"The database {db_id} does not exist in tenant {user.tid}.")
         return db
 
     def related_users(self, user: User, names: list[str]) -> list[int]:
@@ -209,9 +235,9 @@ class Tickets:
         known = {str(u.uid): u.uid for u in tenant.users} | {u.name: u.uid for u in tenant.users}
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise BadInput(
+            raise Invalid(
+                "RelatedUserList",
                 f"RelatedUserList names users who are not in tenant {user.tid}: {', '.join(unknown)}",
-                "InvalidRelatedUserList",
             )
         return sorted({known[n] for n in names})
 
@@ -219,22 +245,18 @@ class Tickets:
         self,
         user: User,
         plugin_type: str,
-        raw_params: Any,
+        params: dict[str, Any],
         comment: str,
         related: list[str],
         attachment_key: str | None,
         schedule: Any,
+        now: float,
     ) -> Ticket:
-        """Validate, store, and let `schedule(ticket, now)` lay out the automatic events."""
-        from emulator.services.dms.api.plugin_params import (
-            validate_plugin_param,  # marshmallow, loaded on use
-        )
-
-        params = validate_plugin_param(plugin_type, raw_params)
+        """Check references, store, and let `schedule(ticket, now)` lay out the automatic events
+        (`params` were validated at the wire edge)."""
         for db_id in db_ids(plugin_type, params):
             self.database(user, db_id)
         related_ids = self.related_users(user, related)
-        now = self.clock.now()
         with self.store.transaction() as conn:
             order_id = self.store.next_id("order", ORDER_ID_START)
             workflow_id = self.store.next_id("workflow", WORKFLOW_ID_START)

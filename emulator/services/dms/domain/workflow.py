@@ -1,7 +1,7 @@
 """What moves a ticket: the automatic schedule, approvals, execution and the export job.
 
 Every move goes through `lifecycle.apply` on the current state before it is recorded, so an
-illegal call raises `Conflict` and leaves the history as it was.
+illegal call raises `IllegalState` and leaves the history as it was.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.core.clock import Clock
-from emulator.core.errors import BadInput, Conflict
+from emulator.core.errors import Forbidden, IllegalState, Invalid, NotFound, Unsupported
 from emulator.core.jobs import Jobs
 from emulator.databases.sqlguard import precheck
 from emulator.platform.accounts import Accounts, User
@@ -52,6 +52,13 @@ class LifecycleFault:
     def fails(self, stage: str) -> bool:
         return self.stage == stage and self.outcome == "fail"
 
+    @classmethod
+    def from_effect(cls, effect: dict[str, Any]) -> LifecycleFault:
+        """From a fault rule's lifecycle effect (the fault engine's document)."""
+        return cls(
+            effect["stage"], effect["outcome"], effect.get("reason", ""), effect.get("seconds")
+        )
+
 
 FOREVER = 10.0**9
 
@@ -83,7 +90,7 @@ class Workflow:
         try:
             lifecycle.apply(lifecycle.table_for(ticket.plugin_type), ticket.state, event)  # type: ignore[arg-type]
         except IllegalTransition as exc:
-            raise Conflict(str(exc)) from None
+            raise IllegalState(str(exc)) from None
 
     # --- creation ----------------------------------------------------------------------------
 
@@ -91,11 +98,12 @@ class Workflow:
         self,
         user: User,
         plugin_type: str,
-        raw: Any,
+        params: dict[str, Any],
         comment: str,
         related: list[str],
         attachment_key: str | None,
-        fault: LifecycleFault | None = None,
+        fault: LifecycleFault | None,
+        now: float,
     ) -> Ticket:
         def schedule(ticket: Ticket, now: float) -> None:
             if ticket.plugin_type == "DATA_EXPORT":
@@ -108,7 +116,7 @@ class Workflow:
             self._schedule_flow(ticket, now, fault)
 
         return self.tickets.create(
-            user, plugin_type, raw, comment, related, attachment_key, schedule
+            user, plugin_type, params, comment, related, attachment_key, schedule, now
         )
 
     def _schedule_flow(self, t: Ticket, now: float, fault: LifecycleFault | None) -> None:
@@ -177,34 +185,40 @@ class Workflow:
 
     # --- manual moves --------------------------------------------------------------------------
 
-    def _manual(
-        self, ticket: Ticket, event: Event, user: User, detail: dict[str, Any] | None = None
-    ) -> None:
+    def _manual(self, ticket: Ticket, event: Event, user: User, now: float) -> None:
         """Record a move now; on auto tenants a scheduled one is pulled forward instead."""
-        now = self.clock.now()
         with self.store.transaction():
             fresh = self.tickets.get(ticket.tid, ticket.id, now)
             self._check(fresh, event)
             if self.tickets.pull_forward(fresh, event, now):
                 return
-            self.tickets.record(fresh, now, event, actor=user.uid, detail=detail)
+            self.tickets.record(fresh, now, event, actor=user.uid)
 
-    def submit(self, user: User, order_id: int) -> None:
-        t = self.tickets.get(user.tid, order_id)
-        event = E.SUBMIT
-        self._manual(t, event, user)
+    def submit(self, user: User, order_id: int, now: float | None = None) -> None:
+        now = self.clock.now() if now is None else now
+        t = self.tickets.get(user.tid, order_id, now)
+        self._manual(t, E.SUBMIT, user, now)
 
-    def approve(self, user: User, workflow_id: int, approval_type: str, comment: str) -> None:
-        t = self.tickets.by_workflow(user.tid, workflow_id)
+    def approve(
+        self,
+        user: User,
+        workflow_id: int,
+        approval_type: str,
+        comment: str,
+        now: float | None = None,
+    ) -> None:
+        now = self.clock.now() if now is None else now
+        t = self.tickets.by_workflow(user.tid, workflow_id, now)
         if approval_type in ("TRANSFER", "ADD_APPROVAL_NODE"):
-            raise BadInput(
-                f"ApprovalType {approval_type} is not supported by the emulator",
-                "UnsupportedApprovalType",
+            raise Unsupported(
+                "ApprovalType", f"ApprovalType {approval_type} is not supported by the emulator"
             )
         if approval_type == "CANCEL":
             if user.uid != t.committer_uid and not user.can_approve:
-                raise Conflict("only the committer, an ADMIN or a DBA may cancel a ticket")
-            now = self.clock.now()
+                raise Forbidden(
+                    f"User {user.uid} ({user.role}) may not cancel ticket {t.id}: "
+                    "only the committer, an ADMIN or a DBA may cancel a ticket."
+                )
             with self.store.transaction():
                 fresh = self.tickets.get(t.tid, t.id, now)
                 self._check(fresh, E.CANCEL)
@@ -215,7 +229,6 @@ class Workflow:
             return
         require_role(user, "approve tickets")
         event = E.APPROVE if approval_type == "AGREE" else E.REJECT
-        now = self.clock.now()
         with self.store.transaction():
             fresh = self.tickets.get(t.tid, t.id, now)
             self._check(fresh, event)
@@ -229,18 +242,19 @@ class Workflow:
                 self.tickets.record(fresh, now + 1 + self.d.flow_step, E.FINISH)
 
     def execute(
-        self, user: User, order_id: int, detail: dict[str, Any], fault: LifecycleFault | None = None
+        self,
+        user: User,
+        order_id: int,
+        detail: dict[str, Any],
+        fault: LifecycleFault | None,
+        now: float,
     ) -> None:
-        t = self.tickets.get(user.tid, order_id)
-        if t.plugin_type != "DATA_EXPORT":
-            raise Conflict(f"ticket {order_id} is a {t.plugin_type} ticket, not a data export")
+        t = self.tickets.get(user.tid, order_id, now, kind="DATA_EXPORT")
         file_type = str(detail.get("fileType", "CSV")).upper()
         if file_type not in FILE_TYPES:
-            raise BadInput(
-                f"ActionDetail.fileType must be one of {', '.join(FILE_TYPES)}",
-                "InvalidActionDetail",
+            raise Invalid(
+                "ActionDetail", f"ActionDetail.fileType must be one of {', '.join(FILE_TYPES)}"
             )
-        now = self.clock.now()
         with self.store.transaction():
             fresh = self.tickets.get(t.tid, t.id, now)
             self._check(fresh, E.EXECUTE)
@@ -305,17 +319,15 @@ class Workflow:
 
     def apply_fault(self, tid: int | None, order_id: int, effect: dict[str, Any]) -> str:
         """A lifecycle fault aimed at one existing ticket: change what is still to come."""
-        fault = LifecycleFault(
-            effect["stage"], effect["outcome"], effect.get("reason", ""), effect.get("seconds")
-        )
+        fault = LifecycleFault.from_effect(effect)
         now = self.clock.now()
         with self.store.transaction():
             row = self.store.query_one("SELECT tid FROM orders WHERE id=?", (order_id,))
             if row is None or (tid is not None and row["tid"] != tid):
-                raise Conflict(f"no ticket {order_id}", "OrderNotExist")
+                raise NotFound("ticket", f"no ticket {order_id}")
             t = self.tickets.get(row["tid"], order_id, now)
             if t.plugin_type != "DATA_EXPORT" and fault.stage != "approval":
-                raise Conflict(
+                raise IllegalState(
                     f"ticket {order_id} is a {t.plugin_type} ticket; only approval faults apply"
                 )
             marks = {
@@ -327,7 +339,7 @@ class Workflow:
             pending = [e for e in t.events if e["at"] > now]
             done = {e["event"] for e in t.events if e["at"] <= now}
             if ok_event.value in done or fail_event.value in done:
-                raise Conflict(f"ticket {order_id} is already past the {fault.stage} stage")
+                raise IllegalState(f"ticket {order_id} is already past the {fault.stage} stage")
             target = next((e for e in pending if e["event"] == ok_event.value), None)
             if fault.outcome == "stall":
                 if target is not None:
@@ -371,18 +383,26 @@ class Workflow:
 
     # --- what a download needs ---------------------------------------------------------------
 
-    def download(self, user: User, order_id: int) -> tuple[str | None, str]:
+    def result_key(self, t: Ticket) -> str | None:
+        """The artifact key of a successful export (None before, or for other ticket types)."""
+        if t.plugin_type != "DATA_EXPORT" or t.state is None:
+            return None
+        if not lifecycle.succeeded(t.plugin_type, t.state):
+            return None
+        return next(
+            (e["detail"].get("key") for e in t.events if e["event"] == E.EXPORT_DONE.value), None
+        )
+
+    def download(self, user: User, order_id: int, now: float) -> tuple[str | None, str]:
         """(artifact key, tip): a key only once the export succeeded."""
-        t = self.tickets.get(user.tid, order_id)
+        t = self.tickets.get(user.tid, order_id, now)
         if t.plugin_type != "DATA_EXPORT":
             return None, f"ticket {order_id} is a {t.plugin_type} ticket and has no export result"
         status = t.state.status if t.state else ""
         if t.state and t.state.closed:
             return None, f"the ticket was closed ({t.state.closed}); there is no export result"
-        if status == JobStatus.EXPORT_SUCCESS.value:
-            key = next(
-                e["detail"].get("key") for e in t.events if e["event"] == E.EXPORT_DONE.value
-            )
+        key = self.result_key(t)
+        if key is not None:
             if self.artifacts.get(key) is None:
                 return (
                     None,

@@ -1,29 +1,17 @@
-"""Security Center (Sas) on the wire: registers the Sas actions over a typed Sas context.
+"""Security Center (Sas) on the wire: builds the Sas service over its context and registers it.
 
 Sas has no `Success` field: every failure is an HTTP error in the common envelope, with the
-codes of the Sas error table (api/errors.py)."""
+codes of the Sas error table (api/errors.py). The handlers are in api/exports.py."""
 
 from __future__ import annotations
 
-from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any
 
-from emulator.gateway.registry import SAS, Registry
+from emulator.gateway.registry import Registry
 from emulator.services.sas.api.context import SasContext
-from emulator.services.sas.api.exports import HANDLERS
-
-if TYPE_CHECKING:
-    from emulator.gateway.pipeline import Gateway
-    from emulator.wiring import Emulator
+from emulator.services.sas.service import SasService
 
 
-def register(registry: Registry, emu: Emulator, gateway: Gateway) -> None:
-    ctx = SasContext(
-        exports=emu.sas,
-        clock=emu.clock,
-        artifacts=emu.artifacts,
-        link_ttl=emu.settings.link_ttl,
-        lifecycle_fault=gateway.lifecycle_fault,
-    )
-    for action, handler in HANDLERS.items():
-        registry.add(SAS, action, partial(handler, ctx=ctx))
+def register(registry: Registry, emu: Any) -> None:
+    """`emu`: the composition root (its `sas` exports and `artifacts`)."""
+    SasService(SasContext(emu.sas, emu.artifacts)).register(registry)

@@ -4,6 +4,8 @@ filters over fixture fields; views become the SDK's response shapes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.core.errors import DomainError
@@ -51,7 +53,7 @@ def check_rd(call: Call) -> None:
     assert call.tenant is not None
     rd = opt_int(call.params, "ResourceDirectoryAccountId", 0)
     if rd is not None and rd not in call.tenant.member_accounts:
-        raise to_api_error(rd_no_permission())
+        raise rd_no_permission()
 
 
 def lang(call: Call) -> str:
@@ -60,9 +62,8 @@ def lang(call: Call) -> str:
 
 def start(call: Call, ctx: SasContext, req: ExportRequest) -> dict[str, Any]:
     assert call.user is not None
-    fault = ctx.lifecycle_fault(call, STAGES)
     try:
-        view = ctx.exports.start(call.user.tid, req, fault)
+        view = ctx.exports.start(call.user.tid, req, call.lifecycle, call.now)
     except DomainError as exc:
         raise to_api_error(exc) from None
     return {"Id": view.id, "FileName": view.file_name}
@@ -72,7 +73,7 @@ def find(call: Call, ctx: SasContext, *families: Family) -> ExportView:
     assert call.user is not None
     export_id = req_int(call.params, "ExportId", 0)
     try:
-        return ctx.exports.describe(call.user.tid, families, export_id)
+        return ctx.exports.describe(call.user.tid, families, export_id, call.now)
     except DomainError as exc:
         raise to_api_error(exc) from None
 
@@ -373,14 +374,22 @@ def describe_susp_event_export_info(call: Call, ctx: SasContext) -> dict[str, An
     return body
 
 
-HANDLERS = {
-    "ExportRecord": export_record,
-    "DescribeExportInfo": describe_export_info,
-    "ExportVul": export_vul,
-    "DescribeVulExportInfo": describe_vul_export_info,
-    "ExportWarning": export_warning,
-    "DescribeWarningExportInfo": describe_warning_export_info,
-    "DescribeHcExportInfo": describe_hc_export_info,
-    "ExportSuspEvents": export_susp_events,
-    "DescribeSuspEventExportInfo": describe_susp_event_export_info,
+@dataclass(frozen=True)
+class Action:
+    """One Sas action: its handler and the lifecycle stages a fault may aim at through it."""
+
+    handler: Callable[[Call, SasContext], dict[str, Any]]
+    stages: tuple[str, ...] = ()
+
+
+ACTIONS = {
+    "ExportRecord": Action(export_record, STAGES),
+    "DescribeExportInfo": Action(describe_export_info),
+    "ExportVul": Action(export_vul, STAGES),
+    "DescribeVulExportInfo": Action(describe_vul_export_info),
+    "ExportWarning": Action(export_warning, STAGES),
+    "DescribeWarningExportInfo": Action(describe_warning_export_info),
+    "DescribeHcExportInfo": Action(describe_hc_export_info),
+    "ExportSuspEvents": Action(export_susp_events, STAGES),
+    "DescribeSuspEventExportInfo": Action(describe_susp_event_export_info),
 }

@@ -1,0 +1,338 @@
+"""DMS metadata: instances and databases of the accounts file, tables and columns read live.
+
+Instances: databases sharing host and port (in one tenant) are one instance. Tables and columns
+are never cached: each call asks the database's own catalog (sqlite_master/PRAGMA on the
+embedded engine), so a table created by a ticket or the SQL console shows up at once.
+`describe_*` below are the one seam to the data plane's catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emulator.core.errors import NotFound
+from emulator.platform.accounts import Accounts, Database
+
+GUID_PREFIX = "IDB_"
+
+
+@dataclass(frozen=True)
+class Instance:
+    tid: int
+    instance_id: int
+    host: str
+    port: int
+    alias: str
+    source: str
+    env_type: str
+    db_type: str
+    dba_uid: int | None
+    owners: tuple[int, ...]
+    databases: tuple[Database, ...] = field(repr=False)
+    state: str = "NORMAL"
+    sid: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # as declared (the engine's own spelling)
+    nullable: bool
+    primary_key: bool
+    auto_increment: bool
+    default: str | None
+    comment: str
+    position: int
+
+    @property
+    def length_precision_scale(self) -> tuple[int, int, int]:
+        """`varchar(64)` -> (64, 0, 0); `decimal(10,2)` -> (0, 10, 2): information_schema's split."""
+        m = re.search(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)", self.type)
+        if not m:
+            return 0, 0, 0
+        first, second = int(m.group(1)), int(m.group(2) or 0)
+        base = self.type.split("(", 1)[0].strip().lower()
+        if base in ("decimal", "numeric", "dec", "fixed", "float", "double", "real", "number"):
+            return 0, first, second
+        return first, 0, 0
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+    primary: bool
+
+    @property
+    def kind(self) -> str:
+        return "Primary" if self.primary else "Unique" if self.unique else "Normal"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    kind: str  # TABLE | VIEW
+    columns: tuple[Column, ...]
+    indexes: tuple[Index, ...]
+    comment: str = ""
+
+
+def db_type(db: Database) -> str:
+    """DbType as DMS reports it: the accounts file's `db_type`; an undeclared one is MySQL
+    (the built-in hosts are RDS MySQL endpoints and DMS has no SQLite type)."""
+    declared = getattr(db, "db_type", None)
+    return str(declared) if declared and declared != "sqlite" else "mysql"
+
+
+def encoding(db: Database) -> str:
+    return "UTF8" if db_type(db) == "postgresql" else "utf8mb4"
+
+
+def engine(db: Database) -> str:
+    return "" if db_type(db) == "postgresql" else "InnoDB"
+
+
+def stable_id(*parts: object) -> int:
+    """A 9-digit id that depends only on the names (survives restarts, no table to keep)."""
+    digest = hashlib.blake2b("\x00".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 900_000_000 + 100_000_000
+
+
+def table_id(db: Database, name: str) -> str:
+    """TableId: the database id followed by 9 digits of the table's name hash."""
+    return f"{db.db_id}{stable_id(db.db_id, name)}"
+
+
+def table_guid(db: Database, name: str) -> str:
+    return f"{GUID_PREFIX}{db.db_id}.{db.schema}.{name}"
+
+
+# --- the catalog of one database (embedded engine) ---------------------------------------------
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+
+def _live_path(db: Database) -> Path:
+    return db.path
+
+
+def list_tables(db: Database, pattern: str | None = None) -> list[tuple[str, str]]:
+    """(name, TABLE|VIEW) of the database's tables, by name; `pattern` is a LIKE pattern."""
+    conn = _open(_live_path(db))
+    try:
+        sql = (
+            "SELECT name, type FROM sqlite_master WHERE type IN ('table','view') "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        )
+        args: tuple[str, ...] = ()
+        if pattern:
+            sql += " AND name LIKE ? ESCAPE '\\'"
+            args = (pattern,)
+        rows = conn.execute(sql + " ORDER BY name", args).fetchall()
+    finally:
+        conn.close()
+    return [(str(n), "VIEW" if t == "view" else "TABLE") for n, t in rows]
+
+
+def _unquote(default: str | None) -> str | None:
+    if default is None:
+        return None
+    text = default.strip()
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    return text
+
+
+def describe_table(db: Database, name: str) -> Table | None:
+    """One table's columns and indexes, or None when the database has no such table."""
+    conn = _open(_live_path(db))
+    try:
+        row = conn.execute(
+            "SELECT type, sql FROM sqlite_master WHERE type IN ('table','view') AND name=?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            return None
+        kind, ddl = row[0], row[1] or ""
+        info = conn.execute("SELECT * FROM pragma_table_info(?)", (name,)).fetchall()
+        pk_cols = [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])]
+        rowid_alias = len(pk_cols) == 1 and any(
+            r[1] == pk_cols[0] and str(r[2]).upper() == "INTEGER" for r in info
+        )
+        autoinc = "AUTOINCREMENT" in ddl.upper() or "AUTO_INCREMENT" in ddl.upper()
+        columns = tuple(
+            Column(
+                name=str(r[1]),
+                type=str(r[2]),
+                nullable=not r[3] and not r[5],
+                primary_key=bool(r[5]),
+                auto_increment=bool(r[5]) and len(pk_cols) == 1 and (rowid_alias or autoinc),
+                default=_unquote(r[4]),
+                comment="",
+                position=int(r[0]) + 1,
+            )
+            for r in info
+        )
+        indexes: list[Index] = []
+        has_pk_index = False
+        for _seq, iname, unique, origin, _partial in conn.execute(
+            "SELECT * FROM pragma_index_list(?)", (name,)
+        ).fetchall():
+            cols = tuple(
+                str(c[2])
+                for c in conn.execute("SELECT * FROM pragma_index_info(?)", (iname,)).fetchall()
+            )
+            primary = origin == "pk"
+            has_pk_index = has_pk_index or primary
+            indexes.append(Index("PRIMARY" if primary else str(iname), cols, bool(unique), primary))
+        if pk_cols and not has_pk_index:  # an INTEGER PRIMARY KEY is the rowid: no index row
+            indexes.insert(0, Index("PRIMARY", tuple(pk_cols), True, True))
+        indexes.sort(key=lambda i: (not i.primary, i.name))
+    finally:
+        conn.close()
+    return Table(name, "VIEW" if kind == "view" else "TABLE", columns, tuple(indexes))
+
+
+def table_stats(db: Database, names: list[str]) -> dict[str, tuple[int, int]]:
+    """(true row count, bytes on disk) per table: what NumRows and StoreCapacity report."""
+    conn = _open(_live_path(db))
+    out: dict[str, tuple[int, int]] = {}
+    try:
+        for name in names:
+            quoted = '"' + name.replace('"', '""') + '"'
+            try:
+                rows = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
+            except sqlite3.Error:
+                rows = 0
+            try:
+                size_row = conn.execute(
+                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name=? OR name IN "
+                    "(SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=?)",
+                    (name, name),
+                ).fetchone()
+                size = int(size_row[0])
+            except sqlite3.Error:  # a build without the dbstat table
+                size = rows * 64
+            out[name] = (rows, size)
+    finally:
+        conn.close()
+    return out
+
+
+# --- instances and databases of the accounts file ----------------------------------------------
+
+
+class Meta:
+    """What a tenant's DMS knows: its instances, their databases, their live catalogs."""
+
+    def __init__(self, accounts: Accounts):
+        self.accounts = accounts
+        self._instances: dict[int, list[Instance]] = {
+            tid: _group(accounts, tid) for tid in accounts.tenants
+        }
+
+    def instances(self, tid: int) -> list[Instance]:
+        return list(self._instances.get(tid, []))
+
+    def instance(self, tid: int, instance_id: str) -> Instance:
+        found = next(
+            (i for i in self.instances(tid) if str(i.instance_id) == instance_id.strip()), None
+        )
+        if found is None:
+            raise NotFound(
+                "instance", f"The instance {instance_id} does not exist in tenant {tid}."
+            )
+        return found
+
+    def instance_at(self, tid: int, host: str, port: int, sid: str | None = None) -> Instance:
+        found = next(
+            (
+                i
+                for i in self.instances(tid)
+                if i.host == host and i.port == port and (not sid or sid == i.sid)
+            ),
+            None,
+        )
+        if found is None:
+            raise NotFound("instance", f"No instance at {host}:{port} in tenant {tid}.")
+        return found
+
+    def instance_of(self, db: Database) -> Instance:
+        return next(i for i in self.instances(db.tid) if db in i.databases)
+
+    def databases(self, tid: int) -> list[Database]:
+        return [d for i in self.instances(tid) for d in i.databases]
+
+    def database(self, tid: int, database_id: str) -> Database:
+        text = database_id.strip()
+        db = self.accounts.databases.get(int(text)) if text.isdigit() and len(text) < 19 else None
+        if db is None or db.tid != tid:
+            raise NotFound(
+                "database", f"The database {database_id} does not exist in tenant {tid}."
+            )
+        return db
+
+    def table(self, tid: int, table_id_text: str) -> tuple[Database, Table]:
+        """ListColumns' TableId: the database's id, then the name hash of one of its tables."""
+        text = table_id_text.strip()
+        missing = NotFound("table", f"The table {table_id_text} does not exist in tenant {tid}.")
+        if not text.isdigit() or len(text) < 10:
+            raise missing
+        db = self.accounts.databases.get(int(text[:-9]))
+        if db is None or db.tid != tid:
+            raise missing
+        name = next((n for n, _ in list_tables(db) if table_id(db, n) == text), None)
+        found = describe_table(db, name) if name is not None else None
+        if found is None:
+            raise missing
+        return db, found
+
+    def table_by_guid(self, tid: int, guid: str) -> tuple[Database, Table]:
+        """`IDB_<db id>.<schema>.<table>` (the table name may itself hold dots)."""
+        missing = NotFound("table", f"The table {guid} does not exist in tenant {tid}.")
+        if not guid.startswith(GUID_PREFIX):
+            raise missing
+        parts = guid[len(GUID_PREFIX) :].split(".", 2)
+        if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 18:
+            raise missing
+        db = self.accounts.databases.get(int(parts[0]))
+        if db is None or db.tid != tid or db.schema != parts[1]:
+            raise missing
+        found = describe_table(db, parts[2])
+        if found is None:
+            raise missing
+        return db, found
+
+
+def _group(accounts: Accounts, tid: int) -> list[Instance]:
+    groups: dict[tuple[str, int], list[Database]] = {}
+    for db in accounts.tenants[tid].databases:
+        groups.setdefault((db.host, db.port), []).append(db)
+    out = []
+    for (host, port), dbs in groups.items():
+        first = dbs[0]
+        owners = tuple(dict.fromkeys(o for d in dbs for o in d.owners))
+        out.append(
+            Instance(
+                tid=tid,
+                instance_id=first.instance_id,
+                host=host,
+                port=port,
+                alias=next((d.instance_alias for d in dbs if d.instance_alias), "")
+                or f"{host}:{port}",
+                source=next((d.instance_source for d in dbs if d.instance_source), "RDS"),
+                env_type=first.env_type,
+                db_type=db_type(first),
+                dba_uid=next((d.dba_uid for d in dbs if d.dba_uid is not None), None),
+                owners=owners,
+                databases=tuple(dbs),
+            )
+        )
+    return out
