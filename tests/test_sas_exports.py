@@ -22,7 +22,7 @@ from alibabacloud_sas20181203 import models as sm
 from alibabacloud_tea_openapi.exceptions import ClientException
 
 from emulator.testing.flows import ROOT
-from emulator.testing.process import Control
+from emulator.testing.process import Control, EmulatorProcess
 from emulator.testing.sdk import DAVE, sas
 
 FIXTURES = ROOT / "fixtures"
@@ -773,3 +773,58 @@ def test_console_lists_every_family_with_progress_and_links(
     zipped = [u for u in links if ".zip?" in u]
     assert len(zipped) == 4, "three families zip their workbook; ExportRecord's is bare"
     assert vul_rows in [zipped_rows(u) for u in zipped]
+
+
+# --- state files ----------------------------------------------------------------------------
+
+
+def test_an_older_state_opens_and_an_unwritten_file_is_written_after_restart(
+    tmp_path: Any,
+) -> None:
+    """An ExportRecord task as the previous version stored it (no family, no filter) whose file
+    was never written: after a restart on the same state file it completes with its workbook."""
+    state = str(tmp_path / "state.sqlite")
+    spec = RECORD_TYPES["exportHcWarning"]
+    with EmulatorProcess("--clock", "manual", "--state", state) as first:
+        control = Control(first.url)
+        doc = control.get("/state")
+        now = control.get("/clock")["epoch"]
+        old = {
+            "type": "exportHcWarning",
+            "file_name": "health_check_export_20261101",
+            "file_type": "xlsx",
+            "lang": "zh",
+            "total": spec["rows"],
+            "fault": {},
+        }
+        doc["tables"]["jobs"] = [
+            {
+                "id": 131_999,
+                "kind": "sas_export",
+                "tid": 3000,
+                "owner": "131999",
+                "created_at": now - 100,
+                "doc": json.dumps(old),
+            }
+        ]
+        r = requests.put(f"{first.url}/_emulator/state", json=doc, timeout=30)
+        assert r.status_code == 200, r.text
+        info = (
+            sas(first.endpoint)
+            .describe_export_info(sm.DescribeExportInfoRequest(export_id=131_999))
+            .body
+        )
+        assert info.export_status == "exporting" and info.link is None, "no file yet"
+    with EmulatorProcess("--clock", "manual", "--state", state) as second:
+        control = Control(second.url)
+        client = sas(second.endpoint)
+        for _ in range(100):
+            control.advance(0.1)  # waits for due background jobs
+            info = client.describe_export_info(sm.DescribeExportInfoRequest(export_id=131_999)).body
+            if info.export_status == "success":
+                break
+        assert info.export_status == "success" and info.total_count == spec["rows"]
+        assert info.file_name == "health_check_export_20261101"
+        rows = sheet_rows(requests.get(info.link, timeout=10).content)
+        assert rows[0] == list(spec["columns"])
+        assert [[v if v is not None else "" for v in r] for r in rows[1:]] == generated(spec)
