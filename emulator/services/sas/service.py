@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from emulator.gateway.registry import SAS, Registry
-from emulator.services.base import Tables
+from emulator.services.sas import exports
 from emulator.services.sas.api import exports as export_api
 from emulator.services.sas.api.context import SasContext
+from emulator.state.schema import Tables
 
 
 class SasService:
@@ -19,9 +20,8 @@ class SasService:
             registry.add(SAS, name, action.handler, self.ctx, action.stages)
 
     def tables(self) -> tuple[Tables, ...]:
-        """Sas's state is the `jobs` rows of kind `sas_export`, all their SQL in exports.py; the
-        store still creates that table (its declaration moves here with the store's stage 2)."""
-        return ()
+        """Sas's state: the export tasks (exports.py owns the table and all SQL on it)."""
+        return (exports.TABLES,)
 
     def reset(self, tid: int | None) -> None:
         """Nothing beyond the store's own reset: Sas keeps no other state."""
