@@ -19,6 +19,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 import requests
@@ -113,15 +114,16 @@ def test_server_certificate_names_loopback_and_product_hosts(tls: EmulatorProces
     from alibabacloud_tea_openapi.models import Config
 
     # the oracle: the region list the Sas SDK itself builds its endpoints from
-    regions = SasClient(
-        Config(endpoint="x", access_key_id="a", access_key_secret="b")
-    )._endpoint_map
+    sdk = SasClient(Config(endpoint="x", access_key_id="a", access_key_secret="b"))
+    regions = sdk._endpoint_map  # sdk-private: the SDK has no public accessor for its regions
     ctx = ssl.create_default_context(cafile=ca_of(tls))
     with socket.create_connection(("127.0.0.1", tls.port), timeout=5) as raw:
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
             cert = s.getpeercert()
-    dns = {v for k, v in cert["subjectAltName"] if k == "DNS"}
-    ips = {ipaddress.ip_address(v.strip()) for k, v in cert["subjectAltName"] if k == "IP Address"}
+    assert cert is not None
+    san = cast("tuple[tuple[str, str], ...]", cert["subjectAltName"])
+    dns = {v for k, v in san if k == "DNS"}
+    ips = {ipaddress.ip_address(v.strip()) for k, v in san if k == "IP Address"}
     assert {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")} <= ips
     assert {"localhost", "dms-enterprise.aliyuncs.com", "tds.aliyuncs.com"} <= dns
     for region in regions:
@@ -132,7 +134,7 @@ def test_server_certificate_names_loopback_and_product_hosts(tls: EmulatorProces
         with socket.create_connection(("127.0.0.1", tls.port), timeout=5) as raw:
             with ctx.wrap_socket(raw, server_hostname=name) as s:
                 assert s.version() in ("TLSv1.2", "TLSv1.3")
-    not_after = ssl.cert_time_to_seconds(cert["notAfter"])
+    not_after = ssl.cert_time_to_seconds(str(cert["notAfter"]))
     assert not_after > time.time() + 30 * 86400
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from emulator.gateway.registry import SAS, Registry
 from emulator.services.sas import exports
 from emulator.services.sas.api import exports as export_api
-from emulator.services.sas.api.context import SasContext
+from emulator.services.sas.context import SasContext
 from emulator.state.schema import Tables
 
 

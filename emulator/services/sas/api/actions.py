@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.gateway.registry import Registry
-from emulator.services.sas.api.context import SasContext
+from emulator.services.sas.context import SasContext
 from emulator.services.sas.service import SasService
 
 

@@ -13,8 +13,8 @@ from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.params import opt_enum, opt_int, opt_str, req_int, req_str
 from emulator.services.sas.api import wire
-from emulator.services.sas.api.context import SasContext
 from emulator.services.sas.api.errors import rd_no_permission, to_api_error
+from emulator.services.sas.context import SasContext
 from emulator.services.sas.domain import lifecycle
 from emulator.services.sas.domain.filters import Cond
 from emulator.services.sas.domain.lifecycle import Family
