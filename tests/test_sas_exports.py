@@ -130,7 +130,8 @@ def test_export_record_grows_with_the_clock_to_a_real_xlsx(
     ).body
     spec = RECORD_TYPES[export_type]
     assert started.id and started.file_name.startswith(spec["file_prefix"] + "_")
-    seen, counts = [], []
+    seen: list[str] = []
+    counts: list[int] = []
     while True:
         info = client.describe_export_info(sm.DescribeExportInfoRequest(export_id=started.id)).body
         assert info.export_status in ("init", "exporting", "success")
