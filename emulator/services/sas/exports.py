@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from emulator.core.clock import Clock
+from emulator.core.clock import Clock, day_stamp
 from emulator.core.errors import Invalid, NotFound
 from emulator.core.jobs import Jobs
 from emulator.platform.artifacts import Artifacts
@@ -162,7 +161,7 @@ class SasExports:
         header, rows = rows_of(req)  # validates the request before anything is stored
         sheet = sheet_for(req)
         export_id = self.store.next_id("sas_export", EXPORT_ID_START)
-        day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
+        day = day_stamp(now)
         doc = {
             **_request_doc(req),
             "file_name": f"{sheet.file_prefix}_{day}",

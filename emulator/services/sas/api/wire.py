@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
+from emulator.core.clock import parse_dms_time
 from emulator.gateway import errors
 from emulator.gateway.params import opt_int, opt_json, opt_str
-
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # TimeStart / TimeEnd of ExportSuspEvents
 
 
 def csv(
@@ -109,7 +107,7 @@ def time_at(params: dict[str, str], name: str) -> float | None:
     if raw is None or raw == "":
         return None
     try:
-        return datetime.strptime(raw, TIME_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+        return parse_dms_time(raw)  # TimeStart / TimeEnd: 'yyyy-MM-dd HH:mm:ss' (UTC)
     except ValueError:
         raise errors.invalid(name, "The format is yyyy-MM-dd HH:mm:ss.") from None
 

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
+from emulator.core.clock import parse_dms_time
 from emulator.services.sas.domain.catalog import Record
 
-RECORD_TIME = "%Y-%m-%d %H:%M:%S"  # how fixture records write times (UTC)
-
-
-def record_epoch(text: str) -> float:
-    return datetime.strptime(text, RECORD_TIME).replace(tzinfo=timezone.utc).timestamp()
+# fixture records write times as 'yyyy-MM-dd HH:mm:ss' (UTC), the console's format
+record_epoch = parse_dms_time
 
 
 @dataclass(frozen=True)
