@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -30,7 +31,7 @@ def add(control: Control, rule: dict) -> dict:
     return r.json()
 
 
-def tenant(client) -> object:
+def tenant(client: Any) -> dm.GetUserActiveTenantResponse:
     return client.get_user_active_tenant(dm.GetUserActiveTenantRequest())
 
 

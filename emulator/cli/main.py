@@ -125,9 +125,10 @@ def state_command(op: str, file: str, state_path: str) -> int:
     import json
 
     from emulator.state.store import Store
+    from emulator.wiring import STATE_TABLES
 
     try:
-        store = Store(state_path)
+        store = Store(state_path, STATE_TABLES)
     except (StoreVersionError, Exception) as exc:
         return fail(f"state file {state_path}: {exc}")
     try:
