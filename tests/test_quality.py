@@ -35,9 +35,13 @@ def test_mypy_is_clean() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+ALLOW = "# sdk-private"  # on the line: a third-party SDK's attribute with no public accessor
+
+
 def private_accesses(source: str) -> list[tuple[int, str]]:
     """`x._name` where x is not self/cls, and getattr(x, "_name"): a test leaning on internals."""
     found: list[tuple[int, str]] = []
+    allowed = {i for i, text in enumerate(source.splitlines(), 1) if ALLOW in text}
     for node in ast.walk(ast.parse(source)):
         name = None
         line = getattr(node, "lineno", 0)
@@ -59,6 +63,7 @@ def private_accesses(source: str) -> list[tuple[int, str]]:
             and name.startswith("_")
             and not name.startswith("__")
             and name not in PUBLIC_UNDERSCORE
+            and line not in allowed
         ):
             found.append((line, name))
     return found
