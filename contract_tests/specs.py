@@ -29,6 +29,9 @@ MUTATING = {
     "DisableUser",
     "EnableUser",
     "DeleteUser",
+    "ExportVul",
+    "ExportWarning",
+    "ExportSuspEvents",
 }
 
 
