@@ -118,8 +118,8 @@ def test_a_broken_emulator_fails_the_contract(breakage: str) -> None:
     from emulator.serving.listener import Server
 
     app = create_app(Settings(clock="manual"))
-    ops = app.extensions["dms_gateway"].registry._ops
-    original = ops[("2018-11-01", "GetUserActiveTenant")]
+    registry = app.extensions["dms_gateway"].registry
+    original = registry.lookup("2018-11-01", "GetUserActiveTenant")
 
     def broken(call: Any) -> dict[str, Any]:
         body = original.handler(call)
@@ -131,9 +131,7 @@ def test_a_broken_emulator_fails_the_contract(breakage: str) -> None:
             body["Code"] = "200"
         return body
 
-    ops[("2018-11-01", "GetUserActiveTenant")] = type(original)(
-        original.product, original.action, broken
-    )
+    registry.add(original.product, original.action, broken)  # replaces the handler
     if breakage == "missing-request-id":
         import emulator.gateway.render as render_mod
 

@@ -6,6 +6,8 @@ Moving the clock needs an emulator's control plane."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 from alibabacloud_dms_enterprise20181101 import models as dm
@@ -26,6 +28,22 @@ from emulator.testing.sdk import ALICE, DAVE, ERIN, FRANK, dms, sas
 DOCUMENTED = {s.value for s in JobStatus}
 DL_RANK = {"INIT": 0, "LISTING": 1, "DOWNLOADING": 2, "DOWNLOAD_SUCCESS": 3, "DOWNLOAD_FAIL": 3}
 SAS_RANK = {"init": 0, "exporting": 1, "success": 2}
+# The documented lifecycle (specs/README.md, "Lifecycle"), written out here rather than read from
+# the emulator: the JobStatus each manual move is legal from, on a ticket that is still open.
+LEGAL_FROM = {
+    "submit": {"WAITING_APPLY_AUDIT"},
+    "AGREE": {"APPLY_AUDIT_SUCCESS"},
+    "REJECT": {"APPLY_AUDIT_SUCCESS"},
+    "CANCEL": {"WAITING_APPLY_AUDIT", "APPLY_AUDIT_SUCCESS", "ENABLE_EXPORT"},
+    "execute": {"ENABLE_EXPORT"},
+}
+CLOSED = {"reject", "closed"}
+NEXT_MOVE = {
+    "WAITING_APPLY_AUDIT": "submit",
+    "APPLY_AUDIT_SUCCESS": "AGREE",
+    "ENABLE_EXPORT": "execute",
+}
+AFTER_EXECUTE = {"WAITING_EXPORT", "DOING_EXPORT", "EXPORT_SUCCESS", "EXPORT_FAIL"}
 
 
 def reachable(a: str, b: str) -> bool:
@@ -42,7 +60,7 @@ def reachable(a: str, b: str) -> bool:
 
 
 class Lifecycles(RuleBasedStateMachine):
-    target = None  # set by the test
+    target: Any = None  # set by the test
 
     orders = Bundle("orders")
     tracks = Bundle("tracks")
@@ -59,8 +77,43 @@ class Lifecycles(RuleBasedStateMachine):
         self.downloads: dict[str, int] = {}
         self.sas_last: dict[int, tuple[int, int]] = {}
 
-    def client_for(self, order_id: int):
+    def client_for(self, order_id: int) -> Any:
         return self.clients[ALICE if self.tenant_of[order_id] == 3000 else FRANK]
+
+    def observe(self, order: int) -> tuple[str, str, int]:
+        """(JobStatus, StatusCode, WorkflowInstanceId) of a ticket as its committer sees it."""
+        client = self.client_for(order)
+        detail = client.get_data_export_order_detail(
+            dm.GetDataExportOrderDetailRequest(order_id=order)
+        ).body
+        assert detail.success, detail.to_map()
+        info = client.get_order_base_info(dm.GetOrderBaseInfoRequest(order_id=order)).body
+        assert info.success, info.to_map()
+        base = info.order_base_info
+        job = detail.data_export_order_detail.key_info.job_status
+        return job, base.status_code, base.workflow_instance_id
+
+    def check_move(self, order: int, move: str, before: tuple[str, str, int], body: Any) -> None:
+        """A manual move succeeds exactly when the documented lifecycle allows it, and then
+        shows in the ticket; otherwise it is IllegalOrderStatus and changes nothing."""
+        job, code, _ = before
+        legal = code not in CLOSED and job in LEGAL_FROM[move]
+        assert body.success is legal, (move, before, body.to_map())
+        after = self.observe(order)
+        if not legal:
+            assert body.error_code == "IllegalOrderStatus", body.to_map()
+            assert after[1] == code, (move, before, after)
+            return
+        if move == "submit":
+            assert after[0] == "APPLY_AUDIT_SUCCESS" and after[1] == "toaudit", after
+        elif move == "AGREE":
+            assert after[0] in {"ENABLE_EXPORT"} | AFTER_EXECUTE, after
+        elif move == "REJECT":
+            assert after[1] == "reject", after
+        elif move == "CANCEL":
+            assert after[1] == "closed", after
+        else:
+            assert after[0] in AFTER_EXECUTE, after
 
     @rule(
         target=orders,
@@ -89,32 +142,66 @@ class Lifecycles(RuleBasedStateMachine):
 
     @rule(seconds=st.sampled_from([0.5, 1, 3, 10, 60]))
     def advance(self, seconds: float) -> None:
-        requests.post(
+        r = requests.post(
             f"{type(self).target.url}/_emulator/clock/advance",
             json={"seconds": seconds},
             timeout=60,
-        ).raise_for_status()
+        )
+        assert r.status_code == 200, r.text
 
     @rule(order=orders)
     def submit(self, order: int) -> None:
-        self.client_for(order).submit_order_approval(dm.SubmitOrderApprovalRequest(order_id=order))
+        before = self.observe(order)
+        body = (
+            self.client_for(order)
+            .submit_order_approval(dm.SubmitOrderApprovalRequest(order_id=order))
+            .body
+        )
+        self.check_move(order, "submit", before, body)
 
     @rule(order=orders, verdict=st.sampled_from(["AGREE", "REJECT", "CANCEL"]))
     def approve(self, order: int, verdict: str) -> None:
-        client = self.client_for(order)
-        wf = client.get_order_base_info(
-            dm.GetOrderBaseInfoRequest(order_id=order)
-        ).body.order_base_info
+        before = self.observe(order)
+        # a DBA (tenant 4000) or the ADMIN (tenant 3000): both may approve, reject and cancel
         approver = self.clients[ERIN] if self.tenant_of[order] == 4000 else self.clients[ALICE]
-        approver.approve_order(
-            dm.ApproveOrderRequest(
-                workflow_instance_id=wf.workflow_instance_id, approval_type=verdict
-            )
-        )
+        body = approver.approve_order(
+            dm.ApproveOrderRequest(workflow_instance_id=before[2], approval_type=verdict)
+        ).body
+        self.check_move(order, verdict, before, body)
+
+    @rule(
+        order=orders,
+        close=st.sampled_from([None, "REJECT", "CANCEL"]),
+        at=st.sampled_from(sorted(NEXT_MOVE)),
+    )
+    def drive(self, order: int, close: str | None, at: str) -> None:
+        """Walk a ticket along the documented path, trying `close` when it reaches `at`, so
+        every move is checked from deep states within a small budget."""
+        for _ in range(8):
+            job, code, _ = self.observe(order)
+            if code in CLOSED or job in ("EXPORT_SUCCESS", "EXPORT_FAIL", "PRE_CHECK_FAIL"):
+                return
+            if close and job == at:
+                self.approve(order, close)
+                close = None
+            elif NEXT_MOVE.get(job) == "submit":
+                self.submit(order)
+            elif NEXT_MOVE.get(job) == "execute":
+                self.execute(order)
+            elif job in NEXT_MOVE:
+                self.approve(order, NEXT_MOVE[job])
+            else:
+                self.advance(3)
 
     @rule(order=orders)
     def execute(self, order: int) -> None:
-        self.client_for(order).execute_data_export(dm.ExecuteDataExportRequest(order_id=order))
+        before = self.observe(order)
+        body = (
+            self.client_for(order)
+            .execute_data_export(dm.ExecuteDataExportRequest(order_id=order))
+            .body
+        )
+        self.check_move(order, "execute", before, body)
 
     @rule(order=orders)
     def poll(self, order: int) -> None:
@@ -195,7 +282,10 @@ class Lifecycles(RuleBasedStateMachine):
 
     @rule(target=exports, kind=st.sampled_from(["exportHcWarning", "virusScanExport"]))
     def sas_export(self, kind: str) -> int:
-        return self.sas.export_record(sm.ExportRecordRequest(export_type=kind)).body.id
+        body = self.sas.export_record(sm.ExportRecordRequest(export_type=kind)).body
+        assert isinstance(body.id, int) and body.id > 0, body.to_map()
+        assert body.file_name and body.request_id, body.to_map()
+        return int(body.id)
 
     @rule(export=exports)
     def sas_poll(self, export: int) -> None:
@@ -213,7 +303,7 @@ class Lifecycles(RuleBasedStateMachine):
         assert set(self.last.values()) <= DOCUMENTED
 
 
-def test_lifecycles_state_machine(target) -> None:
+def test_lifecycles_state_machine(target: Any) -> None:
     if not target.control:
         pytest.skip("the stateful suite moves the clock: it needs an emulator's control plane")
     if not target.mutations:
@@ -224,7 +314,7 @@ def test_lifecycles_state_machine(target) -> None:
     run_state_machine_as_test(
         Lifecycles,
         settings=settings(
-            max_examples=max(3, base.max_examples // 3), stateful_step_count=25, deadline=None
+            max_examples=max(8, base.max_examples // 3), stateful_step_count=30, deadline=None
         ),
     )
     target.report["stateful runs"] += 1

@@ -25,6 +25,10 @@ class Settings:
     nonce_capacity: int = 500_000
     retention: int = 7 * 86400  # seconds (emulated) result files are kept
     durations: Durations = field(default_factory=Durations)
+    # serving (emulator/serving): HTTPS on --port; own certificate instead of the generated CA's
+    tls: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
     # control plane and request bounds (emulator/admin/security.py, README "Security")
     control_token: str | None = None  # x-emulator-token for every /_emulator/ request
     allowed_hosts: list[str] = field(default_factory=list)  # Host names besides loopback ones

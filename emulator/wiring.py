@@ -20,8 +20,10 @@ from emulator.faults.engine import FaultEngine
 from emulator.faults.header import HeaderFaults
 from emulator.gateway.journal import Bounds, Journal, MemoryJournal
 from emulator.gateway.nonces import MemoryNonces, NonceCache
+from emulator.platform import artifacts as artifacts_tables
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import Artifacts
+from emulator.services.dms import service as dms_service
 from emulator.services.dms.api.meta import MetaContext
 from emulator.services.dms.api.users import UsersContext
 from emulator.services.dms.context import DmsContext
@@ -32,9 +34,13 @@ from emulator.services.dms.domain.tickets import Tickets
 from emulator.services.dms.domain.users import Users
 from emulator.services.dms.domain.workflow import Workflow
 from emulator.services.dms.service import DmsService
+from emulator.services.sas import exports as sas_exports
 from emulator.services.sas.exports import SasExports
 from emulator.state.runtime_db import RuntimeDB
 from emulator.state.store import Store
+
+# every table of the emulator's state, by owner (the store creates, migrates, resets, snapshots)
+STATE_TABLES = (artifacts_tables.TABLES, *dms_service.TABLES, sas_exports.TABLES)
 
 
 class Emulator:
@@ -46,7 +52,7 @@ class Emulator:
         # several workers need files to share; without --state they get temporary ones
         self._tmp = tempfile.mkdtemp(prefix="dms-emulator-") if settings.workers > 1 else None
         state = settings.state or (os.path.join(self._tmp, "state.sqlite") if self._tmp else None)
-        self.store = Store(state)
+        self.store = Store(state, STATE_TABLES)
         self.runtime_db = RuntimeDB(
             os.path.join(self._tmp, "runtime.sqlite") if self._tmp else None
         )
@@ -102,15 +108,9 @@ class Emulator:
         self.store.set_meta("clock", json.dumps(self.clock.snapshot()))
 
     def reset(self, tid: int | None = None) -> None:
-        keys = [
-            r["key"]
-            for r in self.store.query(
-                "SELECT key FROM artifacts" + ("" if tid is None else " WHERE tid=?"),
-                () if tid is None else (tid,),
-            )
-        ]
+        keys = self.artifacts.keys(tid)
         self.store.reset(tid)
-        self.users.reset(tid)
+        self.dms.reset(tid)
         self.artifacts.purge_files(keys)
         self.faults.clear(tid)
         self.journal.clear(tid)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from emulator.testing.process import EmulatorProcess
+from emulator.testing.sdk import ALICE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -209,3 +212,107 @@ def test_real_clock_moves_by_itself_and_advances_too() -> None:
 def test_bad_environment_values_are_usage_errors(env: dict[str, str], message: str) -> None:
     out = run_cli("serve", env=env)
     assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_serve_takes_a_shipped_scenario_name() -> None:
+    with EmulatorProcess("--scenario", "throttled-polling") as proc:
+        faults = requests.get(f"{proc.url}/_emulator/faults", timeout=5).json()["faults"]
+        assert [f["name"] for f in faults] == ["throttled-polling"]
+    out = run_cli("serve", "--port", "0", "--scenario", "no-such-scenario")
+    assert out.returncode == 2 and "no shipped scenario 'no-such-scenario'" in out.stderr
+
+
+def test_throttled_polling_counts_calls_of_all_tenants_together() -> None:
+    """What the scenario's description says: the next two detail calls, whoever makes them."""
+    from alibabacloud_dms_enterprise20181101 import models as dm
+    from Tea.exceptions import TeaException
+
+    from emulator.testing.sdk import DAVE, dms
+
+    def throttled(key: tuple[str, str]) -> bool:
+        try:
+            dms(proc.endpoint, key).get_data_export_order_detail(
+                dm.GetDataExportOrderDetailRequest(order_id=1)
+            )
+        except TeaException as exc:
+            return exc.code == "Throttling.User"
+        return False
+
+    with EmulatorProcess("--scenario", "throttled-polling") as proc:
+        assert [throttled(k) for k in (ALICE, DAVE, ALICE, DAVE)] == [True, True, False, False]
+    text = (ROOT / "fixtures" / "scenarios" / "throttled-polling.yaml").read_text()
+    assert "all tenants" in text
+
+
+def test_startup_banner_on_stderr() -> None:
+    with EmulatorProcess() as proc:
+        time.sleep(0.2)
+        log = proc.logs()
+    assert f"endpoint  127.0.0.1:{proc.port}" in log
+    assert f"console   {proc.url}/_emulator/ui/" in log
+    assert f"{ALICE[0]} / {ALICE[1]}" in log, "the built-in keys are shown"
+    assert not any("endpoint" in line for line in proc.output), "stdout keeps the ready line"
+
+
+def test_sign_explain_prints_every_header_and_a_working_curl_command() -> None:
+    with EmulatorProcess() as proc:
+        out = run_cli(
+            "sign",
+            "--explain",
+            "--url",
+            f"http://{proc.endpoint}/",
+            "-H",
+            "x-acs-action: ListUserTenants",
+            "-H",
+            "x-acs-version: 2018-11-01",
+        )
+        assert out.returncode == 0, out.stderr
+        sent = out.stdout.split("headers to send:\n", 1)[1].split("\n\n", 1)[0]
+        names = {line.split(":", 1)[0] for line in sent.splitlines()}
+        assert {"host", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce"} <= names
+        assert "authorization" in names
+        curl = out.stdout.split("curl command:\n", 1)[1].strip().splitlines()[0]
+        done = subprocess.run(curl, shell=True, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["TenantList"][0]["Tid"] == 3000, done.stdout
+
+
+def test_readme_links_resolve_and_the_license_is_apache() -> None:
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = [t for t in re.findall(r"\]\(([^)#\s]+)", text) if "://" not in t]
+    assert "docs/CONTRACT.md" in targets and "LICENSE" in targets
+    for target in targets:
+        assert (ROOT / target).exists(), f"README links to {target}, which is not in the repository"
+    assert "CONTRACT.md" not in re.sub(r"docs/CONTRACT\.md", "", text), "bare CONTRACT.md mention"
+    license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in license_text and "Version 2.0" in license_text
+    assert 'license = {text = "Apache-2.0"}' in (ROOT / "pyproject.toml").read_text()
+
+
+SDIST_NEEDS = ("tests", "contract_tests", "specs", "fixtures", "bench", "docs", "emulator")
+
+
+def test_sdist_contains_what_its_tests_need(tmp_path: Path) -> None:
+    import tarfile
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from setuptools import setup; setup()", "-q", "egg_info",
+         "--egg-base", str(tmp_path), "sdist", "--dist-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (archive,) = tmp_path.glob("dms-emulator-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    wanted = {"LICENSE", "README.md", "pyproject.toml", ".ci/run"}
+    for top in SDIST_NEEDS:
+        for path in (ROOT / top).rglob("*"):
+            rel = path.relative_to(ROOT).as_posix()
+            skip = ("__pycache__", "node_modules", ".pytest_cache", "emulator/fixtures")
+            if path.is_file() and not any(s in rel for s in skip) and path.suffix != ".pyc":
+                wanted.add(rel)
+    missing = sorted(wanted - names)
+    assert not missing, f"not in the sdist: {missing[:20]}"
+    assert "tests/node/package-lock.json" in names and "docs/CONTRACT.md" in names

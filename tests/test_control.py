@@ -230,7 +230,8 @@ def test_control_plane_bugs_answer_json_500_not_a_traceback(monkeypatch) -> None
     emu = app.extensions["dms_emulator"]
     monkeypatch.setattr(emu.faults, "list", lambda: 1 / 0)
     r = app.test_client().get("/_emulator/faults")
-    assert r.status_code == 500 and r.json["error"].startswith("internal error (ZeroDivisionError)")
+    assert r.status_code == 500 and r.json is not None
+    assert r.json["error"].startswith("internal error (ZeroDivisionError)")
     assert "Traceback" not in r.get_data(as_text=True)
     assert app.test_client().get("/_emulator/nowhere").status_code == 404
     emu.close()

@@ -207,7 +207,8 @@ def test_sas_export_grows_with_the_clock_to_a_real_xlsx(
     assert started.id and started.file_name.startswith(
         EXPORT_TYPES[export_type]["file_prefix"] + "_"
     )
-    seen, counts = [], []
+    seen: list[str] = []
+    counts: list[int] = []
     while True:
         info = client.describe_export_info(sm.DescribeExportInfoRequest(export_id=started.id)).body
         assert info.export_status in ("init", "exporting", "success")

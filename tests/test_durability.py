@@ -180,6 +180,28 @@ def test_many_workers_share_ids_nonces_clock_and_faults(tmp_path: Path) -> None:
         assert statuses == [400] * 4 + [200] * 4
 
 
+# the tables as the first dms-emulator wrote them (schema version 1), written out by hand
+VERSION_1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, plugin_type TEXT NOT NULL,
+  committer_uid INTEGER NOT NULL, comment TEXT NOT NULL, created_at REAL NOT NULL,
+  workflow_id INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX orders_tid ON orders (tid, id);
+CREATE UNIQUE INDEX orders_workflow ON orders (workflow_id);
+CREATE TABLE order_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL,
+  at REAL NOT NULL, event TEXT NOT NULL, actor INTEGER, detail TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX order_events_order ON order_events (order_id, at, seq);
+CREATE TABLE artifacts (key TEXT PRIMARY KEY, kind TEXT NOT NULL, owner TEXT NOT NULL,
+  tid INTEGER NOT NULL, path TEXT, rows INTEGER, size INTEGER, status TEXT NOT NULL, error TEXT,
+  created_at REAL NOT NULL, finished_at REAL);
+CREATE INDEX artifacts_owner ON artifacts (owner);
+CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, tid INTEGER NOT NULL,
+  owner TEXT NOT NULL, created_at REAL NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX jobs_kind ON jobs (kind, tid, id);
+"""
+
+
 def test_state_file_versions(tmp_path: Path) -> None:
     newer = tmp_path / "newer.sqlite"
     conn = sqlite3.connect(newer)
@@ -193,15 +215,16 @@ def test_state_file_versions(tmp_path: Path) -> None:
 
     older = tmp_path / "older.sqlite"
     conn = sqlite3.connect(older)
-    from emulator.state.store import SCHEMA
-
-    conn.executescript(SCHEMA)
+    conn.executescript(VERSION_1_SCHEMA)
     conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     conn.commit()
     conn.close()
-    from emulator.state.store import SCHEMA_VERSION, Store
+    from emulator.state.store import Store
+    from emulator.wiring import STATE_TABLES
 
-    store = Store(str(older))
+    store = Store(str(older), STATE_TABLES)
+    SCHEMA_VERSION = store.version
+    assert SCHEMA_VERSION >= 5
     assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
     indexes = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "order_events_kind" in indexes, "the migration step ran"
@@ -288,3 +311,82 @@ def test_nonce_memory_is_bounded_and_expires() -> None:
     assert cache.check_and_record("ak", "n499", now=1499.0 + 901), (
         "after the window it may be used again"
     )
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _v3_copy(tmp_path: Path) -> tuple[Path, dict[str, object]]:
+    """A copy of the state file the previous version (schema 3) wrote: an export, an NDDL, a
+    data-tracking ticket with a download, a Sas export (tests/data/state-v3.ids.json)."""
+    state = tmp_path / "v3.sqlite"
+    state.write_bytes((DATA / "state-v3.sqlite").read_bytes())
+    return state, json.loads((DATA / "state-v3.ids.json").read_text())
+
+
+def test_a_state_file_of_the_previous_version_opens_and_migrates(tmp_path: Path) -> None:
+    state, ids = _v3_copy(tmp_path)
+    raw = sqlite3.connect(state)
+    (old_doc,) = raw.execute("SELECT doc FROM orders WHERE id=?", (ids["track"],)).fetchone()
+    old_events = json.loads(old_doc)["track"]["events"]
+    (old_export,) = raw.execute("SELECT doc FROM orders WHERE id=?", (ids["export"],)).fetchone()
+    raw.close()
+    assert old_events and json.loads(old_export)["params"]["exeSQL"].startswith("select")
+    with EmulatorProcess("--state", str(state), "--clock", "manual") as proc:
+        client = dms(proc.endpoint)
+        detail = client.get_data_export_order_detail(
+            dm.GetDataExportOrderDetailRequest(order_id=ids["export"])
+        ).body
+        assert detail.success, detail.to_map()
+        assert detail.data_export_order_detail.order_detail.exe_sql == (
+            "select * from customers order by id"
+        )
+        assert detail.data_export_order_detail.key_info.job_status == "EXPORT_SUCCESS"
+        base = client.get_order_base_info(dm.GetOrderBaseInfoRequest(order_id=ids["nddl"])).body
+        assert base.success and base.order_base_info.plugin_type == "NDDL"
+        status = client.query_data_track_result_download_status(
+            dm.QueryDataTrackResultDownloadStatusRequest(
+                order_id=ids["track"], download_key_id=ids["download_key"]
+            )
+        ).body
+        assert status.success, status.to_map()
+        assert status.status_result.total_count == len(old_events)
+        again = client.download_data_track_result(
+            dm.DownloadDataTrackResultRequest(order_id=ids["track"])
+        ).body
+        assert again.success, again.to_map()
+        shown = Control(proc.url).get(f"/tickets/{ids['nddl']}")
+        assert shown["params"] == {
+            "dbId": 17001,
+            "title": "t",
+            "description": "",
+            "logic": False,
+            "relatedIds": [],
+        }
+    migrated = sqlite3.connect(state)
+    (doc,) = migrated.execute("SELECT doc FROM orders WHERE id=?", (ids["track"],)).fetchone()
+    assert "events" not in json.loads(doc)["track"] and "params" not in json.loads(doc)
+    kept = migrated.execute(
+        "SELECT count(*) FROM datatrack_events WHERE order_id=?", (ids["track"],)
+    ).fetchone()[0]
+    assert kept == len(old_events)
+    jobs = migrated.execute("SELECT kind FROM jobs").fetchall()
+    assert jobs == [("sas_export",)], "downloads left the Sas table"
+    migrated.close()
+
+
+def test_a_state_document_of_the_previous_version_imports(tmp_path: Path) -> None:
+    ids = json.loads((DATA / "state-v3.ids.json").read_text())
+    doc = json.loads((DATA / "state-v3.json").read_text())
+    with EmulatorProcess("--clock", "manual") as proc:
+        control = Control(proc.url)
+        r = requests.put(f"{proc.url}/_emulator/state", json=doc, timeout=30)
+        assert r.status_code == 200, r.text
+        client = dms(proc.endpoint)
+        detail = client.get_data_export_order_detail(
+            dm.GetDataExportOrderDetailRequest(order_id=ids["export"])
+        ).body
+        assert detail.success and detail.data_export_order_detail.order_detail.db_id == 17001
+        tables = control.get("/state")["tables"]
+        assert not any("params" in json.loads(o["doc"]) for o in tables["orders"])
+        assert {r["order_id"] for r in tables["datatrack_events"]} == {ids["track"]}

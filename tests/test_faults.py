@@ -32,7 +32,7 @@ def add(control: Control, rule: dict) -> dict:
     return r.json()
 
 
-def tenant(client) -> object:
+def tenant(client: Any) -> dm.GetUserActiveTenantResponse:
     return client.get_user_active_tenant(dm.GetUserActiveTenantRequest())
 
 

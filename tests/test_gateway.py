@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 import requests
@@ -13,7 +14,7 @@ from aliyunsdkcore.acs_exception.exceptions import ServerException
 from aliyunsdkcore.client import AcsClient
 from aliyunsdkcore.request import CommonRequest
 
-from emulator.testing.process import Control
+from emulator.testing.process import Control, EmulatorProcess
 from emulator.testing.sdk import ALICE, SAS_VERSION, dms, utc_stamp, v1_request, v3_request
 
 ENVELOPE = {"RequestId", "HostId", "Code", "Message", "Recommend"}
@@ -89,6 +90,38 @@ def test_nonce_of_a_failed_signature_is_not_burnt(endpoint: str) -> None:
     bad = v1_request(endpoint, "GetUserActiveTenant", nonce=nonce, secret="wrong")
     assert_error(bad.send(), 400, "SignatureDoesNotMatch")
     assert v1_request(endpoint, "GetUserActiveTenant", nonce=nonce).send().status_code == 200
+
+
+def test_nonce_capacity_forgets_the_oldest_first() -> None:
+    """`--nonce-capacity 3`: a fourth nonce pushes the first out (it may be replayed, the
+    price of a bounded store), while the three newest are still refused."""
+    with EmulatorProcess("--clock", "manual", "--nonce-capacity", "3") as proc:
+        ep = proc.endpoint
+        sent = [v3_request(ep, "GetUserActiveTenant", nonce=f"cap-{i}") for i in range(4)]
+        assert [r.send().status_code for r in sent] == [200] * 4
+        for req in sent[1:]:
+            assert_error(req.send(), 400, "SignatureNonceUsed")
+        again = v3_request(ep, "GetUserActiveTenant", nonce="cap-0")
+        assert again.send().status_code == 200, "the oldest nonce was dropped at capacity"
+
+
+def test_default_nonce_store_expires_entries_after_the_window() -> None:
+    """The one-process store forgets a nonce once its 15-minute window has passed, so memory
+    holds only live nonces (a replay that late is refused by the timestamp check anyway)."""
+    from emulator.app import create_app
+    from emulator.config import Settings
+
+    app = create_app(Settings(clock="manual"))
+    try:
+        nonces = app.extensions["dms_emulator"].nonces
+        assert all(nonces.check_and_record("ak", f"n{i}", now=1000.0) for i in range(50))
+        assert not nonces.check_and_record("ak", "n0", now=1000.0 + 899), "still in its window"
+        assert len(nonces) == 50
+        assert nonces.check_and_record("ak", "late", now=1000.0 + 901)
+        assert len(nonces) == 1, "expired nonces are dropped, not only ignored"
+        assert nonces.check_and_record("ak", "n0", now=1000.0 + 902), "an expired nonce is new"
+    finally:
+        app.extensions["dms_emulator"].close()
 
 
 def test_wrong_secret_v3_message_ends_with_string_to_sign(endpoint: str, control: Control) -> None:
@@ -302,13 +335,13 @@ def test_unexpected_exception_is_internal_error_without_traceback(
     from emulator.serving.listener import Server
 
     app = create_app(Settings(clock="manual"))
-    registry_ops = app.extensions["dms_gateway"].registry._ops
+    registry = app.extensions["dms_gateway"].registry
 
-    def broken(call):
+    def broken(call: Any) -> dict[str, Any]:
         raise RuntimeError("secret internals")
 
-    op = registry_ops[(version, action)]
-    registry_ops[(version, action)] = type(op)(op.product, op.action, broken)
+    op = registry.lookup(version, action)
+    registry.add(op.product, op.action, broken)  # a later add replaces the handler
     server = Server(app, "127.0.0.1", 0).start()
     try:
         r = v3_request(f"127.0.0.1:{server.port}", action, version=version).send()

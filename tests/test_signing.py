@@ -17,13 +17,13 @@ from emulator.gateway import signing
 
 SECRET = "DemoAliceSecret0000000000000001"
 values = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     min_size=0,
     max_size=30,
 )
 # any names, not only ASCII: the SDKs sort raw names before encoding them
 names = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00&="),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00&="),
     min_size=1,
     max_size=12,
 )

@@ -388,7 +388,7 @@ def test_every_plugin_type_is_created_and_progresses(
     ).body
     assert body.success, body.to_map()
     order_id = body.create_order_result.order_ids[0]
-    codes = []
+    codes: list[str] = []
     for _ in range(20):
         info = client.get_order_base_info(
             models.GetOrderBaseInfoRequest(order_id=order_id)

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario",
         action="append",
         default=None,
-        help="fault scenario file (repeatable; env: comma-separated)",
+        help="fault scenario file or shipped scenario name (repeatable; env: comma-separated)",
     )
     option("--seed", None, type=_int, help="make ids, request ids and fault dice reproducible")
     option("--threads", "8", type=_int, help="request threads per process")
@@ -98,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="ms of latency or dribble one x-emulator-fault header may cost (0: header faults off)",
     )
     serve.add_argument(
+        "--tls",
+        action="store_true",
+        default=(_env("tls", "") or "").lower() in ("1", "true", "yes"),
+        help="serve HTTPS on --port (plain HTTP there is served too)",
+    )
+    option("--tls-cert", None, help="your own server certificate (PEM; with --tls-key)")
+    option("--tls-key", None, help="the private key of --tls-cert (PEM)")
+    serve.add_argument(
         "--log-json",
         action="store_true",
         default=(_env("log_json", "") or "").lower() in ("1", "true", "yes"),
@@ -117,9 +125,10 @@ def state_command(op: str, file: str, state_path: str) -> int:
     import json
 
     from emulator.state.store import Store
+    from emulator.wiring import STATE_TABLES
 
     try:
-        store = Store(state_path)
+        store = Store(state_path, STATE_TABLES)
     except (StoreVersionError, Exception) as exc:
         return fail(f"state file {state_path}: {exc}")
     try:
@@ -175,6 +184,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         retention=max(1, args.retention),
         log_level=args.log_level,
         log_json=args.log_json,
+        tls=bool(args.tls or args.tls_cert),
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
         control_token=args.control_token or None,
         allowed_hosts=args.allowed_host
         if args.allowed_host is not None
@@ -199,6 +211,8 @@ def serve(settings: Settings) -> int:
     from emulator.app import create_app
     from emulator.faults.scenarios import ScenarioError, load_scenario
     from emulator.serving.listener import Server, serve_workers, setup_logging
+    from emulator.serving.startup import banner_for, scenario_path, tls_config
+    from emulator.serving.tls import TlsError
     from emulator.wiring import Emulator
 
     setup_logging(settings.log_level, settings.log_json)
@@ -208,16 +222,21 @@ def serve(settings: Settings) -> int:
     if warning:
         print(f"dms-emulator: warning: {warning}", file=sys.stderr, flush=True)
     try:
+        tls = tls_config(settings)
+    except TlsError as exc:
+        return fail(str(exc))
+    try:
         emu = Emulator(settings)
     except (AccountsError, StoreVersionError) as exc:
         return fail(str(exc))
     try:
         for path in settings.scenarios:
-            load_scenario(emu.faults, path)
+            load_scenario(emu.faults, scenario_path(path))
     except ScenarioError as exc:
         emu.close()
         return fail(str(exc))
     app = create_app(emulator=emu)
+    banner = banner_for(settings, emu)
     if settings.workers > 1:
 
         def after_fork(index: int) -> None:
@@ -228,7 +247,14 @@ def serve(settings: Settings) -> int:
         emu.runtime_db.release()
         try:
             serve_workers(
-                app, settings.host, settings.port, settings.workers, settings.threads, after_fork
+                app,
+                settings.host,
+                settings.port,
+                settings.workers,
+                settings.threads,
+                after_fork,
+                tls=tls,
+                banner=banner,
             )
         except OSError as exc:
             emu.close()
@@ -237,12 +263,15 @@ def serve(settings: Settings) -> int:
         emu.close()
         return 0
     try:
-        server = Server(app, settings.host, settings.port, settings.threads)
+        server = Server(app, settings.host, settings.port, settings.threads, tls=tls)
+    except TlsError as exc:
+        emu.close()
+        return fail(str(exc))
     except OSError as exc:
         emu.close()
         return fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
     try:
-        server.serve_forever()
+        server.serve_forever(banner)
     finally:
         emu.save_clock()
         emu.close()
@@ -260,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(
                 f"--log-level / DMS_EMULATOR_LOG_LEVEL: {args.log_level!r} is not a log level"
             )
+        if bool(args.tls_cert) != bool(args.tls_key):
+            parser.error("--tls-cert and --tls-key go together")
         return serve(settings_from(args))
     if args.command == "state":
         return state_command(args.op, args.file, args.state)

@@ -165,6 +165,7 @@ def _sign(args: argparse.Namespace) -> int:
         return 0
     headers.setdefault("host", parts.netloc)
     headers.setdefault("x-acs-content-sha256", hashlib.sha256(body).hexdigest())
+    _fresh_headers(headers)
     signed = sorted(h for h in headers if h != "authorization")
     canonical = signing.v3_canonical_request(
         args.method, parts.path or "/", query, headers, signed, signing.sha256_hex(body)
@@ -175,5 +176,36 @@ def _sign(args: argparse.Namespace) -> int:
         print(f"canonical request:\n{canonical}\n")
         print(f"string to sign:\n{sts}\n")
         print(f"signature (hex HMAC-SHA256 with the AccessKeySecret):\n{signature}\n")
-    print("Authorization: " + signing.v3_authorization(args.access_key_id, signed, signature))
+    authorization = signing.v3_authorization(args.access_key_id, signed, signature)
+    print("Authorization: " + authorization)
+    if args.explain:
+        _print_request(args.method, args.url, {**headers, "authorization": authorization}, body)
     return 0
+
+
+def _fresh_headers(headers: dict[str, str]) -> None:
+    """A request without a date and a nonce is refused: supply fresh ones (serving's addition)."""
+    import uuid
+    from datetime import datetime, timezone
+
+    headers.setdefault("x-acs-date", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    headers.setdefault("x-acs-signature-nonce", uuid.uuid4().hex)
+
+
+def _print_request(method: str, url: str, headers: dict[str, str], body: bytes) -> None:
+    """Every header to send and a ready curl command (valid until the date goes stale)."""
+    import shlex
+
+    print("\nheaders to send:")
+    for name, value in headers.items():
+        print(f"{name}: {value}")
+    cmd = ["curl", "-sS", "-X", method, url]
+    if url.startswith("https://"):
+        from emulator.serving.tls import CA_FILE, cache_dir
+
+        cmd += ["--cacert", str(cache_dir() / CA_FILE)]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    if body:
+        cmd += ["--data-binary", body.decode("utf-8", "replace")]
+    print("\ncurl command:\n" + " ".join(shlex.quote(c) for c in cmd))

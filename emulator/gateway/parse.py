@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.errors import ApiError
+from emulator.serving.urls import base_url
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -123,7 +124,7 @@ def parse(environ: dict[str, Any], request_id: str) -> Call:
         method=environ.get("REQUEST_METHOD", "GET"),
         path=environ.get("PATH_INFO") or "/",
         host=host,
-        base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}/",
+        base_url=base_url(environ, host),
         headers=headers,
         query_pairs=query_pairs,
         form_pairs=[],
@@ -156,7 +157,7 @@ def parse_head_only(environ: dict[str, Any], request_id: str) -> Call:
         method=environ.get("REQUEST_METHOD", "GET"),
         path=environ.get("PATH_INFO") or "/",
         host=host,
-        base_url=f"http://{host}/",
+        base_url=base_url(environ, host),
         headers=headers,
         query_pairs=[],
         form_pairs=[],

@@ -16,10 +16,35 @@ from urllib.parse import quote, urlencode
 
 from emulator.core.randomness import RandomSource
 from emulator.gateway import signing
+from emulator.state.schema import Tables, clear, clear_tenant
 from emulator.state.store import Store
 
 BUCKET = "dms-emulator-exports"
 LINK_PREFIX = "/_oss"
+
+
+TABLES = Tables(
+    owner=__name__,
+    schema=(
+        """CREATE TABLE IF NOT EXISTS artifacts (
+          key TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          owner TEXT NOT NULL,
+          tid INTEGER NOT NULL,
+          path TEXT,
+          rows INTEGER,
+          size INTEGER,
+          status TEXT NOT NULL,
+          error TEXT,
+          created_at REAL NOT NULL,
+          finished_at REAL
+        )""",
+        "CREATE INDEX IF NOT EXISTS artifacts_owner ON artifacts (owner)",
+    ),
+    snapshot=("artifacts",),
+    reset_all=clear("artifacts"),
+    reset_tenant=clear_tenant("artifacts"),
+)
 
 
 @dataclass
@@ -124,6 +149,14 @@ class Artifacts:
             "SELECT * FROM artifacts WHERE owner=? ORDER BY created_at DESC LIMIT 1", (owner,)
         )
         return Artifact(**dict(row)) if row else None
+
+    def keys(self, tid: int | None = None) -> list[str]:
+        """Every result file's key (of one tenant): what a reset must delete from disk."""
+        if tid is None:
+            rows = self.store.query("SELECT key FROM artifacts")
+        else:
+            rows = self.store.query("SELECT key FROM artifacts WHERE tid=?", (tid,))
+        return [r["key"] for r in rows]
 
     def purge_files(self, keys: list[str]) -> None:
         for key in keys:

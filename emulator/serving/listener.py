@@ -1,5 +1,16 @@
-"""Running the app on waitress: a production WSGI server, pure Python, threaded, quick to start,
-and able to bind port 0 and tell us the real port. SIGINT/SIGTERM stop it cleanly (exit 0)."""
+"""Running the app: waitress for HTTP (pure Python, threaded, quick to start, binds port 0), the
+TLS front (front.py) before it for `--tls`, and a pre-fork supervisor for `--workers`.
+
+What this layer promises:
+- SIGINT/SIGTERM stop the process within `STOP_GRACE` seconds plus a second, whatever runs
+  (a request or an export job that does not finish in time is abandoned: state is durable
+  per transaction, exactly as after kill -9), and it exits 0; a second signal exits at once.
+- A connection that sends nothing within `FIRST_REQUEST_TIMEOUT` is closed, and at the
+  connection limit the oldest such connections make room, so idle sockets lock nobody out.
+- A TLS handshake on the plain-HTTP port is closed at once with a log line saying what to
+  configure (waitress would otherwise wait for a request line that never comes).
+- `--workers` children exit when the supervisor dies, however it dies.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +22,201 @@ import signal
 import socket
 import sys
 import threading
-from typing import Any
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from waitress import create_server
+from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
-from waitress.task import WSGITask
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher, WSGITask
 
-from emulator.serving.netfaults import ENV_SOCKET
+from emulator.serving.netfaults import ENV_WIRE, SocketWire
+
+if TYPE_CHECKING:
+    from emulator.serving.tls import TlsConfig
+
+log = logging.getLogger("emulator.serving.listener")
+
+STOP_GRACE = 4.0  # seconds in-flight work gets after SIGTERM
+FIRST_REQUEST_TIMEOUT = 10.0  # seconds a new connection may stay silent
+CONNECTION_LIMIT = 1000  # per process
+TLS_RECORD_HANDSHAKE = 0x16
+CA_PATH = "/_emulator/tls/ca.pem"
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-class _SocketTask(WSGITask):
-    """Puts the connection's socket in the environ, for connection faults (netfaults.py)."""
+class _Task(WSGITask):
+    """Puts the connection's `Wire` in the environ (netfaults.py) and, behind the TLS front,
+    the client's scheme and address."""
 
     def get_environment(self) -> dict[str, Any]:
         env = super().get_environment()
-        env[ENV_SOCKET] = self.channel.socket
+        channel = self.channel
+        peer = None
+        if channel.server.behind_front:  # type: ignore[attr-defined]
+            from emulator.serving.front import PEERS
+
+            peer = PEERS.get(channel.addr)
+            if peer is not None:
+                env["wsgi.url_scheme"] = peer.scheme
+                env["REMOTE_ADDR"] = peer.remote[0]
+                env["REMOTE_PORT"] = str(peer.remote[1])
+        env[ENV_WIRE] = SocketWire(channel.socket, peer)
         return env
 
 
 class _Channel(HTTPChannel):
-    task_class = _SocketTask
+    task_class = _Task
+    spoke = False  # has the peer sent anything yet
+
+    def received(self, data: bytes) -> bool:
+        if not self.spoke and data:
+            self.spoke = True
+            if data[0] == TLS_RECORD_HANDSHAKE and not self.server.behind_front:
+                log.warning(
+                    "TLS handshake from %s on the plain-HTTP port: closed. This port serves "
+                    "http: configure the client with protocol http (Python Config(protocol="
+                    "'HTTP') or endpoint 'http://HOST:PORT', Node protocol 'HTTP', aliyun CLI "
+                    "--insecure), or start the emulator with --tls",
+                    self.addr[0] if isinstance(self.addr, tuple) else self.addr,
+                )
+                self.handle_close()
+                return False
+        return bool(super().received(data))
+
+
+class _Waitress(TcpWSGIServer):
+    """waitress's TCP server with the idle-connection rules and a bounded stop."""
+
+    channel_class = _Channel
+    behind_front = False
+
+    def readable(self) -> bool:
+        if self.accepting and len(self._map) >= self.adj.connection_limit:
+            self._evict_silent()
+        return bool(super().readable())
+
+    def _evict_silent(self) -> None:
+        """Mark the oldest silent connections to close (they close in the loop's write phase:
+        closing here, while the loop collects descriptors, would hand select() a dead one)."""
+        channels = list(self.active_channels.values())
+        if any(c.will_close for c in channels):
+            return  # the last batch is still closing
+        silent = sorted(
+            (c for c in channels if not c.spoke and not c.requests),
+            key=lambda c: c.creation_time,
+        )
+        batch = silent[: max(1, self.adj.connection_limit // 10)]
+        for channel in batch:
+            channel.will_close = True
+        if batch:
+            log.warning(
+                "connection limit (%d) reached: closing %d connections that sent no request",
+                self.adj.connection_limit,
+                len(batch),
+            )
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        cutoff = now - FIRST_REQUEST_TIMEOUT
+        for channel in list(self.active_channels.values()):
+            if not channel.spoke and not channel.requests and channel.creation_time < cutoff:
+                channel.will_close = True
+
+    def run(self) -> None:
+        try:
+            self.asyncore.loop(
+                timeout=self.adj.asyncore_loop_timeout,
+                map=self._map,
+                use_poll=self.adj.asyncore_use_poll,
+            )
+        except (SystemExit, KeyboardInterrupt):
+            self.task_dispatcher.shutdown(timeout=STOP_GRACE)
+
+
+def _waitress(app: WSGIApp, sock: socket.socket, threads: int, behind_front: bool) -> _Waitress:
+    adj = Adjustments(
+        sockets=[sock],
+        threads=threads,
+        ident="dms-emulator",
+        channel_timeout=120,
+        connection_limit=CONNECTION_LIMIT,
+        cleanup_interval=2,
+        clear_untrusted_proxy_headers=True,
+        asyncore_use_poll=True,  # select() fails outright on a descriptor above 1024
+    )
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(threads)
+    server = _Waitress(
+        app,
+        {},
+        True,
+        sock,
+        dispatcher=dispatcher,
+        adj=adj,
+        bind_socket=False,
+        sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()),
+    )
+    server.behind_front = behind_front
+    return server
+
+
+def with_ca_endpoint(app: WSGIApp, ca_pem: bytes | None) -> WSGIApp:
+    """`GET /_emulator/tls/ca.pem`: the generated CA, for clients that fetch what they trust."""
+    if ca_pem is None:
+        return app
+
+    def serve_ca(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == CA_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/x-pem-file"), ("Content-Length", str(len(ca_pem)))],
+            )
+            return [ca_pem]
+        return app(environ, start_response)
+
+    return serve_ca
+
+
+class Stack:
+    """One process's listeners on an open socket: waitress, with the TLS front before it."""
+
+    def __init__(
+        self, app: WSGIApp, sock: socket.socket, threads: int, tls: TlsConfig | None = None
+    ):
+        self.front = None
+        if tls is None:
+            self.waitress = _waitress(app, sock, threads, behind_front=False)
+            return
+        from emulator.serving.front import Front
+
+        context = tls.context()
+        inner = listen_socket("127.0.0.1", 0)
+        self.waitress = _waitress(
+            with_ca_endpoint(app, tls.ca_pem()), inner, threads, behind_front=True
+        )
+        self.front = Front(sock, inner.getsockname()[:2], context, ca_hint=tls.ca)
+
+    def run(self) -> None:
+        """Serve in this thread until SystemExit (a signal handler raises it)."""
+        if self.front:
+            self.front.start()
+        try:
+            self.waitress.run()
+        finally:
+            if self.front:
+                self.front.stop()
+
+    def close(self) -> None:
+        from waitress import wasyncore
+
+        if self.front:
+            self.front.stop()
+        self.waitress.close()
+        self.waitress.task_dispatcher.shutdown(timeout=STOP_GRACE)
+        wasyncore.close_all(self.waitress._map)
 
 
 class JsonFormatter(logging.Formatter):
@@ -68,58 +253,7 @@ def setup_logging(level: str, as_json: bool) -> None:
     logging.getLogger("waitress").setLevel(logging.WARNING)
 
 
-class Server:
-    """A waitress server that can run in the foreground (CLI) or a thread (tests, plugin)."""
-
-    def __init__(self, app: Flask, host: str, port: int, threads: int = 16):
-        self.app = app
-        self._server = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="dms-emulator",
-            channel_timeout=120,
-            connection_limit=1000,
-            clear_untrusted_proxy_headers=True,
-        )
-        self._server.channel_class = _Channel  # type: ignore[union-attr]
-        self.host = host
-        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def serve_forever(self) -> None:
-        def stop(signum: int, frame: Any) -> None:
-            raise SystemExit(0)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1` dumps every thread
-        print(f"dms-emulator listening on {self.url}", flush=True)
-        self._server.run()
-
-    def start(self) -> Server:
-        self._thread = threading.Thread(target=self._server.run, name="dms-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Close the listener and every open connection; the loop ends when its map is empty."""
-        from waitress import wasyncore
-
-        self._server.close()
-        self._server.task_dispatcher.shutdown()  # type: ignore[union-attr]
-        wasyncore.close_all(self._server._map)  # type: ignore[union-attr]
-        if self._thread:
-            self._thread.join(timeout=5)
-
-
-def _listen(host: str, port: int) -> socket.socket:
+def listen_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -132,21 +266,133 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def url_of(host: str, port: int, tls: bool) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
+
+
+def _announce(url: str, tls: TlsConfig | None, banner: Callable[[str], str] | None) -> None:
+    if banner is not None:
+        print(banner(url), file=sys.stderr, flush=True)
+    if tls is not None and tls.ca:
+        print(f"dms-emulator tls ca certificate: {tls.ca}", flush=True)
+    print(f"dms-emulator listening on {url}", flush=True)
+
+
+def _stop_on_signals(on_stop: Callable[[], None] | None = None) -> None:
+    """First SIGTERM/SIGINT: stop serving, with a watchdog that ends the process after
+    STOP_GRACE + 1 s whatever still runs; a second signal ends it at once."""
+    stopping = threading.Event()
+
+    def watchdog() -> None:
+        time.sleep(STOP_GRACE + 1)
+        log.warning("still busy %.0f s after the stop signal: exiting now", STOP_GRACE + 1)
+        logging.shutdown()
+        os._exit(0)
+
+    def stop(signum: int, frame: Any) -> None:
+        if stopping.is_set():
+            os._exit(0)
+        stopping.set()
+        threading.Thread(target=watchdog, name="stop-watchdog", daemon=True).start()
+        if on_stop is not None:
+            on_stop()
+        else:
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1` dumps every thread
+
+
+class Server:
+    """The emulator on one port, in the foreground (CLI) or a thread (tests, plugin)."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        host: str,
+        port: int,
+        threads: int = 16,
+        tls: TlsConfig | None = None,
+    ):
+        self.host = host
+        self.tls = tls
+        self._sock = listen_socket(host, port)
+        self.port = int(self._sock.getsockname()[1])
+        self.stack = Stack(app, self._sock, threads, tls)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return url_of(self.host, self.port, self.tls is not None)
+
+    def serve_forever(self, banner: Callable[[str], str] | None = None) -> None:
+        _stop_on_signals()
+        _announce(self.url, self.tls, banner)
+        self.stack.run()
+
+    def start(self) -> Server:
+        self._thread = threading.Thread(target=self.stack.run, name="dms-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close the listeners and every open connection."""
+        self.stack.close()
+        self._sock.close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+
 def _exit_worker(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
+def _die_with(parent: int) -> None:
+    """A worker follows its supervisor: PR_SET_PDEATHSIG on Linux, a parent check elsewhere."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(0)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(STOP_GRACE + 1)
+                os._exit(0)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
+
+
 def serve_workers(
-    app: Flask, host: str, port: int, workers: int, threads: int, after_fork: Any = None
+    app: WSGIApp,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    after_fork: Any = None,
+    tls: TlsConfig | None = None,
+    banner: Callable[[str], str] | None = None,
 ) -> None:
     """Pre-fork `workers` processes that all accept on one listening socket.
 
     The parent only supervises: SIGTERM/SIGINT are passed on to every worker, and the parent
     returns once they have exited. A worker that dies is replaced.
     """
-    sock = _listen(host, port)
+    sock = listen_socket(host, port)
     real_port = sock.getsockname()[1]
     children: dict[int, int] = {}
+    supervisor = os.getpid()
+    if tls is not None:
+        tls.context()  # a bad --tls-cert fails here, once, not in every worker
 
     def spawn(index: int) -> None:
         pid = os.fork()
@@ -155,22 +401,14 @@ def serve_workers(
             signal.signal(signal.SIGTERM, _exit_worker)
             code = 0
             try:
+                _die_with(supervisor)
                 if after_fork:
                     after_fork(index)
-                server = create_server(
-                    app,
-                    sockets=[sock],
-                    threads=threads,
-                    ident="dms-emulator",
-                    channel_timeout=120,
-                    connection_limit=1000,
-                )
-                server.channel_class = _Channel  # type: ignore[union-attr]
-                server.run()
+                Stack(app, sock, threads, tls).run()
             except SystemExit:
                 pass
             except BaseException:
-                logging.getLogger("emulator.serving.listener").exception("worker %d failed", index)
+                log.exception("worker %d failed", index)
                 code = 1
             finally:
                 os._exit(code)
@@ -180,7 +418,7 @@ def serve_workers(
         spawn(i)
     stopping = False
 
-    def stop(signum: int, frame: Any) -> None:
+    def stop() -> None:
         nonlocal stopping
         stopping = True
         for pid in list(children):
@@ -189,12 +427,9 @@ def serve_workers(
             except ProcessLookupError:
                 pass
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
-    shown = f"[{host}]" if ":" in host else host
-    logging.getLogger("emulator.serving.listener").info("%d worker processes", workers)
-    print(f"dms-emulator listening on http://{shown}:{real_port}", flush=True)
+    _stop_on_signals(stop)
+    log.info("%d worker processes", workers)
+    _announce(url_of(host, real_port, tls is not None), tls, banner)
     while children:
         try:
             pid, _ = os.wait()
@@ -204,8 +439,6 @@ def serve_workers(
             continue
         index = children.pop(pid, None)
         if index is not None and not stopping:
-            logging.getLogger("emulator.serving.listener").error(
-                "worker %d exited; starting a new one", index
-            )
+            log.error("worker %d exited; starting a new one", index)
             spawn(index)
     sock.close()

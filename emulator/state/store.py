@@ -12,79 +12,28 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-SCHEMA_VERSION = 3
+from emulator.state.schema import Migration, Tables
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS orders (
-  id INTEGER PRIMARY KEY,
-  tid INTEGER NOT NULL,
-  plugin_type TEXT NOT NULL,
-  committer_uid INTEGER NOT NULL,
-  comment TEXT NOT NULL,
-  created_at REAL NOT NULL,
-  workflow_id INTEGER NOT NULL,
-  doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS orders_tid ON orders (tid, id);
-CREATE UNIQUE INDEX IF NOT EXISTS orders_workflow ON orders (workflow_id);
-CREATE TABLE IF NOT EXISTS order_events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  order_id INTEGER NOT NULL,
-  at REAL NOT NULL,
-  event TEXT NOT NULL,
-  actor INTEGER,
-  detail TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id, at, seq);
-CREATE TABLE IF NOT EXISTS artifacts (
-  key TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  tid INTEGER NOT NULL,
-  path TEXT,
-  rows INTEGER,
-  size INTEGER,
-  status TEXT NOT NULL,
-  error TEXT,
-  created_at REAL NOT NULL,
-  finished_at REAL
-);
-CREATE INDEX IF NOT EXISTS artifacts_owner ON artifacts (owner);
-CREATE TABLE IF NOT EXISTS jobs (
-  id INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL,
-  tid INTEGER NOT NULL,
-  owner TEXT NOT NULL,
-  created_at REAL NOT NULL,
-  doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_kind ON jobs (kind, tid, id);
-"""
+# The state file's schema version: the newest migration any owner declares. Version 3 is the
+# last one written when the store still named every table itself.
+FIRST_DECLARED_VERSION = 3
 
-TABLES = ("meta", "counters", "orders", "order_events", "artifacts", "jobs")
+STORE_TABLES = Tables(
+    owner="emulator.state.store",
+    schema=(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    ),
+    snapshot=("meta", "counters"),
+)
 
 
 class StoreVersionError(Exception):
     """The state file was written by another schema version of the emulator."""
-
-
-# version -> statements that bring a file from the previous version to this one
-MIGRATIONS: dict[int, list[str]] = {
-    2: ["CREATE INDEX IF NOT EXISTS order_events_kind ON order_events (order_id, event)"],
-    # a dense per-tenant sequence, so an unfiltered page is an index range, not an OFFSET scan
-    3: [
-        "ALTER TABLE orders ADD COLUMN tseq INTEGER",
-        "UPDATE orders SET tseq = (SELECT count(*) FROM orders o2 WHERE o2.tid = orders.tid AND o2.id <= orders.id)",
-        "CREATE INDEX IF NOT EXISTS orders_tseq ON orders (tid, tseq)",
-        "INSERT OR REPLACE INTO counters (name, value) SELECT 'tseq:' || tid, max(tseq) FROM orders GROUP BY tid",
-    ],
-}
 
 
 # a lock that is new in every forked child (a lock held at fork time would stay held there)
@@ -194,11 +143,35 @@ class SqliteDB:
 
 
 class Store(SqliteDB):
-    """The domain state: tickets, their events, result files, jobs, ids. Versioned and migrated."""
+    """The emulator's state: the tables its owners declare, versioned and migrated.
 
-    def __init__(self, path: str | None = None):
+    The store names no table but its own (`meta`, `counters`): it creates, migrates, resets and
+    snapshots what the owners' `Tables` declarations say.
+    """
+
+    def __init__(self, path: str | None = None, tables: Sequence[Tables] = ()):
         super().__init__(path, durable=True)
+        self.tables: tuple[Tables, ...] = (STORE_TABLES, *tables)
+        self.version = max(
+            [FIRST_DECLARED_VERSION] + [m.version for t in self.tables for m in t.migrations]
+        )
+        self.snapshot_tables = tuple(name for t in self.tables for name in t.snapshot)
         self._migrate()
+
+    def _steps(self, found: int) -> list[Migration]:
+        """Every owner's migrations after version `found`, by version, owners in order."""
+        return sorted(
+            (m for t in self.tables for m in t.migrations if m.version > found),
+            key=lambda m: m.version,
+        )
+
+    @staticmethod
+    def _run(conn: sqlite3.Connection, steps: Sequence[Migration]) -> None:
+        for step in steps:
+            for stmt in step.statements:
+                conn.execute(stmt)
+            if step.transform is not None:
+                step.transform(conn)
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
@@ -210,27 +183,25 @@ class Store(SqliteDB):
                 if fresh
                 else conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             )
-            found = SCHEMA_VERSION if fresh else 1 if row is None else int(row["value"])
-            if found > SCHEMA_VERSION:
+            found = self.version if fresh else 1 if row is None else int(row["value"])
+            if found > self.version:
                 raise StoreVersionError(
                     f"state file {self.path} has schema version {found}, written by a newer dms-emulator; "
-                    f"this one reads versions up to {SCHEMA_VERSION}: upgrade dms-emulator or use another --state"
+                    f"this one reads versions up to {self.version}: upgrade dms-emulator or use another --state"
                 )
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
+            # an older file: its steps first (each creates what it needs), then the current shape
+            self._run(conn, self._steps(found))
+            for t in self.tables:
+                for stmt in t.schema:
                     conn.execute(stmt)
-            for version in range(found + 1, SCHEMA_VERSION + 1):
-                for stmt in MIGRATIONS.get(version, []):
-                    conn.execute(stmt)
-            if fresh:  # the base schema is version 1; a new file takes every step too
-                for version in range(2, SCHEMA_VERSION + 1):
-                    for stmt in MIGRATIONS.get(version, []):
-                        conn.execute(stmt)
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (str(SCHEMA_VERSION),),
-            )
+            self._set_version(conn)
+
+    def _set_version(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (str(self.version),),
+        )
 
     def next_id(self, name: str, start: int) -> int:
         """A durable, never-repeating id sequence."""
@@ -243,6 +214,11 @@ class Store(SqliteDB):
                 (name, value),
             )
             return int(value)
+
+    def counter(self, name: str) -> int:
+        """The last value a sequence handed out (0 if none yet)."""
+        row = self.query_one("SELECT value FROM counters WHERE name=?", (name,))
+        return int(row[0]) if row else 0
 
     def get_meta(self, key: str) -> str | None:
         row = self.query_one("SELECT value FROM meta WHERE key=?", (key,))
@@ -259,14 +235,34 @@ class Store(SqliteDB):
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         self._check_process()
         with self._lock:
-            return {t: [dict(r) for r in self._conn.execute(f"SELECT * FROM {t}")] for t in TABLES}
+            return {
+                t: [dict(r) for r in self._conn.execute(f"SELECT * FROM {t}")]
+                for t in self.snapshot_tables
+            }
+
+    def columns(self, table: str) -> list[str]:
+        """The columns a snapshot table has in this version."""
+        return [r["name"] for r in self.query(f"PRAGMA table_info({table})")]
 
     def load(self, snapshot: dict[str, list[dict[str, Any]]]) -> None:
-        unknown = set(snapshot) - set(TABLES)
+        """Replace every snapshot table with the document's rows, all or nothing; a document of
+        an older version is brought to this one by the same migrations as a state file."""
+        unknown = set(snapshot) - set(self.snapshot_tables)
         if unknown:
             raise ValueError(f"unknown table(s) in state document: {', '.join(sorted(unknown))}")
+        version = _document_version(snapshot)
+        if version > self.version:
+            raise StoreVersionError(
+                f"the state document has schema version {version}; this dms-emulator reads "
+                f"versions up to {self.version}"
+            )
+        if version < FIRST_DECLARED_VERSION:
+            raise StoreVersionError(
+                f"the state document has schema version {version}; this dms-emulator reads "
+                f"documents from version {FIRST_DECLARED_VERSION} on"
+            )
         with self.transaction() as conn:
-            for table in TABLES:
+            for table in self.snapshot_tables:
                 conn.execute(f"DELETE FROM {table}")
                 for row in snapshot.get(table, []):
                     cols = list(row)
@@ -274,27 +270,33 @@ class Store(SqliteDB):
                         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
                         tuple(row[c] for c in cols),
                     )
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (str(SCHEMA_VERSION),),
-            )
+            self._run(conn, self._steps(version))
+            self._set_version(conn)
 
     def reset(self, tid: int | None = None) -> None:
-        """Forget everything (accounts are not state), or one tenant's tickets and jobs."""
+        """Forget everything (accounts are not state; id sequences keep counting), or one
+        tenant's objects: what each owner declares."""
         with self.transaction() as conn:
-            if tid is None:
-                for table in ("orders", "order_events", "artifacts", "jobs"):
-                    conn.execute(f"DELETE FROM {table}")
-                conn.execute("DELETE FROM counters WHERE name LIKE 'tseq:%'")
-                return
-            conn.execute("DELETE FROM counters WHERE name=?", (f"tseq:{tid}",))
-            conn.execute(
-                "DELETE FROM order_events WHERE order_id IN (SELECT id FROM orders WHERE tid=?)",
-                (tid,),
-            )
-            for table in ("orders", "artifacts", "jobs"):
-                conn.execute(f"DELETE FROM {table} WHERE tid=?", (tid,))
+            for t in self.tables:
+                for stmt in t.reset_all if tid is None else t.reset_tenant:
+                    conn.execute(stmt, () if tid is None else (tid,))
+                for prefix in t.tenant_counters:
+                    if tid is None:
+                        conn.execute(
+                            "DELETE FROM counters WHERE substr(name, 1, ?)=?", (len(prefix), prefix)
+                        )
+                    else:
+                        conn.execute("DELETE FROM counters WHERE name=?", (f"{prefix}{tid}",))
+
+
+def _document_version(snapshot: dict[str, list[dict[str, Any]]]) -> int:
+    for row in snapshot.get("meta", []):
+        if isinstance(row, dict) and row.get("key") == "schema_version":
+            try:
+                return int(row.get("value"))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ValueError("meta.schema_version: not a number") from None
+    return FIRST_DECLARED_VERSION
 
 
 def dumps(doc: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from alibabacloud_dms_enterprise20181101 import models
 from alibabacloud_dms_enterprise20181101 import models as dm
@@ -92,7 +93,9 @@ def track_order(
     return body.create_order_result[0]
 
 
-def poll_download(client, control: Control, order_id: int, key: str) -> tuple[list[str], object]:
+def poll_download(
+    client: Any, control: Control, order_id: int, key: str
+) -> tuple[list[str], dm.QueryDataTrackResultDownloadStatusResponseBodyStatusResult]:
     seen: list[str] = []
     for _ in range(30):
         res = client.query_data_track_result_download_status(

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from emulator.gateway.registry import DMS, Registry
-from emulator.services.dms.api import datatrack, export, meta, tenants, tickets, users
+from emulator.services.dms.api import datatrack, export, meta, specs, tenants, tickets, users
 from emulator.services.dms.context import DmsContext
+from emulator.services.dms.domain import datatrack as datatrack_domain
+from emulator.services.dms.domain import tickets as tickets_domain
+from emulator.services.dms.domain import users as users_domain
+from emulator.state.schema import Tables
 
 # every wire module lists its actions; adding an action = a handler + a line in its ACTIONS
 MODULES = (tickets, export, tenants, datatrack)
+
+
+# the state tables DMS owns, each declared by the one module that writes it
+# (the v5 conversion of ticket documents translates wire names, so the wire layer supplies it)
+TICKET_TABLES = replace(
+    tickets_domain.TABLES, migrations=(*tickets_domain.TABLES.migrations, specs.MIGRATION)
+)
+TABLES: tuple[Tables, ...] = (TICKET_TABLES, datatrack_domain.TABLES, users_domain.TABLES)
 
 
 class DmsService:
@@ -24,3 +38,10 @@ class DmsService:
                 registry.add(DMS, name, action.handler, self.ctx, action.stages)
         users.register(registry, self.users_ctx)
         meta.register(registry, self.meta_ctx)
+
+    @staticmethod
+    def tables() -> tuple[Tables, ...]:
+        return TABLES
+
+    def reset(self, tid: int | None) -> None:
+        """DMS keeps nothing outside its tables (the store resets those)."""

@@ -8,6 +8,7 @@ from typing import Any
 from emulator.core.clock import iso
 from emulator.core.errors import IllegalState, NotFound
 from emulator.platform.accounts import User
+from emulator.services.dms.api import specs
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import lifecycle
 from emulator.services.dms.domain.tickets import Ticket
@@ -35,7 +36,7 @@ def ticket_view(ctx: DmsContext, t: Ticket) -> dict[str, Any]:
         "closed": t.state.closed,
         "finished": lifecycle.is_finished(t.plugin_type, t.state),
         "path": list(t.state.path),
-        "params": t.params,
+        "params": specs.to_wire(t.spec),
         "precheck": t.doc.get("precheck"),
         "result_key": ctx.workflow.result_key(t),
         "history": [

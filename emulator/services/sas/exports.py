@@ -19,7 +19,27 @@ from emulator.core.clock import Clock
 from emulator.core.errors import Invalid, NotFound
 from emulator.core.jobs import Jobs
 from emulator.platform.artifacts import Artifacts
+from emulator.state.schema import Tables, clear, clear_tenant
 from emulator.state.store import Store, dumps
+
+# Sas export tasks (this module alone writes `jobs`; data-tracking downloads moved out in v4)
+TABLES = Tables(
+    owner=__name__,
+    schema=(
+        """CREATE TABLE IF NOT EXISTS jobs (
+          id INTEGER PRIMARY KEY,
+          kind TEXT NOT NULL,
+          tid INTEGER NOT NULL,
+          owner TEXT NOT NULL,
+          created_at REAL NOT NULL,
+          doc TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS jobs_kind ON jobs (kind, tid, id)",
+    ),
+    snapshot=("jobs",),
+    reset_all=clear("jobs"),
+    reset_tenant=clear_tenant("jobs"),
+)
 
 EXPORT_ID_START = 131_001
 ROWS_PER_SECOND = 50.0

@@ -19,6 +19,7 @@ from emulator.services.dms.api.common import (
 from emulator.services.dms.api.tickets import CREATE_STAGES, create_ticket
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import lifecycle
+from emulator.services.dms.domain.model import ExportSpec
 from emulator.services.dms.domain.tickets import Ticket
 
 
@@ -27,9 +28,12 @@ def _db_label(ctx: DmsContext, db_id: int) -> str:
     return f"{db.schema} @ {db.host}:{db.port} [{db.schema}]"
 
 
-def _export_ticket(call: Call, ctx: DmsContext) -> Ticket:
+def _export_ticket(call: Call, ctx: DmsContext) -> tuple[Ticket, ExportSpec]:
     user = caller(call)
-    return ctx.tickets.get(user.tid, req_int(call.params, "OrderId", 1), call.now, "DATA_EXPORT")
+    t = ctx.tickets.get(user.tid, req_int(call.params, "OrderId", 1), call.now, "DATA_EXPORT")
+    spec = t.spec
+    assert isinstance(spec, ExportSpec)
+    return t, spec
 
 
 @business
@@ -44,8 +48,8 @@ def create_data_export_order(call: Call, ctx: DmsContext) -> dict[str, Any]:
 
 @business
 def get_data_export_order_detail(call: Call, ctx: DmsContext) -> dict[str, Any]:
-    t = _export_ticket(call, ctx)
-    p, state = t.params, t.state
+    t, p = _export_ticket(call, ctx)
+    state = t.state
     assert state is not None
     key: dict[str, Any] = {
         "JobStatus": state.status,
@@ -57,14 +61,14 @@ def get_data_export_order_detail(call: Call, ctx: DmsContext) -> dict[str, Any]:
         "ActualAffectRows": t.doc.get("precheck", {}).get("affect_rows", 0)
         if lifecycle.precheck_done(state)
         else 0,
-        "Classify": p.get("classify", ""),
-        "Database": _db_label(ctx, p["dbId"]),
-        "DbId": p["dbId"],
-        "EnvType": ctx.accounts.databases[p["dbId"]].env_type,
-        "ExeSQL": p["exeSQL"],
-        "IgnoreAffectRows": p.get("ignoreAffectRows", False),
-        "IgnoreAffectRowsReason": p.get("ignoreAffectRowsReason") or "",
-        "Logic": p.get("logic", False),
+        "Classify": p.classify,
+        "Database": _db_label(ctx, p.db_id),
+        "DbId": p.db_id,
+        "EnvType": ctx.accounts.databases[p.db_id].env_type,
+        "ExeSQL": p.sql,
+        "IgnoreAffectRows": p.ignore_affect_rows,
+        "IgnoreAffectRowsReason": p.ignore_reason or "",
+        "Logic": p.logic,
     }
     return {
         "DataExportOrderDetail": {
@@ -76,7 +80,7 @@ def get_data_export_order_detail(call: Call, ctx: DmsContext) -> dict[str, Any]:
 
 @business
 def get_data_export_pre_check_detail(call: Call, ctx: DmsContext) -> dict[str, Any]:
-    t = _export_ticket(call, ctx)
+    t, spec = _export_ticket(call, ctx)
     pc = t.doc.get("precheck", {})
     items: list[dict[str, Any]] = []
     if t.state and lifecycle.precheck_done(t.state):
@@ -87,7 +91,7 @@ def get_data_export_pre_check_detail(call: Call, ctx: DmsContext) -> dict[str, A
         else:
             items = [
                 {
-                    "SQL": t.params["exeSQL"],
+                    "SQL": spec.sql,
                     "AffectRows": pc.get("affect_rows", 0),
                     "CheckResult": "FAIL",
                     "CheckMessage": pc.get("reason", ""),
@@ -95,7 +99,7 @@ def get_data_export_pre_check_detail(call: Call, ctx: DmsContext) -> dict[str, A
             ]
     body: dict[str, Any] = {
         "PreCheckResult": {
-            "IgnoreAffectRows": t.params.get("ignoreAffectRows", False),
+            "IgnoreAffectRows": spec.ignore_affect_rows,
             "PreCheckDetailList": {"PreCheckDetailList": items},
         }
     }

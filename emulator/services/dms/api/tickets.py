@@ -9,6 +9,7 @@ from emulator.core.clock import dms_time
 from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.params import opt_enum, opt_int, opt_str, req_enum, req_int, req_json, req_str
+from emulator.services.dms.api import specs
 from emulator.services.dms.api.common import (
     Action,
     business,
@@ -62,7 +63,7 @@ def create_ticket(
     return ctx.workflow.create(
         user,
         plugin_type,
-        params,
+        specs.from_wire(plugin_type, params),
         comment,
         related,
         opt_str(call.params, "AttachmentKey", 1024),

@@ -28,8 +28,60 @@ from emulator.core.randomness import RandomSource
 from emulator.databases.sqlguard import open_readonly
 from emulator.platform.accounts import Database
 from emulator.platform.artifacts import Artifacts
+from emulator.services.dms.domain.model import TrackSpec
 from emulator.services.dms.domain.tickets import Ticket
+from emulator.state.schema import Migration, Tables, clear, clear_tenant
 from emulator.state.store import Store, dumps
+
+# datatrack_events: each tracking ticket's simulated binlog; datatrack_downloads: its filtered
+# downloads. This module alone writes them.
+TABLES = Tables(
+    owner=__name__,
+    schema=(
+        """CREATE TABLE IF NOT EXISTS datatrack_events (
+          tid INTEGER NOT NULL,
+          order_id INTEGER NOT NULL,
+          event_id INTEGER NOT NULL,
+          doc TEXT NOT NULL,
+          PRIMARY KEY (order_id, event_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS datatrack_events_tid ON datatrack_events (tid)",
+        """CREATE TABLE IF NOT EXISTS datatrack_downloads (
+          id INTEGER PRIMARY KEY,
+          tid INTEGER NOT NULL,
+          key TEXT NOT NULL UNIQUE,
+          created_at REAL NOT NULL,
+          doc TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS datatrack_downloads_tid ON datatrack_downloads (tid, key)",
+    ),
+    snapshot=("datatrack_events", "datatrack_downloads"),
+    migrations=(
+        # v4: the binlog leaves the ticket document and downloads leave the Sas jobs table
+        # (the one time this module touches those tables: to take its rows out of them)
+        Migration(
+            4,
+            (
+                """CREATE TABLE IF NOT EXISTS datatrack_events (
+                  tid INTEGER NOT NULL, order_id INTEGER NOT NULL, event_id INTEGER NOT NULL,
+                  doc TEXT NOT NULL, PRIMARY KEY (order_id, event_id))""",
+                "INSERT OR REPLACE INTO datatrack_events (tid, order_id, event_id, doc) "
+                "SELECT o.tid, o.id, json_extract(e.value, '$.id'), e.value "
+                "FROM orders o, json_each(o.doc, '$.track.events') e",
+                "UPDATE orders SET doc = json_remove(doc, '$.track.events') "
+                "WHERE json_type(doc, '$.track.events') IS NOT NULL",
+                """CREATE TABLE IF NOT EXISTS datatrack_downloads (
+                  id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, key TEXT NOT NULL UNIQUE,
+                  created_at REAL NOT NULL, doc TEXT NOT NULL)""",
+                "INSERT OR REPLACE INTO datatrack_downloads (id, tid, key, created_at, doc) "
+                "SELECT id, tid, owner, created_at, doc FROM jobs WHERE kind='datatrack_download'",
+                "DELETE FROM jobs WHERE kind='datatrack_download'",
+            ),
+        ),
+    ),
+    reset_all=clear("datatrack_events", "datatrack_downloads"),
+    reset_tenant=clear_tenant("datatrack_events", "datatrack_downloads"),
+)
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 OPERATORS = ("EQUAL", "NOT_EQUAL", "IN", "NOT_IN", "BETWEEN", "LESS", "MORE")
@@ -258,15 +310,29 @@ class DataTracking:
         )
         self.settings = load_settings()
 
-    def binlog(self, db: Database, order_id: int, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return generate_binlog(
+    def record_binlog(self, db: Database, tid: int, order_id: int, spec: TrackSpec) -> int:
+        """Generate and keep a new tracking ticket's binlog; returns how many events it has."""
+        events = generate_binlog(
             db,
-            params["tableNames"],
-            _ts(params["jobStartTime"]),
-            _ts(params["jobEndTime"]),
+            list(spec.tables),
+            _ts(spec.start),
+            _ts(spec.end),
             f"{self.rng.seed}:{order_id}",
             self.settings,
         )
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO datatrack_events (tid, order_id, event_id, doc) VALUES (?,?,?,?)",
+                [(tid, order_id, e["id"], dumps(e)) for e in events],
+            )
+        return len(events)
+
+    def events(self, order_id: int) -> list[dict[str, Any]]:
+        """A ticket's binlog in event order."""
+        rows = self.store.query(
+            "SELECT doc FROM datatrack_events WHERE order_id=? ORDER BY event_id", (order_id,)
+        )
+        return [json.loads(r["doc"]) for r in rows]
 
     def start_download(
         self,
@@ -281,13 +347,12 @@ class DataTracking:
             raise IllegalState(
                 f"The tracking of ticket {ticket.id} has not finished yet; wait until it succeeds."
             )
-        events = [e for e in ticket.doc.get("track", {}).get("events", []) if matches(e, filters)]
+        events = [e for e in self.events(ticket.id) if matches(e, filters)]
         key = self.rng.request_id().lower()
         self.store.execute(
-            "INSERT INTO jobs (id, kind, tid, owner, created_at, doc) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO datatrack_downloads (id, tid, key, created_at, doc) VALUES (?,?,?,?,?)",
             (
                 self.store.next_id("datatrack_download", DOWNLOAD_ID_START),
-                "datatrack_download",
                 ticket.tid,
                 key,
                 now,
@@ -350,7 +415,7 @@ class DataTracking:
 
     def status(self, tid: int, order_id: int, key: str, now: float) -> DownloadView:
         row = self.store.query_one(
-            "SELECT * FROM jobs WHERE kind='datatrack_download' AND tid=? AND owner=?", (tid, key)
+            "SELECT * FROM datatrack_downloads WHERE tid=? AND key=?", (tid, key)
         )
         doc = json.loads(row["doc"]) if row else None
         if row is None or doc is None or doc["order_id"] != order_id:

@@ -16,6 +16,7 @@ from emulator.core.clock import Clock
 from emulator.core.errors import Forbidden
 from emulator.platform.accounts import Accounts, User
 from emulator.services.dms.domain import lifecycle
+from emulator.services.dms.domain.model import RequestSpec
 from emulator.services.dms.domain.tickets import Tickets
 
 GRANT_TYPES = ("PERM_APPLY", "OWNER_APPLY")
@@ -105,13 +106,15 @@ class TicketGrants:
             for t in found:
                 if t.state is None or lifecycle.status_code(t.plugin_type, t.state) != "success":
                     continue
-                p = t.params
+                spec = t.spec
+                assert isinstance(spec, RequestSpec)
+                p = spec.fields
                 if plugin_type == "PERM_APPLY":
                     if t.last_modified + float(p.get("seconds") or 86400) < now:
                         continue
                     tables = p.get("tables") or []
-                    out.append(Grant(int(p["dbId"]), frozenset(tables) if tables else None, False))
+                    out.append(Grant(spec.db_id, frozenset(tables) if tables else None, False))
                 else:
-                    table = p.get("tableName") if p.get("resourceType") == "TABLE" else None
-                    out.append(Grant(int(p["dbId"]), frozenset([table]) if table else None, True))
+                    table = p.get("table_name") if p.get("resource_type") == "TABLE" else None
+                    out.append(Grant(spec.db_id, frozenset([table]) if table else None, True))
         return out

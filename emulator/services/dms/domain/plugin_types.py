@@ -3,8 +3,6 @@ does not load marshmallow (plugin_params.py does, on the first ticket), which ke
 
 from __future__ import annotations
 
-from typing import Any
-
 # the PluginType values CreateOrder accepts (DATA_TRACK tickets come from CreateDataTrackOrder)
 PLUGIN_TYPES = (
     "DATA_EXPORT",
@@ -20,10 +18,3 @@ TRACK_TYPES = ("INSERT", "UPDATE", "DELETE")
 
 class PluginParamError(ValueError):
     """The parameters do not fit the ticket type; the message lists every problem."""
-
-
-def db_ids(plugin_type: str, params: dict[str, Any]) -> list[int]:
-    """The databases a validated ticket touches."""
-    if "dbItemList" in params:
-        return [item["dbId"] for item in params["dbItemList"]]
-    return [params["dbId"]]

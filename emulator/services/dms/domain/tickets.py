@@ -15,7 +15,8 @@ from emulator.core.errors import Forbidden, Invalid, NotFound, WrongKind
 from emulator.platform.accounts import Accounts, Database, User
 from emulator.services.dms.domain import lifecycle
 from emulator.services.dms.domain.lifecycle import Event, TicketState
-from emulator.services.dms.domain.plugin_types import db_ids
+from emulator.services.dms.domain.model import Spec, load_spec, spec_doc
+from emulator.state.schema import Migration, Tables, clear, clear_tenant
 from emulator.state.store import Store, dumps
 
 ORDER_ID_START = 4_000_001
@@ -24,6 +25,62 @@ PRECHECK_ID_START = 15_001
 JOB_ID_START = 31_001
 # how messages name a ticket type an action needs
 KIND_NAMES = {"DATA_EXPORT": "a data export", "DATA_TRACK": "a data tracking ticket"}
+
+
+# orders: what was asked; order_events: what happened and is scheduled (this module alone writes them)
+TABLES = Tables(
+    owner=__name__,
+    schema=(
+        """CREATE TABLE IF NOT EXISTS orders (
+          id INTEGER PRIMARY KEY,
+          tid INTEGER NOT NULL,
+          plugin_type TEXT NOT NULL,
+          committer_uid INTEGER NOT NULL,
+          comment TEXT NOT NULL,
+          created_at REAL NOT NULL,
+          workflow_id INTEGER NOT NULL,
+          doc TEXT NOT NULL,
+          tseq INTEGER
+        )""",
+        "CREATE INDEX IF NOT EXISTS orders_tid ON orders (tid, id)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS orders_workflow ON orders (workflow_id)",
+        "CREATE INDEX IF NOT EXISTS orders_tseq ON orders (tid, tseq)",
+        """CREATE TABLE IF NOT EXISTS order_events (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          order_id INTEGER NOT NULL,
+          at REAL NOT NULL,
+          event TEXT NOT NULL,
+          actor INTEGER,
+          detail TEXT NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id, at, seq)",
+        "CREATE INDEX IF NOT EXISTS order_events_kind ON order_events (order_id, event)",
+    ),
+    snapshot=("orders", "order_events"),
+    migrations=(
+        Migration(
+            2, ("CREATE INDEX IF NOT EXISTS order_events_kind ON order_events (order_id, event)",)
+        ),
+        # a dense per-tenant sequence, so an unfiltered page is an index range, not an OFFSET scan
+        Migration(
+            3,
+            (
+                "ALTER TABLE orders ADD COLUMN tseq INTEGER",
+                "UPDATE orders SET tseq = (SELECT count(*) FROM orders o2 "
+                "WHERE o2.tid = orders.tid AND o2.id <= orders.id)",
+                "CREATE INDEX IF NOT EXISTS orders_tseq ON orders (tid, tseq)",
+                "INSERT OR REPLACE INTO counters (name, value) "
+                "SELECT 'tseq:' || tid, max(tseq) FROM orders GROUP BY tid",
+            ),
+        ),
+    ),
+    reset_all=clear("order_events", "orders"),
+    reset_tenant=(
+        "DELETE FROM order_events WHERE order_id IN (SELECT id FROM orders WHERE tid=?)",
+        *clear_tenant("orders"),
+    ),
+    tenant_counters=("tseq:",),
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +112,9 @@ class Ticket:
     last_modified: float = 0.0
 
     @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.doc.get("params", {}))
+    def spec(self) -> Spec:
+        """What the ticket asks for (typed; stored as `doc["spec"]`)."""
+        return load_spec(self.plugin_type, self.doc["spec"])
 
 
 class Tickets:
@@ -201,10 +259,7 @@ class Tickets:
                 args += ([now] if date_field != "CREATE_TIME" else []) + [end]
         if len(where) == 1:
             # the whole tenant: the dense per-tenant sequence makes any page an index range
-            counter = self.store.query_one(
-                "SELECT value FROM counters WHERE name=?", (f"tseq:{user.tid}",)
-            )
-            total = int(counter[0]) if counter else 0
+            total = self.store.counter(f"tseq:{user.tid}")
             high = total - (page - 1) * size
             rows = self.store.query(
                 "SELECT * FROM orders WHERE tid=? AND tseq BETWEEN ? AND ? ORDER BY tseq DESC",
@@ -245,7 +300,7 @@ class Tickets:
         self,
         user: User,
         plugin_type: str,
-        params: dict[str, Any],
+        spec: Spec,
         comment: str,
         related: list[str],
         attachment_key: str | None,
@@ -253,14 +308,18 @@ class Tickets:
         now: float,
     ) -> Ticket:
         """Check references, store, and let `schedule(ticket, now)` lay out the automatic events
-        (`params` were validated at the wire edge)."""
-        for db_id in db_ids(plugin_type, params):
+        (`spec` was validated at the wire edge)."""
+        for db_id in spec.db_ids:
             self.database(user, db_id)
         related_ids = self.related_users(user, related)
         with self.store.transaction() as conn:
             order_id = self.store.next_id("order", ORDER_ID_START)
             workflow_id = self.store.next_id("workflow", WORKFLOW_ID_START)
-            doc = {"params": params, "related": related_ids, "attachment_key": attachment_key or ""}
+            doc = {
+                "spec": spec_doc(spec),
+                "related": related_ids,
+                "attachment_key": attachment_key or "",
+            }
             tseq = self.store.next_id(f"tseq:{user.tid}", 1)
             conn.execute(
                 "INSERT INTO orders (id, tid, plugin_type, committer_uid, comment, created_at, workflow_id, doc,"

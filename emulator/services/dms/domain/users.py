@@ -14,6 +14,7 @@ from typing import Any
 
 from emulator.core.errors import Exists, Forbidden, Invalid, NotFound
 from emulator.platform.accounts import Accounts, User
+from emulator.state.schema import Tables, clear, clear_tenant
 from emulator.state.store import SqliteDB
 
 TABLE = "dms_users"
@@ -22,6 +23,13 @@ DDL = (
     " tid INTEGER NOT NULL, user_id INTEGER NOT NULL, uid TEXT NOT NULL, doc TEXT NOT NULL,"
     " PRIMARY KEY (tid, user_id))",
     "CREATE INDEX IF NOT EXISTS dms_users_uid ON dms_users (tid, uid)",
+)
+TABLES = Tables(
+    owner=__name__,
+    schema=DDL,
+    snapshot=(TABLE,),
+    reset_all=clear(TABLE),
+    reset_tenant=clear_tenant(TABLE),
 )
 
 # the roles RegisterUser/UpdateUser accept; the first three are the emulator's authorisation roles
@@ -102,19 +110,8 @@ class Users:
     """Every DMS user of every tenant, as the accounts file and the write actions made them."""
 
     def __init__(self, db: SqliteDB, accounts: Accounts):
-        self.db = db
+        self.db = db  # a store that declares TABLES (created, reset and snapshot there)
         self.accounts = accounts
-        with db.transaction() as conn:
-            for stmt in DDL:
-                conn.execute(stmt)
-
-    # --- the service's table ----------------------------------------------------------------
-
-    def reset(self, tid: int | None = None) -> None:
-        if tid is None:
-            self.db.execute("DELETE FROM dms_users")
-        else:
-            self.db.execute("DELETE FROM dms_users WHERE tid=?", (tid,))
 
     # --- reading ----------------------------------------------------------------------------
 

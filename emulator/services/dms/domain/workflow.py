@@ -21,6 +21,7 @@ from emulator.services.dms.domain import lifecycle
 from emulator.services.dms.domain.datatrack import DataTracking
 from emulator.services.dms.domain.exporter import FILE_TYPES, run_export
 from emulator.services.dms.domain.lifecycle import Event, IllegalTransition, JobStatus
+from emulator.services.dms.domain.model import ExportSpec, Spec, TrackSpec
 from emulator.services.dms.domain.tickets import (
     JOB_ID_START,
     PRECHECK_ID_START,
@@ -98,7 +99,7 @@ class Workflow:
         self,
         user: User,
         plugin_type: str,
-        params: dict[str, Any],
+        spec: Spec,
         comment: str,
         related: list[str],
         attachment_key: str | None,
@@ -110,13 +111,15 @@ class Workflow:
                 self._schedule_export(ticket, now, fault)
                 return
             if ticket.plugin_type == "DATA_TRACK":
-                db = self.accounts.databases[ticket.params["dbId"]]
-                events = self.datatrack.binlog(db, ticket.id, ticket.params)
-                self.tickets.update_doc(ticket, track={"schema": db.schema, "events": events})
+                track = ticket.spec
+                assert isinstance(track, TrackSpec)
+                db = self.accounts.databases[track.db_id]
+                self.datatrack.record_binlog(db, ticket.tid, ticket.id, track)
+                self.tickets.update_doc(ticket, track={"schema": db.schema})
             self._schedule_flow(ticket, now, fault)
 
         return self.tickets.create(
-            user, plugin_type, params, comment, related, attachment_key, schedule, now
+            user, plugin_type, spec, comment, related, attachment_key, schedule, now
         )
 
     def _schedule_flow(self, t: Ticket, now: float, fault: LifecycleFault | None) -> None:
@@ -134,11 +137,10 @@ class Workflow:
         self.tickets.record(t, at + 2 * step + 1, E.FINISH)
 
     def _schedule_export(self, t: Ticket, now: float, fault: LifecycleFault | None) -> None:
-        p = t.params
-        db = self.accounts.databases[p["dbId"]]
-        outcome = precheck(
-            db.path, p["exeSQL"], p.get("affectRows"), p.get("ignoreAffectRows", False)
-        )
+        p = t.spec
+        assert isinstance(p, ExportSpec)
+        db = self.accounts.databases[p.db_id]
+        outcome = precheck(db.path, p.sql, p.affect_rows, p.ignore_affect_rows)
         if fault and fault.fails("precheck"):
             outcome.ok, outcome.reason = False, fault.reason or "precheck failed (injected fault)"
         precheck_id = self.store.next_id("precheck", PRECHECK_ID_START)
@@ -272,8 +274,9 @@ class Workflow:
 
     def _run_export(self, tid: int, order_id: int, fault: LifecycleFault | None) -> None:
         t = self.tickets.get(tid, order_id)
-        p = t.params
-        db = self.accounts.databases[p["dbId"]]
+        p = t.spec
+        assert isinstance(p, ExportSpec)
+        db = self.accounts.databases[p.db_id]
         file_type = str(t.doc.get("job", {}).get("detail", {}).get("fileType", "CSV"))
         name = f"{db.schema}_{order_id}"
         art = self.artifacts.reserve(
@@ -286,7 +289,7 @@ class Workflow:
             error = fault.reason or "export failed (injected fault)"
         else:
             try:
-                result = run_export(db.path, p["exeSQL"], Path(art.path or ""), name, file_type)
+                result = run_export(db.path, p.sql, Path(art.path or ""), name, file_type)
                 rows, size = result.rows, result.size
             except Exception as exc:  # the SQL passed precheck; anything here is a failed export
                 error = f"export failed: {exc}"
