@@ -24,6 +24,7 @@ class Settings:
     journal_size: int = 10_000
     nonce_capacity: int = 500_000
     retention: int = 7 * 86400  # seconds (emulated) result files are kept
+    export_deadline: float = 300.0  # seconds of real time an export job may run
     durations: Durations = field(default_factory=Durations)
     # serving (emulator/serving): HTTPS on --port; own certificate instead of the generated CA's
     tls: bool = False

@@ -16,6 +16,7 @@ from emulator.core.clock import Clock
 from emulator.core.jobs import Jobs
 from emulator.core.randomness import RandomSource
 from emulator.core.shared import Shared
+from emulator.databases.catalog import DataPlane
 from emulator.faults.engine import FaultEngine
 from emulator.faults.header import HeaderFaults
 from emulator.gateway.journal import Bounds, Journal, MemoryJournal
@@ -64,7 +65,13 @@ class Emulator:
         self.artifacts = Artifacts(
             self.store, self.rng, export_dir, settings.retention, settings.link_ttl
         )
-        self.jobs = Jobs(self.shared)
+        self.jobs = Jobs(self.shared, deadline=settings.export_deadline)
+        # the customer databases: fixture copies live next to the state file (or in a temp dir)
+        self.databases = DataPlane(
+            self.accounts,
+            state or (os.path.join(self._tmp, "db") if self._tmp else None),
+            self.clock.now,
+        )
         # one process keeps nonces and the journal in memory; workers share them in the runtime DB
         self.nonces: NonceCache | MemoryNonces = (
             NonceCache(self.runtime_db, capacity=settings.nonce_capacity)
@@ -84,7 +91,9 @@ class Emulator:
             settings.header_fault_max_ms, per_tenant=max(1, settings.threads // 4)
         )
         self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
-        self.datatrack = DataTracking(self.store, self.clock, self.rng, self.artifacts, self.jobs)
+        self.datatrack = DataTracking(
+            self.store, self.clock, self.rng, self.artifacts, self.jobs, self.databases
+        )
         self.workflow = Workflow(
             self.store,
             self.clock,
@@ -93,9 +102,11 @@ class Emulator:
             self.artifacts,
             self.jobs,
             self.datatrack,
+            self.databases,
         )
         self.users = Users(self.store, self.accounts)  # DMS users' run-time changes (issue 13)
-        self.meta = Meta(self.accounts)  # DMS instances, databases, live catalogs (issue 13)
+        # DMS instances, databases, live catalogs (issue 13)
+        self.meta = Meta(self.accounts, self.databases)
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
         self.dms = DmsService(
             DmsContext(self.accounts, self.tickets, self.workflow, self.datatrack, self.artifacts),
@@ -108,6 +119,10 @@ class Emulator:
         self.store.set_meta("clock", json.dumps(self.clock.snapshot()))
 
     def reset(self, tid: int | None = None) -> None:
+        # running jobs of the tenant stop first (F2), then its databases go back to the fixture
+        self.jobs.cancel(tid, "the tenant was reset")
+        self.jobs.wait_idle(2)
+        self.databases.reset(tid)
         keys = self.artifacts.keys(tid)
         self.store.reset(tid)
         self.dms.reset(tid)
@@ -121,6 +136,7 @@ class Emulator:
 
     def close(self) -> None:
         self.jobs.shutdown()
+        self.databases.close()
         self.store.close()
         self.artifacts.cleanup()
         if self._tmp:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from emulator.testing.dbservers import mariadb_server, postgres_server  # noqa: F401
 from emulator.testing.process import Control, EmulatorProcess
 
 

@@ -16,6 +16,7 @@ from alibabacloud_dms_enterprise20181101 import models as dm
 from alibabacloud_sas20181203 import models as sm
 from alibabacloud_tea_openapi.exceptions import ClientException
 
+from emulator.databases.catalog import DataPlane
 from emulator.platform.accounts import load_accounts
 from emulator.services.dms.domain.datatrack import generate_binlog, load_settings
 from emulator.services.sas.exports import fixture_rows
@@ -115,12 +116,13 @@ def test_filters_count_exactly(endpoint: str, control: Control) -> None:
 
 
 def test_binlog_is_deterministic_per_seed() -> None:
-    acc = load_accounts()
-    db = acc.databases[17001]
+    plane = DataPlane(load_accounts())
+    db = plane.backend(17001)
     settings = load_settings()
-    a = generate_binlog(db, ["orders"], 0, 7200, "7:1", settings)
-    assert a == generate_binlog(db, ["orders"], 0, 7200, "7:1", settings)
-    assert a != generate_binlog(db, ["orders"], 0, 7200, "8:1", settings)
+    a = generate_binlog(db, 17001, ["orders"], 0, 7200, "7:1", settings)
+    assert a == generate_binlog(db, 17001, ["orders"], 0, 7200, "7:1", settings)
+    assert a != generate_binlog(db, 17001, ["orders"], 0, 7200, "8:1", settings)
+    plane.close()
 
 
 def test_data_tracking_errors(endpoint: str, control: Control) -> None:

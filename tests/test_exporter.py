@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from emulator.databases.sqlite import SqliteBackend
 from emulator.services.dms.domain.exporter import run_export
 from emulator.testing.csvread import parse, typed
 
@@ -22,14 +23,14 @@ ROWS = [
 
 
 @pytest.fixture()
-def db(tmp_path: Path) -> Path:
+def db(tmp_path: Path) -> SqliteBackend:
     path = tmp_path / "t.sqlite"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c BLOB)")
     conn.executemany("INSERT INTO t VALUES (?,?,?,?)", ROWS)
     conn.commit()
     conn.close()
-    return path
+    return SqliteBackend(path, tmp_path / "work.sqlite", "sqlite")
 
 
 def member(path: Path) -> tuple[str, bytes]:
@@ -38,7 +39,7 @@ def member(path: Path) -> tuple[str, bytes]:
     return name, zf.read(name)
 
 
-def test_csv_keeps_null_and_empty_apart_and_hexes_blobs(db: Path, tmp_path: Path) -> None:
+def test_csv_keeps_null_and_empty_apart_and_hexes_blobs(db: SqliteBackend, tmp_path: Path) -> None:
     result = run_export(db, "select * from t order by id;", tmp_path / "o.zip", "t", "CSV")
     assert result.rows == 3
     name, data = member(result.path)
@@ -55,7 +56,7 @@ def test_csv_keeps_null_and_empty_apart_and_hexes_blobs(db: Path, tmp_path: Path
 @pytest.mark.parametrize(
     "kind, suffix", [("TXT", "txt"), ("JSON", "json"), ("SQL", "sql"), ("XLSX", "xlsx")]
 )
-def test_every_file_type(db: Path, tmp_path: Path, kind: str, suffix: str) -> None:
+def test_every_file_type(db: SqliteBackend, tmp_path: Path, kind: str, suffix: str) -> None:
     result = run_export(db, "select id, a, b from t order by id", tmp_path / "o.zip", "t", kind)
     name, data = member(result.path)
     assert name == f"t.{suffix}" and result.rows == 3
@@ -83,6 +84,6 @@ def test_every_file_type(db: Path, tmp_path: Path, kind: str, suffix: str) -> No
         assert values[0] == ["id", "a", "b"] and values[3][1] == "新年" and len(values) == 4
 
 
-def test_unknown_file_type_is_refused(db: Path, tmp_path: Path) -> None:
+def test_unknown_file_type_is_refused(db: SqliteBackend, tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         run_export(db, "select 1", tmp_path / "o.zip", "t", "PDF")

@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_int,
         help="seconds (emulated clock) result files are kept; older ones are deleted",
     )
+    option(
+        "--export-deadline",
+        "300",
+        type=_int,
+        help="seconds of real time an export job may run before it ends as EXPORT_FAIL",
+    )
     option("--log-level", "INFO")
     # control plane security and request bounds (emulator/admin/security.py)
     option("--control-token", None, help="require x-emulator-token on every /_emulator/ request")
@@ -182,6 +188,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         journal_size=max(1, args.journal_size),
         nonce_capacity=max(1, args.nonce_capacity),
         retention=max(1, args.retention),
+        export_deadline=float(max(1, args.export_deadline)),
         log_level=args.log_level,
         log_json=args.log_json,
         tls=bool(args.tls or args.tls_cert),

@@ -1,42 +1,178 @@
-"""Read-only access to fixture databases: the only way export SQL ever touches data.
+"""Statement classes per dialect: what a piece of client SQL is before any server sees it.
 
-Three locks, each enough on its own: the file is opened `mode=ro`, `PRAGMA query_only` is on,
-and an authorizer allows nothing but reading (no ATTACH, PRAGMA, writes or DDL). The sqlite3
-module refuses more than one statement per execute, so `select 1; delete ...` cannot pass.
+The lexer knows each dialect's quoting (MySQL backslash escapes, backticks, `#` and `-- `
+comments and `/*! ... */` comments that MySQL executes; PostgreSQL dollar quotes and E'' strings)
+so a keyword inside a string or a comment never counts and one hidden in an executable comment
+always does. `check_read_only` is the first of two locks on export and precheck SQL; the second is
+the read-only transaction with a statement timeout every backend opens.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+import re
+from dataclasses import dataclass
 
-_ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
-_ALLOWED.add(getattr(sqlite3, "SQLITE_RECURSIVE", 33))
-_DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"}
+from emulator.databases.backend import SqlRejected
+
+READ_HEADS = ("SELECT", "WITH", "VALUES", "TABLE")
+# keywords that make a statement write, lock or leave the database, wherever they stand
+# (unless written as a function call: MySQL has INSERT() and REPLACE() string functions)
+_WRITE_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE", "UPSERT", "INTO", "LOCK"}
+_LOCKING = {("FOR", "SHARE"), ("FOR", "UPDATE"), ("FOR", "NO"), ("FOR", "KEY")}
+# functions with effects outside the query (locks, files, other sessions, settings, sequences)
+DENIED_FUNCTIONS = {
+    "mysql": {
+        "load_file",
+        "get_lock",
+        "release_lock",
+        "release_all_locks",
+        "master_pos_wait",
+        "source_pos_wait",
+        "sys_exec",
+        "sys_eval",
+    },
+    "postgresql": {
+        "set_config",
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_stat_file",
+        "lo_import",
+        "lo_export",
+        "lo_unlink",
+        "lo_create",
+        "lo_put",
+        "lo_from_bytea",
+        "pg_notify",
+        "pg_switch_wal",
+        "pg_create_restore_point",
+        "pg_promote",
+        "pg_logical_emit_message",
+        "nextval",
+        "setval",
+        "pg_advisory_lock",
+        "pg_advisory_lock_shared",
+        "pg_advisory_xact_lock",
+        "pg_advisory_xact_lock_shared",
+        "pg_try_advisory_lock",
+        "pg_try_advisory_xact_lock",
+        "dblink",
+        "dblink_exec",
+        "query_to_xml",
+        "pg_file_write",
+    },
+    "sqlite": {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"},
+}
 
 
-class SqlRejected(Exception):
-    """The SQL is not a single read-only SELECT over the database; the message says why."""
+@dataclass(frozen=True)
+class Token:
+    kind: str  # word | punct | number | string | ident
+    text: str
 
 
-def _authorizer(
-    action: int, arg1: str | None, arg2: str | None, dbname: str | None, source: str | None
-) -> int:
-    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
-        return sqlite3.SQLITE_DENY
-    return sqlite3.SQLITE_OK if action in _ALLOWED else sqlite3.SQLITE_DENY
+def _dialect(dialect: str) -> str:
+    return "mysql" if dialect in ("mysql", "mariadb", "polardb") else dialect
 
 
-def open_readonly(path: Path, deadline_seconds: float | None = None) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    conn.execute("PRAGMA query_only = ON")
-    conn.set_authorizer(_authorizer)
-    if deadline_seconds is not None:
-        deadline = time.monotonic() + deadline_seconds
-        conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
-    return conn
+def tokens(sql: str, dialect: str) -> list[Token]:
+    """Words, punctuation and literals of `sql` with comments dropped (raises on an open quote)."""
+    d = _dialect(dialect)
+    out: list[Token] = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        nxt = sql[i + 1] if i + 1 < n else ""
+        if c.isspace():
+            i += 1
+        elif c == "-" and nxt == "-" and (d != "mysql" or i + 2 >= n or sql[i + 2] in " \t\r\n"):
+            j = sql.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif c == "#" and d == "mysql":
+            j = sql.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif c == "/" and nxt == "*":
+            j = sql.find("*/", i + 2)
+            if j < 0:
+                raise SqlRejected("SQL error: unterminated /* comment")
+            body = sql[i + 2 : j]
+            if d == "mysql" and body.startswith("!"):  # MySQL runs these: lex the contents
+                out.extend(tokens(re.sub(r"^!\d*", "", body), dialect))
+            i = j + 2
+        elif c == "'" or (c in "eE" and nxt == "'" and d == "postgresql"):
+            start = i + (1 if c != "'" else 0)
+            backslash = d == "mysql" or c in "eE"
+            i = _skip_quoted(sql, start, "'", backslash)
+            out.append(Token("string", sql[start:i]))
+        elif c == '"':
+            end = _skip_quoted(sql, i, '"', d == "mysql")
+            out.append(Token("ident" if d != "mysql" else "string", sql[i:end]))
+            i = end
+        elif c == "`" and d != "postgresql":
+            end = _skip_quoted(sql, i, "`", False)
+            out.append(Token("ident", sql[i:end]))
+            i = end
+        elif c == "[" and d == "sqlite":
+            j = sql.find("]", i)
+            if j < 0:
+                raise SqlRejected("SQL error: unterminated [identifier]")
+            out.append(Token("ident", sql[i : j + 1]))
+            i = j + 1
+        elif c == "$" and d == "postgresql" and (m := re.match(r"\$([A-Za-z_]\w*)?\$", sql[i:])):
+            tag = m.group(0)
+            j = sql.find(tag, i + len(tag))
+            if j < 0:
+                raise SqlRejected("SQL error: unterminated dollar-quoted string")
+            out.append(Token("string", sql[i : j + len(tag)]))
+            i = j + len(tag)
+        elif c.isalpha() or c == "_":
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] in "_$"):
+                j += 1
+            out.append(Token("word", sql[i:j].upper()))
+            i = j
+        elif c.isdigit():
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] == "."):
+                j += 1
+            out.append(Token("number", sql[i:j]))
+            i = j
+        else:
+            out.append(Token("punct", c))
+            i += 1
+    return out
+
+
+def _skip_quoted(sql: str, i: int, quote: str, backslash: bool) -> int:
+    """Index just past the quoted run starting at `sql[i] == quote`."""
+    j, n = i + 1, len(sql)
+    while j < n:
+        ch = sql[j]
+        if backslash and ch == "\\":
+            j += 2
+            continue
+        if ch == quote:
+            if j + 1 < n and sql[j + 1] == quote:
+                j += 2
+                continue
+            return j + 1
+        j += 1
+    raise SqlRejected(f"SQL error: unterminated {quote}quoted{quote} text")
+
+
+def statements(sql: str, dialect: str) -> list[list[Token]]:
+    """The non-empty statements of `sql`, split on semicolons outside quotes and comments."""
+    parts: list[list[Token]] = [[]]
+    for t in tokens(sql, dialect):
+        if t.kind == "punct" and t.text == ";":
+            parts.append([])
+        else:
+            parts[-1].append(t)
+    return [p for p in parts if p]
 
 
 def strip_sql(sql: str) -> str:
@@ -47,64 +183,44 @@ def strip_sql(sql: str) -> str:
     return text
 
 
-def _explain(conn: sqlite3.Connection, sql: str) -> None:
-    try:
-        conn.execute("EXPLAIN " + sql).fetchall()
-    except sqlite3.ProgrammingError as exc:
-        if "one statement" in str(exc):
-            raise SqlRejected("only one SQL statement may be exported at a time") from None
-        raise SqlRejected(f"SQL error: {exc}") from None
-    except sqlite3.DatabaseError as exc:
-        msg = str(exc)
-        if "not authorized" in msg or "prohibited" in msg:
+def head(sql: str, dialect: str) -> str:
+    """The first keyword of the first statement (after opening parentheses), upper case."""
+    for parts in statements(sql, dialect)[:1]:
+        for t in parts:
+            if t.kind == "punct" and t.text == "(":
+                continue
+            return t.text.upper() if t.kind == "word" else ""
+    return ""
+
+
+def check_read_only(sql: str, dialect: str) -> str:
+    """`sql` without trailing semicolons if it is one read-only query; else SqlRejected why."""
+    d = _dialect(dialect)
+    parts = statements(sql, d)
+    if not parts:
+        raise SqlRejected("the export SQL is empty")
+    if len(parts) > 1:
+        raise SqlRejected("only one SQL statement may be exported at a time")
+    first = head(sql, d)
+    if first not in READ_HEADS:
+        raise SqlRejected(f"only SELECT statements may be exported, not {first or 'this'}")
+    if d == "sqlite":
+        return strip_sql(sql)  # SQLite's authorizer judges every object and function touched
+    toks = parts[0]
+    denied = DENIED_FUNCTIONS.get(d, set())
+    for k, t in enumerate(toks):
+        if t.kind != "word":
+            continue
+        after = toks[k + 1] if k + 1 < len(toks) else None
+        call = after is not None and after.kind == "punct" and after.text == "("
+        if t.text in _WRITE_WORDS and not call:
             raise SqlRejected(
-                "only a read-only SELECT may be exported (writes, DDL, ATTACH and PRAGMA are refused)"
-            ) from None
-        raise SqlRejected(f"SQL error: {msg}") from None
-
-
-@dataclass
-class PrecheckOutcome:
-    ok: bool
-    reason: str
-    sql: str
-    affect_rows: int = 0
-    details: list[dict[str, object]] = field(default_factory=list)
-
-
-def precheck(
-    path: Path, sql: str, affect_rows: int | None, ignore_affect_rows: bool
-) -> PrecheckOutcome:
-    """Check export SQL against the database: syntax, tables, columns, read-only, row count."""
-    text = strip_sql(sql)
-    if not text:
-        return PrecheckOutcome(False, "the export SQL is empty", sql)
-    head = text.lstrip("( \t\r\n").split(None, 1)[0].upper() if text.lstrip("( \t\r\n") else ""
-    if head not in ("SELECT", "WITH", "VALUES"):
-        return PrecheckOutcome(
-            False, f"only SELECT statements may be exported, not {head or 'this'}", sql
-        )
-    conn = open_readonly(path, deadline_seconds=30)
-    try:
-        _explain(conn, text)
-        try:
-            (count,) = conn.execute(f"SELECT count(*) FROM (\n{text}\n)").fetchone()
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
-                return PrecheckOutcome(False, "the precheck took longer than 30 seconds", sql)
-            raise SqlRejected(f"SQL error: {exc}") from None
-    except SqlRejected as exc:
-        return PrecheckOutcome(False, str(exc), sql)
-    finally:
-        conn.close()
-    details = [{"SQL": text, "AffectRows": int(count)}]
-    if not ignore_affect_rows and affect_rows is not None and count > affect_rows:
-        return PrecheckOutcome(
-            False,
-            f"the SQL affects {count} rows, more than the estimated affectRows {affect_rows}; "
-            "raise affectRows or set ignoreAffectRows with a reason",
-            sql,
-            int(count),
-            details,
-        )
-    return PrecheckOutcome(True, "", sql, int(count), details)
+                f"only a read-only SELECT may be exported ({t.text} is not allowed in one)"
+            )
+        if after is not None and (t.text, after.text) in _LOCKING:
+            raise SqlRejected("only a read-only SELECT may be exported (no locking clauses)")
+        if call and t.text.lower() in denied:
+            raise SqlRejected(
+                f"only a read-only SELECT may be exported (the function {t.text.lower()} is refused)"
+            )
+    return strip_sql(sql)

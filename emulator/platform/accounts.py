@@ -1,16 +1,14 @@
-"""The accounts file: tenants, their users and keys, and their fixture databases.
+"""The accounts file: tenants, their users and keys, and the databases DMS manages for them.
 
 A bad file stops start-up with one clear message naming the file and the problem
-(`AccountsError`), never a traceback.
+(`AccountsError`), never a traceback. This module only declares databases; building fixtures
+and connecting to servers is the data plane's work (`emulator.databases.catalog`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import sqlite3
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,6 +17,9 @@ from typing import Any
 import yaml
 
 ROLES = ("ADMIN", "DBA", "USER")
+DB_TYPES = ("mysql", "mariadb", "polardb", "postgresql", "sqlite")
+CONTROL_MODES = ("security_collaboration", "stable_change", "flexible")
+_DIALECTS = {"mysql": "mysql", "mariadb": "mysql", "polardb": "mysql", "postgresql": "postgresql"}
 INSTANCE_SOURCES = ("PUBLIC_OWN", "RDS", "ECS_OWN", "VPC_IDC")
 
 
@@ -53,9 +54,28 @@ class Database:
     env_type: str
     logic: bool
     instance_id: int
-    fixture: Path
-    path: Path  # the built SQLite file the fixture script produced
+    fixture: Path | None  # the script the embedded copy is built from (None with a dsn)
     tid: int
+    db_type: str | None = None  # as declared; None: SQLite dialect, as before db_type existed
+    dsn: str | None = None  # a real server instead of a fixture
+    control_mode: str = "security_collaboration"
+
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect clients write for this database (mysql | postgresql | sqlite)."""
+        return _DIALECTS.get(self.db_type or "sqlite", "sqlite")
+
+    @property
+    def where(self) -> str:
+        """The dsn without its password, for messages."""
+        if not self.dsn:
+            return str(self.fixture)
+        head, sep, tail = self.dsn.partition("@")
+        if not sep:
+            return self.dsn
+        scheme, _, cred = head.partition("://")
+        return f"{scheme}://{cred.split(':', 1)[0]}@{tail}"
+
     # optional instance/ownership keys (issue 13): databases sharing host and port are one
     # instance; its alias, source and DBA come from the first database that declares them
     instance_alias: str = ""
@@ -109,7 +129,10 @@ _DATABASE: Spec = {
     "env_type": (str, False, "test", None),
     "logic": (bool, False, False, None),
     "instance_id": (int, False, None, None),
-    "fixture": (str, True, None, None),
+    "fixture": (str, False, None, None),
+    "db_type": (str, False, None, DB_TYPES),
+    "dsn": (str, False, None, None),
+    "control_mode": (str, False, "security_collaboration", CONTROL_MODES),
     "instance_alias": (str, False, "", None),
     "instance_source": (str, False, "RDS", INSTANCE_SOURCES),
     "dba_uid": (int, False, None, None),
@@ -184,40 +207,39 @@ def default_cache_dir() -> Path:
     return Path(base) / "dms-emulator" / "fixtures"
 
 
-def build_fixture(script: Path, cache_dir: Path) -> Path:
-    """Run a fixture SQL script into a SQLite file, cached by the script's content hash.
-
-    The cache makes a restart cost nothing; a script that fails raises AccountsError with
-    SQLite's own words.
-    """
-    sql = script.read_text(encoding="utf-8")
-    digest = hashlib.sha256(sql.encode("utf-8")).hexdigest()[:24]
-    target = cache_dir / f"{digest}.sqlite"
-    if target.exists():
-        return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".building")
-    os.close(fd)
-    try:
-        conn = sqlite3.connect(tmp)
+def _database_source(where: str, loc: str, file: Path, d: dict[str, Any]) -> Path | None:
+    """The fixture script of a database, or None for a dsn one (exactly one of the two)."""
+    if d["fixture"] is not None and d["dsn"] is not None:
+        raise AccountsError(f"{where}: {loc}: a database has a fixture or a dsn, not both")
+    if d["dsn"] is not None:
+        scheme = d["dsn"].split("://", 1)[0].lower() if "://" in d["dsn"] else ""
+        want = "postgresql" if (d["db_type"] or "") == "postgresql" else "mysql"
+        if d["db_type"] in (None, "sqlite"):
+            raise AccountsError(
+                f"{where}: {loc}.db_type: a dsn database needs db_type "
+                "mysql, mariadb, polardb or postgresql"
+            )
+        if scheme not in ((want, "postgres") if want == "postgresql" else (want, "mariadb")):
+            raise AccountsError(
+                f"{where}: {loc}.dsn: must start with {want}:// for db_type {d['db_type']}"
+            )
         try:
-            conn.executescript(sql)
-            conn.commit()
-        finally:
-            conn.close()
-        os.replace(tmp, target)
-    except sqlite3.Error as exc:
-        raise AccountsError(f"fixture {script}: SQL error: {exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+            from emulator.databases.mysql import parse_dsn
+
+            parse_dsn(d["dsn"], 3306)
+        except ValueError as exc:
+            raise AccountsError(f"{where}: {loc}.dsn: {exc}") from None
+        return None
+    if d["fixture"] is None:
+        raise AccountsError(f"{where}: {loc}: a database needs a fixture or a dsn")
+    script = (file.parent / d["fixture"]).resolve()
+    if not script.is_file():
+        raise AccountsError(f"{where}: {loc}.fixture: file not found: {script}")
+    return script
 
 
-def load_accounts(
-    path: str | os.PathLike[str] | None = None, cache_dir: Path | None = None
-) -> Accounts:
-    """Load and validate an accounts file (YAML or JSON) and build its fixture databases."""
+def load_accounts(path: str | os.PathLike[str] | None = None) -> Accounts:
+    """Load and validate an accounts file (YAML or JSON)."""
     file = Path(path) if path else builtin_accounts_path()
     where = f"accounts file {file}"
     try:
@@ -237,7 +259,6 @@ def load_accounts(
 
     accounts = Accounts(source=str(file))
     uids: set[int] = set()
-    cache = cache_dir or default_cache_dir()
     for ti, t in enumerate(data["tenants"]):
         tid = t["tid"]
         if tid in accounts.tenants:
@@ -260,13 +281,7 @@ def load_accounts(
             loc = f"tenants[{ti}].databases[{di}]"
             if d["db_id"] in accounts.databases:
                 raise AccountsError(f"{where}: {loc}.db_id: duplicate database id {d['db_id']}")
-            script = (file.parent / d["fixture"]).resolve()
-            if not script.is_file():
-                raise AccountsError(f"{where}: {loc}.fixture: file not found: {script}")
-            try:
-                built = build_fixture(script, cache)
-            except AccountsError as exc:
-                raise AccountsError(f"{where}: {loc}: {exc}") from None
+            script = _database_source(where, loc, file, d)
             db = Database(
                 db_id=d["db_id"],
                 schema=d["schema"],
@@ -278,8 +293,10 @@ def load_accounts(
                 if d["instance_id"] is not None
                 else d["db_id"] + 1_000_000,
                 fixture=script,
-                path=built,
                 tid=tid,
+                db_type=d["db_type"],
+                dsn=d["dsn"],
+                control_mode=d["control_mode"],
                 instance_alias=d["instance_alias"],
                 instance_source=d["instance_source"],
                 dba_uid=d["dba_uid"],

@@ -294,7 +294,7 @@ def _like(search: str | None) -> str | None:
 def _table_docs(
     ctx: MetaContext, db: Database, names: list[tuple[str, str]], guid: bool
 ) -> list[dict[str, Any]]:
-    stats = m.table_stats(db, [n for n, _ in names])
+    stats = ctx.meta.table_stats(db, [n for n, _ in names])
     out = []
     for name, kind in names:
         rows, size = stats.get(name, (0, 0))
@@ -325,7 +325,7 @@ def list_tables(call: Call, ctx: MetaContext) -> dict[str, Any]:
     guid = _bool(call, "ReturnGuid")
     names = [
         (n, k)
-        for n, k in m.list_tables(db, _like(opt_str(call.params, "SearchName", 256)))
+        for n, k in ctx.meta.list_tables(db, _like(opt_str(call.params, "SearchName", 256)))
         if acc.table(db.db_id, n)
     ]
     return {
@@ -353,7 +353,7 @@ def search_table(call: Call, ctx: MetaContext) -> dict[str, Any]:
             continue
         if (db_type and m.db_type(db) != db_type) or (env and db.env_type.lower() != env):
             continue
-        found += [(db, n) for n, _ in m.list_tables(db, pattern) if acc.table(db.db_id, n)]
+        found += [(db, n) for n, _ in ctx.meta.list_tables(db, pattern) if acc.table(db.db_id, n)]
     docs = []
     for db, name in _slice(found, page, size):
         doc = {

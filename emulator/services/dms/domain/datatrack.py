@@ -25,7 +25,9 @@ from emulator.core.clock import Clock
 from emulator.core.errors import IllegalState, Invalid, NotFound
 from emulator.core.jobs import Jobs
 from emulator.core.randomness import RandomSource
-from emulator.databases.sqlguard import open_readonly
+from emulator.databases.backend import BackendError, DatabaseBackend, Unavailable
+from emulator.databases.catalog import DataPlane
+from emulator.databases.literals import identifier, literal
 from emulator.platform.accounts import Database
 from emulator.platform.artifacts import Artifacts
 from emulator.services.dms.domain.model import TrackSpec
@@ -105,98 +107,97 @@ def load_settings() -> dict[str, Any]:
     return dict(yaml.safe_load(text))
 
 
-def _sql_value(v: Any) -> str:
-    if v is None:
-        return "NULL"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    return "'" + str(v).replace("\\", "\\\\").replace("'", "''") + "'"
+READ_SECONDS = 10.0  # deadline of reading a table's before-images
+
+
+def _image(v: Any) -> Any:
+    """A driver value as JSON holds it (row images are stored in the ticket)."""
+    if v is None or isinstance(v, (int, float, str)):
+        return v
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    return str(v)
 
 
 def generate_binlog(
-    db: Database, tables: list[str], start: float, end: float, seed: Any, settings: dict[str, Any]
+    backend: DatabaseBackend,
+    db_id: int,
+    tables: list[str],
+    start: float,
+    end: float,
+    seed: Any,
+    settings: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Events for `tables` in [start, end]; raises NotFound("table") for an unknown table."""
     rng = random.Random(str(seed))
-    conn = open_readonly(db.path)
     events: list[dict[str, Any]] = []
     try:
-        for table in tables:
-            try:
-                cur = conn.execute(
-                    f'SELECT rowid AS "__rowid", * FROM "{table.replace(chr(34), "")}"'
-                )
-            except Exception:
-                raise NotFound(
-                    "table", f"Table {table} does not exist in database {db.db_id}."
-                ) from None
-            cols = [d[0] for d in cur.description][1:]
-            rows = cur.fetchall()
-            pk = cols[0]
-            hours = (end - start) / 3600
-            n = int(
-                min(
-                    settings["max_events_per_table"],
-                    max(
-                        settings["min_events_per_table"],
-                        hours * settings["events_per_table_per_hour"],
-                    ),
-                )
+        images = _read_tables(backend, db_id, tables)
+    except Unavailable as exc:
+        raise IllegalState(str(exc)) from None
+    for table in tables:
+        cols, rows = images[table]
+        pk = cols[0]
+        hours = (end - start) / 3600
+        n = int(
+            min(
+                settings["max_events_per_table"],
+                max(
+                    settings["min_events_per_table"],
+                    hours * settings["events_per_table_per_hour"],
+                ),
             )
-            kinds = [k for k, w in settings["mix"].items() for _ in range(int(w))]
-            untouched = list(range(len(rows)))
-            rng.shuffle(untouched)
-            next_pk = max((r[1] for r in rows if isinstance(r[1], int)), default=0) + 1
-            for _ in range(n):
-                kind = rng.choice(kinds) if untouched else "INSERT"
-                when = rng.uniform(start, end)
-                if kind == "INSERT":
-                    template = (
-                        dict(zip(cols, rows[rng.randrange(len(rows))][1:], strict=True))
-                        if rows
-                        else {}
-                    )
-                    after = {**template, pk: next_pk}
-                    next_pk += 1
-                    events.append(
-                        {
-                            "table": table,
-                            "type": "INSERT",
-                            "time": when,
-                            "pk": pk,
-                            "before": None,
-                            "after": after,
-                        }
-                    )
-                    continue
-                row = dict(zip(cols, rows[untouched.pop()][1:], strict=True))
-                if kind == "DELETE":
-                    events.append(
-                        {
-                            "table": table,
-                            "type": "DELETE",
-                            "time": when,
-                            "pk": pk,
-                            "before": row,
-                            "after": None,
-                        }
-                    )
-                else:
-                    col = rng.choice(cols[1:] or cols)
-                    old = row[col]
-                    new = (old + 1) if isinstance(old, (int, float)) else f"{old or ''}*"
-                    events.append(
-                        {
-                            "table": table,
-                            "type": "UPDATE",
-                            "time": when,
-                            "pk": pk,
-                            "before": row,
-                            "after": {**row, col: new},
-                        }
-                    )
-    finally:
-        conn.close()
+        )
+        kinds = [k for k, w in settings["mix"].items() for _ in range(int(w))]
+        untouched = list(range(len(rows)))
+        rng.shuffle(untouched)
+        next_pk = max((r[0] for r in rows if isinstance(r[0], int)), default=0) + 1
+        for _ in range(n):
+            kind = rng.choice(kinds) if untouched else "INSERT"
+            when = rng.uniform(start, end)
+            if kind == "INSERT":
+                template = (
+                    dict(zip(cols, rows[rng.randrange(len(rows))], strict=True)) if rows else {}
+                )
+                after = {**template, pk: next_pk}
+                next_pk += 1
+                events.append(
+                    {
+                        "table": table,
+                        "type": "INSERT",
+                        "time": when,
+                        "pk": pk,
+                        "before": None,
+                        "after": after,
+                    }
+                )
+                continue
+            row = dict(zip(cols, rows[untouched.pop()], strict=True))
+            if kind == "DELETE":
+                events.append(
+                    {
+                        "table": table,
+                        "type": "DELETE",
+                        "time": when,
+                        "pk": pk,
+                        "before": row,
+                        "after": None,
+                    }
+                )
+            else:
+                col = rng.choice(cols[1:] or cols)
+                old = row[col]
+                new = (old + 1) if isinstance(old, (int, float)) else f"{old or ''}*"
+                events.append(
+                    {
+                        "table": table,
+                        "type": "UPDATE",
+                        "time": when,
+                        "pk": pk,
+                        "before": row,
+                        "after": {**row, col: new},
+                    }
+                )
     events.sort(key=lambda e: e["time"])
     for i, e in enumerate(events, 1):
         e["id"] = i
@@ -259,23 +260,49 @@ def matches(event: dict[str, Any], f: dict[str, Any]) -> bool:
     return True
 
 
-def statement(event: dict[str, Any], forward: bool) -> str:
-    """Replay SQL (FORWARD) or the SQL that undoes the event (REVERSE)."""
-    t, pk = f"`{event['table']}`", event["pk"]
+def _read_tables(
+    backend: DatabaseBackend, db_id: int, tables: list[str]
+) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """Column names and rows of each table (the before-images), in one read-only session."""
+    out: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+    with backend.read_only(READ_SECONDS) as session:
+        for table in tables:
+            try:
+                stream = session.table_rows(table)
+            except Unavailable:
+                raise
+            except BackendError:
+                raise NotFound(
+                    "table", f"Table {table} does not exist in database {db_id}."
+                ) from None
+            rows = [tuple(map(_image, r)) for batch in stream.batches for r in batch]
+            out[table] = (stream.columns, rows)
+    return out
+
+
+def statement(event: dict[str, Any], forward: bool, dialect: str = "mysql") -> str:
+    """Replay SQL (FORWARD) or the SQL that undoes the event (REVERSE), in `dialect`."""
+    t, pk = identifier(event["table"], dialect), event["pk"]
+
+    def q(name: str) -> str:
+        return identifier(name, dialect)
+
+    def v(value: Any) -> str:
+        return literal(value, dialect)
 
     def insert(row: dict[str, Any]) -> str:
         return (
-            f"INSERT INTO {t} ({', '.join(f'`{c}`' for c in row)}) "
-            f"VALUES ({', '.join(_sql_value(v) for v in row.values())});"
+            f"INSERT INTO {t} ({', '.join(q(c) for c in row)}) "
+            f"VALUES ({', '.join(v(x) for x in row.values())});"
         )
 
     def delete(row: dict[str, Any]) -> str:
-        return f"DELETE FROM {t} WHERE `{pk}`={_sql_value(row[pk])};"
+        return f"DELETE FROM {t} WHERE {q(pk)}={v(row[pk])};"
 
     def update(target: dict[str, Any], other: dict[str, Any]) -> str:
-        changed = {c: v for c, v in target.items() if other.get(c) != v}
-        sets = ", ".join(f"`{c}`={_sql_value(v)}" for c, v in changed.items())
-        return f"UPDATE {t} SET {sets} WHERE `{pk}`={_sql_value(target[pk])};"
+        changed = {c: x for c, x in target.items() if other.get(c) != x}
+        sets = ", ".join(f"{q(c)}={v(x)}" for c, x in changed.items())
+        return f"UPDATE {t} SET {sets} WHERE {q(pk)}={v(target[pk])};"
 
     kind = event["type"]
     if kind == "INSERT":
@@ -299,8 +326,15 @@ class DownloadView:
 
 class DataTracking:
     def __init__(
-        self, store: Store, clock: Clock, rng: RandomSource, artifacts: Artifacts, jobs: Jobs
+        self,
+        store: Store,
+        clock: Clock,
+        rng: RandomSource,
+        artifacts: Artifacts,
+        jobs: Jobs,
+        databases: DataPlane,
     ):
+        self.databases = databases
         self.store, self.clock, self.rng, self.artifacts, self.jobs = (
             store,
             clock,
@@ -313,7 +347,8 @@ class DataTracking:
     def record_binlog(self, db: Database, tid: int, order_id: int, spec: TrackSpec) -> int:
         """Generate and keep a new tracking ticket's binlog; returns how many events it has."""
         events = generate_binlog(
-            db,
+            self.databases.backend(db.db_id),
+            db.db_id,
             list(spec.tables),
             _ts(spec.start),
             _ts(spec.end),
@@ -372,14 +407,23 @@ class DataTracking:
         )
         schema = ticket.doc.get("track", {}).get("schema", "db")
         name = f"{schema}_{'REDO' if forward else 'UNDO'}_{ticket.id}_{len(events)}"
+        dialect = self.databases.accounts.databases[ticket.spec.db_id].dialect  # type: ignore[union-attr]
         if not (fault and fault.get("outcome") == "fail"):
             self.jobs.submit(
-                f"datatrack-{key}", lambda: self._write(ticket.tid, key, name, events, forward)
+                f"datatrack-{key}",
+                lambda: self._write(ticket.tid, key, name, events, forward, dialect),
+                tid=ticket.tid,
             )
         return key
 
     def _write(
-        self, tid: int, key: str, name: str, events: list[dict[str, Any]], forward: bool
+        self,
+        tid: int,
+        key: str,
+        name: str,
+        events: list[dict[str, Any]],
+        forward: bool,
+        dialect: str,
     ) -> None:
         art = self.artifacts.reserve("datatrack", key, tid, f"{name}.zip", self.clock.now())
         path = Path(art.path or "")
@@ -402,14 +446,14 @@ class DataTracking:
                         json.dumps(e["after"], ensure_ascii=False)
                         if e["after"] is not None
                         else "",
-                        statement(e, forward),
+                        statement(e, forward, dialect),
                     ]
                 )
             zf.writestr("events.csv", buf.getvalue())
             ordered = events if forward else list(reversed(events))
             zf.writestr(
                 "replay.sql" if forward else "rollback.sql",
-                "".join(statement(e, forward) + "\n" for e in ordered),
+                "".join(statement(e, forward, dialect) + "\n" for e in ordered),
             )
         self.artifacts.finish(art.key, len(events), path.stat().st_size, self.clock.now())
 

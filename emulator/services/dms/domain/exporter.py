@@ -1,28 +1,44 @@
-"""Export files built from real data, streamed so a million rows never sit in memory.
+"""Export precheck and export files built from real data, through the database's backend.
+
+Export SQL is proved a single read-only statement in the database's dialect before any engine
+sees it, then runs in a read-only session with a deadline. Files are streamed in byte-bounded
+batches, so neither a million rows nor 200 KB rows sit in memory at once.
 
 Formats (ActionDetail `fileType`): CSV (default), TXT (tab separated), JSON (one object per
-line), SQL (INSERT statements) and XLSX, each inside a zip as DMS delivers them. In CSV and TXT
-a NULL is an empty unquoted field and every string is quoted, so NULL and '' stay distinct.
+line), SQL (INSERT statements in the database's dialect) and XLSX, each inside a zip as DMS
+delivers them. In CSV and TXT a NULL is an empty unquoted field and every string is quoted, so
+NULL and '' stay distinct.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
-import sqlite3
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from itertools import chain, repeat
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from emulator.databases.sqlguard import open_readonly, strip_sql
+from emulator.core.jobs import Cancel
+from emulator.databases.backend import (
+    BackendError,
+    DatabaseBackend,
+    RowStream,
+    StatementTimeout,
+    Unavailable,
+)
+from emulator.databases.literals import identifier, literal
+from emulator.databases.sqlguard import check_read_only
 
 FILE_TYPES = ("CSV", "TXT", "JSON", "SQL", "XLSX")
-BATCH = 5_000
+PRECHECK_SECONDS = 10.0  # statement deadline of a precheck (it runs in the request)
+_PLAIN = frozenset({int, float, str, type(None)})
 
 
 @dataclass
@@ -30,6 +46,47 @@ class ExportResult:
     path: Path
     rows: int
     size: int
+
+
+@dataclass
+class PrecheckOutcome:
+    ok: bool
+    reason: str
+    sql: str
+    affect_rows: int = 0
+    details: list[dict[str, object]] = field(default_factory=list)
+
+
+def precheck(
+    backend: DatabaseBackend,
+    sql: str,
+    affect_rows: int | None,
+    ignore_affect_rows: bool,
+    timeout: float = PRECHECK_SECONDS,
+) -> PrecheckOutcome:
+    """Check export SQL against the database: one read-only statement, objects, row count."""
+    try:
+        text = check_read_only(sql, backend.dialect)
+        with backend.read_only(timeout) as session:
+            session.explain(text)
+            count = session.count(text)
+    except StatementTimeout:
+        return PrecheckOutcome(False, f"the precheck took longer than {timeout:g} seconds", sql)
+    except Unavailable as exc:
+        return PrecheckOutcome(False, f"the database cannot be reached: {exc}", sql)
+    except BackendError as exc:
+        return PrecheckOutcome(False, str(exc), sql)
+    details: list[dict[str, object]] = [{"SQL": text, "AffectRows": count}]
+    if not ignore_affect_rows and affect_rows is not None and count > affect_rows:
+        return PrecheckOutcome(
+            False,
+            f"the SQL affects {count} rows, more than the estimated affectRows {affect_rows}; "
+            "raise affectRows or set ignoreAffectRows with a reason",
+            sql,
+            count,
+            details,
+        )
+    return PrecheckOutcome(True, "", sql, count, details)
 
 
 class _Null(float):
@@ -44,15 +101,37 @@ class _Null(float):
 NULL = _Null(0)
 
 
-def _batches(cur: sqlite3.Cursor, null: Any = None) -> Iterator[list[tuple[Any, ...]]]:
-    while True:
-        rows = cur.fetchmany(BATCH)
-        if not rows:
-            return
-        if any(
-            map(isinstance, chain.from_iterable(rows), repeat(bytes))
-        ):  # C speed: BLOBs are rare
-            rows = [tuple(v.hex() if type(v) is bytes else v for v in r) for r in rows]
+def _text(v: Any) -> Any:
+    """A driver value as the text/number a file holds (dates as MySQL prints them)."""
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        s = int(v.total_seconds())
+        h, rest = divmod(abs(s), 3600)
+        return f"{'-' if s < 0 else ''}{h:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (int, float, str, Decimal)) or v is None:
+        return v
+    return str(v)
+
+
+def _batches(
+    stream: RowStream, cancel: Cancel | None, null: Any = None, decimal_text: bool = False
+) -> Iterator[list[tuple[Any, ...]]]:
+    for rows in stream.batches:
+        if cancel is not None and cancel.is_set:
+            raise StatementTimeout(cancel.reason or "the export was cancelled")
+        if not _PLAIN.issuperset(map(type, chain.from_iterable(rows))):  # C speed: usually plain
+            rows = [tuple(map(_text, r)) for r in rows]
+            if decimal_text:
+                rows = [tuple(str(v) if type(v) is Decimal else v for v in r) for r in rows]
         if null is not None:
             rows = [
                 r if None not in r else tuple(null if v is None else v for v in r) for r in rows
@@ -60,31 +139,24 @@ def _batches(cur: sqlite3.Cursor, null: Any = None) -> Iterator[list[tuple[Any, 
         yield rows
 
 
-def _sql_literal(v: Any) -> str:
-    if v is None:
-        return "NULL"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    return "'" + str(v).replace("'", "''") + "'"
-
-
 def _write_delimited(
-    out: io.TextIOBase, cur: sqlite3.Cursor, cols: list[str], delimiter: str
+    out: io.TextIOBase, stream: RowStream, cancel: Cancel | None, delimiter: str
 ) -> int:
     writer = csv.writer(
         out, delimiter=delimiter, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n"
     )
-    writer.writerow(cols)
+    writer.writerow(stream.columns)
     n = 0
-    for rows in _batches(cur, null=NULL):
+    for rows in _batches(stream, cancel, null=NULL):
         writer.writerows(rows)
         n += len(rows)
     return n
 
 
-def _write_json(out: io.TextIOBase, cur: sqlite3.Cursor, cols: list[str]) -> int:
+def _write_json(out: io.TextIOBase, stream: RowStream, cancel: Cancel | None) -> int:
     n = 0
-    for rows in _batches(cur):
+    cols = stream.columns
+    for rows in _batches(stream, cancel, decimal_text=True):
         out.write(
             "".join(
                 json.dumps(dict(zip(cols, r, strict=False)), ensure_ascii=False) + "\n"
@@ -95,59 +167,77 @@ def _write_json(out: io.TextIOBase, cur: sqlite3.Cursor, cols: list[str]) -> int
     return n
 
 
-def _write_sql(out: io.TextIOBase, cur: sqlite3.Cursor, cols: list[str], table: str) -> int:
+def _write_sql(
+    out: io.TextIOBase, stream: RowStream, cancel: Cancel | None, table: str, dialect: str
+) -> int:
     n = 0
-    names = ", ".join(f"`{c}`" for c in cols)
-    for rows in _batches(cur):
-        out.write(
-            "".join(
-                f"INSERT INTO `{table}` ({names}) VALUES ({', '.join(map(_sql_literal, r))});\n"
-                for r in rows
-            )
-        )
+    names = ", ".join(identifier(c, dialect) for c in stream.columns)
+    head = f"INSERT INTO {identifier(table, dialect)} ({names}) VALUES ("
+    for rows in stream.batches:
+        if cancel is not None and cancel.is_set:
+            raise StatementTimeout(cancel.reason or "the export was cancelled")
+        out.write("".join(head + ", ".join(literal(v, dialect) for v in r) + ");\n" for r in rows))
         n += len(rows)
     return n
 
 
-def _write_xlsx(target: Path, cur: sqlite3.Cursor, cols: list[str]) -> int:
+def _xlsx_cell(v: Any) -> Any:
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return v.isoformat(sep=" ")
+    if isinstance(v, (dt.datetime, dt.date, dt.time, dt.timedelta, Decimal)):
+        return v
+    return _text(v)
+
+
+def _write_xlsx(target: Path, stream: RowStream, cancel: Cancel | None) -> int:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("export")
-    ws.append(cols)
+    ws.append(stream.columns)
     n = 0
-    for rows in _batches(cur):
+    for rows in stream.batches:
+        if cancel is not None and cancel.is_set:
+            raise StatementTimeout(cancel.reason or "the export was cancelled")
         for r in rows:
-            ws.append(list(r))
+            ws.append([_xlsx_cell(v) for v in r])
         n += len(rows)
     wb.save(target)
     return n
 
 
 def run_export(
-    db_path: Path,
+    backend: DatabaseBackend,
     sql: str,
     target_zip: Path,
     base_name: str,
     file_type: str = "CSV",
     encoding: str = "utf-8",
+    cancel: Cancel | None = None,
+    timeout: float | None = None,
 ) -> ExportResult:
-    """Run `sql` read-only and write `target_zip`; the partial file never appears under its name."""
+    """Run `sql` read-only and write `target_zip`; the partial file never appears under its name.
+
+    Raises BackendError (with a message fit for the ticket) when the SQL or the database fails,
+    the deadline passes or `cancel` is set.
+    """
     file_type = file_type.upper()
     if file_type not in FILE_TYPES:
         raise ValueError(f"unsupported fileType {file_type}")
+    text = check_read_only(sql, backend.dialect)
     target_zip.parent.mkdir(parents=True, exist_ok=True)
     partial = target_zip.with_suffix(".partial")
-    conn = open_readonly(db_path)
+    ext = {"CSV": "csv", "TXT": "txt", "JSON": "json", "SQL": "sql", "XLSX": "xlsx"}[file_type]
     try:
-        cur = conn.execute(strip_sql(sql))
-        cols = [d[0] for d in cur.description or ()]
-        ext = {"CSV": "csv", "TXT": "txt", "JSON": "json", "SQL": "sql", "XLSX": "xlsx"}[file_type]
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with (
+            backend.read_only(timeout, cancel) as session,
+            zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+        ):
+            stream = session.stream(text)
             if file_type == "XLSX":
                 sheet = partial.with_suffix(".xlsx.tmp")
                 try:
-                    rows = _write_xlsx(sheet, cur, cols)
+                    rows = _write_xlsx(sheet, stream, cancel)
                     zf.write(sheet, f"{base_name}.{ext}")
                 finally:
                     if sheet.exists():
@@ -156,18 +246,17 @@ def run_export(
                 with zf.open(f"{base_name}.{ext}", "w", force_zip64=True) as raw:
                     out = io.TextIOWrapper(raw, encoding=encoding, newline="", write_through=False)
                     if file_type == "CSV":
-                        rows = _write_delimited(out, cur, cols, ",")
+                        rows = _write_delimited(out, stream, cancel, ",")
                     elif file_type == "TXT":
-                        rows = _write_delimited(out, cur, cols, "\t")
+                        rows = _write_delimited(out, stream, cancel, "\t")
                     elif file_type == "JSON":
-                        rows = _write_json(out, cur, cols)
+                        rows = _write_json(out, stream, cancel)
                     else:
-                        rows = _write_sql(out, cur, cols, base_name)
+                        rows = _write_sql(out, stream, cancel, base_name, backend.dialect)
                     out.flush()
                     out.detach()
         os.replace(partial, target_zip)
     finally:
-        conn.close()
         if partial.exists():
             partial.unlink()
     return ExportResult(target_zip, rows, target_zip.stat().st_size)

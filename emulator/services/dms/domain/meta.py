@@ -1,20 +1,19 @@
 """DMS metadata: instances and databases of the accounts file, tables and columns read live.
 
 Instances: databases sharing host and port (in one tenant) are one instance. Tables and columns
-are never cached: each call asks the database's own catalog (sqlite_master/PRAGMA on the
-embedded engine), so a table created by a ticket or the SQL console shows up at once.
-`describe_*` below are the one seam to the data plane's catalog.
+are never cached: each call asks the database's own catalog through its backend's `describe()`
+(the data plane), so a table created by a ticket or the SQL console shows up at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from emulator.core.errors import NotFound
+from emulator.databases import backend
+from emulator.databases.catalog import DataPlane
 from emulator.platform.accounts import Accounts, Database
 
 GUID_PREFIX = "IDB_"
@@ -112,33 +111,21 @@ def table_guid(db: Database, name: str) -> str:
     return f"{GUID_PREFIX}{db.db_id}.{db.schema}.{name}"
 
 
-# --- the catalog of one database (embedded engine) ---------------------------------------------
+# --- the catalog of one database, through the data plane ----------------------------------------
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-
-
-def _live_path(db: Database) -> Path:
-    return db.path
-
-
-def list_tables(db: Database, pattern: str | None = None) -> list[tuple[str, str]]:
-    """(name, TABLE|VIEW) of the database's tables, by name; `pattern` is a LIKE pattern."""
-    conn = _open(_live_path(db))
-    try:
-        sql = (
-            "SELECT name, type FROM sqlite_master WHERE type IN ('table','view') "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-        )
-        args: tuple[str, ...] = ()
-        if pattern:
-            sql += " AND name LIKE ? ESCAPE '\\'"
-            args = (pattern,)
-        rows = conn.execute(sql + " ORDER BY name", args).fetchall()
-    finally:
-        conn.close()
-    return [(str(n), "VIEW" if t == "view" else "TABLE") for n, t in rows]
+def _like(pattern: str) -> re.Pattern[str]:
+    """SQL LIKE (`%`, `_`, backslash escapes), case-insensitive as MySQL compares names."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
 
 
 def _unquote(default: str | None) -> str | None:
@@ -150,80 +137,25 @@ def _unquote(default: str | None) -> str | None:
     return text
 
 
-def describe_table(db: Database, name: str) -> Table | None:
-    """One table's columns and indexes, or None when the database has no such table."""
-    conn = _open(_live_path(db))
-    try:
-        row = conn.execute(
-            "SELECT type, sql FROM sqlite_master WHERE type IN ('table','view') AND name=?",
-            (name,),
-        ).fetchone()
-        if row is None:
-            return None
-        kind, ddl = row[0], row[1] or ""
-        info = conn.execute("SELECT * FROM pragma_table_info(?)", (name,)).fetchall()
-        pk_cols = [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])]
-        rowid_alias = len(pk_cols) == 1 and any(
-            r[1] == pk_cols[0] and str(r[2]).upper() == "INTEGER" for r in info
+def _table(t: backend.Table) -> Table:
+    columns = tuple(
+        Column(
+            name=c.name,
+            type=c.data_type,
+            nullable=c.nullable,
+            primary_key=c.primary_key,
+            auto_increment=c.auto_increment,
+            default=_unquote(c.default),
+            comment=c.comment,
+            position=c.position,
         )
-        autoinc = "AUTOINCREMENT" in ddl.upper() or "AUTO_INCREMENT" in ddl.upper()
-        columns = tuple(
-            Column(
-                name=str(r[1]),
-                type=str(r[2]),
-                nullable=not r[3] and not r[5],
-                primary_key=bool(r[5]),
-                auto_increment=bool(r[5]) and len(pk_cols) == 1 and (rowid_alias or autoinc),
-                default=_unquote(r[4]),
-                comment="",
-                position=int(r[0]) + 1,
-            )
-            for r in info
-        )
-        indexes: list[Index] = []
-        has_pk_index = False
-        for _seq, iname, unique, origin, _partial in conn.execute(
-            "SELECT * FROM pragma_index_list(?)", (name,)
-        ).fetchall():
-            cols = tuple(
-                str(c[2])
-                for c in conn.execute("SELECT * FROM pragma_index_info(?)", (iname,)).fetchall()
-            )
-            primary = origin == "pk"
-            has_pk_index = has_pk_index or primary
-            indexes.append(Index("PRIMARY" if primary else str(iname), cols, bool(unique), primary))
-        if pk_cols and not has_pk_index:  # an INTEGER PRIMARY KEY is the rowid: no index row
-            indexes.insert(0, Index("PRIMARY", tuple(pk_cols), True, True))
-        indexes.sort(key=lambda i: (not i.primary, i.name))
-    finally:
-        conn.close()
-    return Table(name, "VIEW" if kind == "view" else "TABLE", columns, tuple(indexes))
-
-
-def table_stats(db: Database, names: list[str]) -> dict[str, tuple[int, int]]:
-    """(true row count, bytes on disk) per table: what NumRows and StoreCapacity report."""
-    conn = _open(_live_path(db))
-    out: dict[str, tuple[int, int]] = {}
-    try:
-        for name in names:
-            quoted = '"' + name.replace('"', '""') + '"'
-            try:
-                rows = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
-            except sqlite3.Error:
-                rows = 0
-            try:
-                size_row = conn.execute(
-                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name=? OR name IN "
-                    "(SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=?)",
-                    (name, name),
-                ).fetchone()
-                size = int(size_row[0])
-            except sqlite3.Error:  # a build without the dbstat table
-                size = rows * 64
-            out[name] = (rows, size)
-    finally:
-        conn.close()
-    return out
+        for c in t.columns
+    )
+    indexes = sorted(
+        (Index(i.name, i.columns, i.unique, i.primary) for i in t.indexes),
+        key=lambda i: (not i.primary, i.name),
+    )
+    return Table(t.name, t.kind, columns, tuple(indexes), t.comment)
 
 
 # --- instances and databases of the accounts file ----------------------------------------------
@@ -232,10 +164,35 @@ def table_stats(db: Database, names: list[str]) -> dict[str, tuple[int, int]]:
 class Meta:
     """What a tenant's DMS knows: its instances, their databases, their live catalogs."""
 
-    def __init__(self, accounts: Accounts):
+    def __init__(self, accounts: Accounts, databases: DataPlane):
         self.accounts = accounts
+        self.data = databases
         self._instances: dict[int, list[Instance]] = {
             tid: _group(accounts, tid) for tid in accounts.tenants
+        }
+
+    def _catalog(self, db: Database) -> backend.Catalog:
+        return self.data.backend(db.db_id).describe()
+
+    def list_tables(self, db: Database, pattern: str | None = None) -> list[tuple[str, str]]:
+        """(name, TABLE|VIEW) of the database's tables, by name; `pattern` is a LIKE pattern."""
+        like = _like(pattern) if pattern else None
+        return sorted(
+            (t.name, t.kind)
+            for t in self._catalog(db).tables
+            if like is None or like.fullmatch(t.name)
+        )
+
+    def describe_table(self, db: Database, name: str) -> Table | None:
+        """One table's columns and indexes, or None when the database has no such table."""
+        found = next((t for t in self._catalog(db).tables if t.name == name), None)
+        return _table(found) if found is not None else None
+
+    def table_stats(self, db: Database, names: list[str]) -> dict[str, tuple[int, int]]:
+        """(true row count, bytes on disk) per table: what NumRows and StoreCapacity report."""
+        tables = {t.name: t for t in self._catalog(db).tables}
+        return {
+            n: (tables[n].row_count, tables[n].size_bytes) if n in tables else (0, 0) for n in names
         }
 
     def instances(self, tid: int) -> list[Instance]:
@@ -288,8 +245,8 @@ class Meta:
         db = self.accounts.databases.get(int(text[:-9]))
         if db is None or db.tid != tid:
             raise missing
-        name = next((n for n, _ in list_tables(db) if table_id(db, n) == text), None)
-        found = describe_table(db, name) if name is not None else None
+        name = next((n for n, _ in self.list_tables(db) if table_id(db, n) == text), None)
+        found = self.describe_table(db, name) if name is not None else None
         if found is None:
             raise missing
         return db, found
@@ -305,7 +262,7 @@ class Meta:
         db = self.accounts.databases.get(int(parts[0]))
         if db is None or db.tid != tid or db.schema != parts[1]:
             raise missing
-        found = describe_table(db, parts[2])
+        found = self.describe_table(db, parts[2])
         if found is None:
             raise missing
         return db, found

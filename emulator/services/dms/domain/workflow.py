@@ -7,6 +7,7 @@ illegal call raises `IllegalState` and leaves the history as it was.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,18 @@ from typing import Any
 from emulator.core.clock import Clock
 from emulator.core.errors import Forbidden, IllegalState, Invalid, NotFound, Unsupported
 from emulator.core.jobs import Jobs
-from emulator.databases.sqlguard import precheck
+from emulator.databases.catalog import DataPlane
 from emulator.platform.accounts import Accounts, User
 from emulator.platform.artifacts import Artifacts
 from emulator.services.dms.domain import lifecycle
 from emulator.services.dms.domain.datatrack import DataTracking
-from emulator.services.dms.domain.exporter import FILE_TYPES, run_export
+from emulator.services.dms.domain.exporter import (
+    FILE_TYPES,
+    PRECHECK_SECONDS,
+    PrecheckOutcome,
+    precheck,
+    run_export,
+)
 from emulator.services.dms.domain.lifecycle import Event, IllegalTransition, JobStatus
 from emulator.services.dms.domain.model import ExportSpec, Spec, TrackSpec
 from emulator.services.dms.domain.tickets import (
@@ -78,8 +85,10 @@ class Workflow:
         artifacts: Artifacts,
         jobs: Jobs,
         datatrack: DataTracking,
+        databases: DataPlane,
     ):
         self.store, self.clock, self.accounts = store, clock, accounts
+        self.databases = databases
         self.tickets, self.artifacts, self.jobs = tickets, artifacts, jobs
         self.datatrack = datatrack
         self.d = tickets.durations
@@ -106,9 +115,23 @@ class Workflow:
         fault: LifecycleFault | None,
         now: float,
     ) -> Ticket:
+        checked: list[PrecheckOutcome] = []
+        if isinstance(spec, ExportSpec):
+            # before the store's lock (F3): a slow precheck never makes another tenant wait
+            db = self.tickets.database(user, spec.db_id)
+            checked.append(
+                precheck(
+                    self.databases.backend(db.db_id),
+                    spec.sql,
+                    spec.affect_rows,
+                    spec.ignore_affect_rows,
+                    min(PRECHECK_SECONDS, self.jobs.deadline),
+                )
+            )
+
         def schedule(ticket: Ticket, now: float) -> None:
             if ticket.plugin_type == "DATA_EXPORT":
-                self._schedule_export(ticket, now, fault)
+                self._schedule_export(ticket, now, fault, checked[0])
                 return
             if ticket.plugin_type == "DATA_TRACK":
                 track = ticket.spec
@@ -136,11 +159,9 @@ class Workflow:
         self.tickets.record(t, at + step + 1, E.START)
         self.tickets.record(t, at + 2 * step + 1, E.FINISH)
 
-    def _schedule_export(self, t: Ticket, now: float, fault: LifecycleFault | None) -> None:
-        p = t.spec
-        assert isinstance(p, ExportSpec)
-        db = self.accounts.databases[p.db_id]
-        outcome = precheck(db.path, p.sql, p.affect_rows, p.ignore_affect_rows)
+    def _schedule_export(
+        self, t: Ticket, now: float, fault: LifecycleFault | None, outcome: PrecheckOutcome
+    ) -> None:
         if fault and fault.fails("precheck"):
             outcome.ok, outcome.reason = False, fault.reason or "precheck failed (injected fault)"
         precheck_id = self.store.next_id("precheck", PRECHECK_ID_START)
@@ -180,7 +201,9 @@ class Workflow:
         self, t: Ticket, at: float, detail: dict[str, Any], fault: LifecycleFault | None
     ) -> None:
         job_id = self.store.next_id("export_job", JOB_ID_START)
-        self.tickets.update_doc(t, job={"id": job_id, "detail": detail})
+        # the real-time deadline survives a restart: a resumed job never runs past it (F2)
+        deadline = time.time() + self.jobs.deadline
+        self.tickets.update_doc(t, job={"id": job_id, "detail": detail, "deadline": deadline})
         self.tickets.record(t, at, E.EXECUTE, detail=detail)
         self.tickets.record(t, at + self.d.waiting_export, E.START_EXPORT)
         self.start_export_job(t.tid, t.id, fault)
@@ -266,11 +289,17 @@ class Workflow:
 
     # --- the export job -----------------------------------------------------------------------
 
-    def start_export_job(self, tid: int, order_id: int, fault: LifecycleFault | None) -> None:
+    def start_export_job(
+        self,
+        tid: int,
+        order_id: int,
+        fault: LifecycleFault | None,
+        timeout: float | None = None,
+    ) -> None:
         def run() -> None:
             self._run_export(tid, order_id, fault)
 
-        self.jobs.submit(f"export-{order_id}", run)
+        self.jobs.submit(f"export-{order_id}", run, tid=tid, timeout=timeout)
 
     def _run_export(self, tid: int, order_id: int, fault: LifecycleFault | None) -> None:
         t = self.tickets.get(tid, order_id)
@@ -278,6 +307,7 @@ class Workflow:
         assert isinstance(p, ExportSpec)
         db = self.accounts.databases[p.db_id]
         file_type = str(t.doc.get("job", {}).get("detail", {}).get("fileType", "CSV"))
+        cancel = self.jobs.current()
         name = f"{db.schema}_{order_id}"
         art = self.artifacts.reserve(
             "dms-export", str(order_id), tid, f"{name}.zip", self.clock.now()
@@ -289,10 +319,17 @@ class Workflow:
             error = fault.reason or "export failed (injected fault)"
         else:
             try:
-                result = run_export(db.path, p.sql, Path(art.path or ""), name, file_type)
+                result = run_export(
+                    self.databases.backend(db.db_id),
+                    p.sql,
+                    Path(art.path or ""),
+                    name,
+                    file_type,
+                    cancel=cancel,
+                )
                 rows, size = result.rows, result.size
             except Exception as exc:  # the SQL passed precheck; anything here is a failed export
-                error = f"export failed: {exc}"
+                error = f"export failed: {exc or type(exc).__name__}"
         now = self.clock.now()
         with self.store.transaction():
             try:
@@ -373,7 +410,8 @@ class Workflow:
             )
 
     def resume(self) -> int:
-        """After a restart, rerun export jobs whose result was never recorded."""
+        """After a restart, rerun export jobs whose result was never recorded (within their
+        real-time deadline; a job past it ends as EXPORT_FAIL instead)."""
         rows = self.store.query(
             "SELECT o.tid, o.id FROM orders o WHERE o.plugin_type='DATA_EXPORT' "
             "AND EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id AND e.event='execute') "
@@ -381,7 +419,25 @@ class Workflow:
             "AND e.event IN ('export_done','export_failed'))"
         )
         for r in rows:
-            self.start_export_job(r["tid"], r["id"], None)
+            t = self.tickets.get(r["tid"], r["id"])
+            deadline = t.doc.get("job", {}).get("deadline")
+            left = None if deadline is None else float(deadline) - time.time()
+            if left is not None and left <= 0:
+                now = self.clock.now()
+                reason = (
+                    "export failed: the job passed its deadline of real time "
+                    "(--export-deadline) before the emulator restarted"
+                )
+                start = next((e["at"] for e in t.events if e["event"] == E.START_EXPORT.value), now)
+                with self.store.transaction():
+                    self.tickets.record(
+                        t,
+                        max(start + self.d.export, now),
+                        E.EXPORT_FAILED,
+                        detail={"reason": reason},
+                    )
+                continue
+            self.start_export_job(r["tid"], r["id"], None, timeout=left)
         return len(rows)
 
     # --- what a download needs ---------------------------------------------------------------

@@ -1,0 +1,412 @@
+"""The embedded engine: a fixture script built into a SQLite file, read through a sandbox.
+
+Read-only sessions have three locks, each enough on its own: the file is opened `mode=ro`,
+`PRAGMA query_only` is on, and an authorizer allows nothing but reading (no ATTACH, PRAGMA,
+writes or DDL); the sqlite3 module refuses more than one statement per execute. A progress
+handler stops a statement at its deadline or when its job is cancelled.
+
+The built fixture is shared and never written. The first write to a database copies it to the
+database's working file (under `--state`, next to the state file, so changes survive restarts
+and kill -9: SQLite commits are durable before the call is acknowledged); reset deletes that copy.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from emulator.databases.backend import (
+    BackendError,
+    Cancel,
+    Catalog,
+    Column,
+    Health,
+    Index,
+    RowStream,
+    SqlRejected,
+    StatementTimeout,
+    Table,
+    batch_rows,
+)
+from emulator.databases.literals import identifier
+from emulator.databases.sqlguard import DENIED_FUNCTIONS
+
+_ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
+_ALLOWED.add(getattr(sqlite3, "SQLITE_RECURSIVE", 33))
+_HIDDEN_PREFIX = "_dms_"
+
+
+class FixtureError(Exception):
+    """A fixture script cannot be built; the message names the file and the problem."""
+
+
+def _authorizer(
+    action: int, arg1: str | None, arg2: str | None, dbname: str | None, source: str | None
+) -> int:
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS["sqlite"]:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_READ and (arg1 or "").lower().startswith(_HIDDEN_PREFIX):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK if action in _ALLOWED else sqlite3.SQLITE_DENY
+
+
+def _loader_digest() -> str:
+    """Part of the cache key: a new loader rebuilds fixtures built by an old one."""
+    try:
+        loader = importlib.import_module("emulator.databases.loader")
+    except ImportError:
+        return "none"
+    return hashlib.sha256(Path(str(loader.__file__)).read_bytes()).hexdigest()[:12]
+
+
+def build_fixture(script: Path, dialect: str, cache_dir: Path) -> Path:
+    """Run a fixture script into a SQLite file, cached by content, dialect and loader version."""
+    try:
+        sql = script.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FixtureError(f"fixture {script}: cannot read it: {exc}") from None
+    key = f"{dialect}\0{_loader_digest() if dialect != 'sqlite' else ''}\0{sql}"
+    target = cache_dir / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:24]}.sqlite"
+    if target.exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".building")
+    os.close(fd)
+    try:
+        conn = sqlite3.connect(tmp)
+        try:
+            if dialect == "sqlite":
+                conn.executescript(sql)
+            else:
+                loader = importlib.import_module("emulator.databases.loader")
+                loader.load_script(conn, sql, dialect, str(script))
+            conn.commit()
+        finally:
+            conn.close()
+        os.replace(tmp, target)
+    except sqlite3.Error as exc:
+        raise FixtureError(f"fixture {script}: SQL error: {exc}") from None
+    except FixtureError:
+        raise
+    except Exception as exc:  # the loader's own error names the line and construct
+        raise FixtureError(f"fixture {script}: {exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def _deadline_handler(
+    conn: sqlite3.Connection, timeout: float | None, cancel: Cancel | None
+) -> None:
+    if timeout is None and cancel is None:
+        return
+    deadline = time.monotonic() + timeout if timeout is not None else float("inf")
+
+    def check() -> int:
+        return 1 if time.monotonic() > deadline or (cancel is not None and cancel.is_set) else 0
+
+    conn.set_progress_handler(check, 10_000)
+
+
+def _error(exc: sqlite3.Error, timeout: float | None, cancel: Cancel | None) -> BackendError:
+    msg = str(exc)
+    if "interrupted" in msg:
+        if cancel is not None and cancel.is_set:
+            return StatementTimeout(cancel.reason or "the statement was cancelled")
+        return StatementTimeout(f"the statement took longer than {timeout:g} seconds")
+    if "one statement" in msg:
+        return SqlRejected("only one SQL statement may be exported at a time")
+    if "not authorized" in msg or "prohibited" in msg:
+        return SqlRejected(
+            "only a read-only SELECT may be exported (writes, DDL, ATTACH and PRAGMA are refused)"
+        )
+    return BackendError(f"SQL error: {msg}")
+
+
+class SqliteSession:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        dialect: str,
+        timeout: float | None,
+        cancel: Cancel | None,
+        schema: str | None = None,
+    ):
+        self.conn, self.dialect, self.timeout, self.cancel = conn, dialect, timeout, cancel
+        self.schema = schema
+
+    def _sql(self, sql: str) -> str:
+        if self.dialect == "sqlite":
+            return sql
+        translation = importlib.import_module("emulator.databases.dialect")
+        try:
+            return str(translation.translate(sql, self.dialect, self.schema))
+        except Exception as exc:  # the translator names the construct it cannot take
+            raise SqlRejected(f"SQL error: {exc}") from None
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise _error(exc, self.timeout, self.cancel) from None
+
+    def explain(self, sql: str) -> list[tuple[Any, ...]]:
+        cur = self._run("EXPLAIN " + self._sql(sql))
+        try:
+            return list(cur.fetchall())
+        except sqlite3.Error as exc:
+            raise _error(exc, self.timeout, self.cancel) from None
+
+    def count(self, sql: str) -> int:
+        try:
+            (n,) = self._run(f"SELECT count(*) FROM (\n{self._sql(sql)}\n)").fetchone()
+        except sqlite3.Error as exc:
+            raise _error(exc, self.timeout, self.cancel) from None
+        return int(n)
+
+    def stream(self, sql: str) -> RowStream:
+        cur = self._run(self._sql(sql))
+        cols = [d[0] for d in cur.description or ()]
+
+        def fetch(n: int) -> list[tuple[Any, ...]]:
+            try:
+                return cur.fetchmany(n)
+            except sqlite3.Error as exc:
+                raise _error(exc, self.timeout, self.cancel) from None
+
+        return RowStream(cols, batch_rows(fetch))
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return int(self._run(self._sql(sql), params).rowcount)
+
+    def table_rows(self, table: str) -> RowStream:
+        cur = self._run(f"SELECT * FROM {identifier(table, 'sqlite')}")
+        return RowStream([d[0] for d in cur.description or ()], iter([cur.fetchall()]))
+
+
+class SqliteBackend:
+    """One embedded database: its built fixture, and its working copy once written."""
+
+    engine = "sqlite"
+
+    def __init__(
+        self,
+        built: Path,
+        work: Path,
+        dialect: str,
+        now: Callable[[], float] = time.time,
+        schema: str | None = None,
+    ):
+        self.built, self.work, self.dialect, self.now = built, work, dialect, now
+        self.schema = schema
+
+    @property
+    def path(self) -> Path:
+        """The file reads see: the working copy once one exists, else the shared fixture."""
+        return self.work if self.work.exists() else self.built
+
+    def _install(self, conn: sqlite3.Connection) -> None:
+        if self.dialect != "sqlite":
+            importlib.import_module("emulator.databases.functions").install(conn, self.now)
+
+    @contextmanager
+    def read_only(
+        self, timeout: float | None = None, cancel: Cancel | None = None
+    ) -> Iterator[SqliteSession]:
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA query_only = ON")
+            self._install(conn)
+            conn.set_authorizer(_authorizer)
+            _deadline_handler(conn, timeout, cancel)
+            yield SqliteSession(conn, self.dialect, timeout, cancel, self.schema)
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _work_lock(self) -> Iterator[None]:
+        self.work.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.work.with_suffix(".lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _ensure_copy(self) -> None:
+        """Copy the fixture on first write (atomically, once, across worker processes)."""
+        if self.work.exists():
+            return
+        with self._work_lock():
+            if self.work.exists():
+                return
+            tmp = self.work.with_suffix(".copying")
+            shutil.copyfile(self.built, tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, self.work)
+            _fsync_dir(self.work.parent)
+
+    @contextmanager
+    def read_write(
+        self, timeout: float | None = None, cancel: Cancel | None = None
+    ) -> Iterator[SqliteSession]:
+        self._ensure_copy()
+        conn = sqlite3.connect(self.work, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA busy_timeout = 10000")
+            self._install(conn)
+            _deadline_handler(conn, timeout, cancel)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteSession(conn, self.dialect, timeout, cancel, self.schema)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise _error(exc, timeout, cancel) from None
+        finally:
+            conn.close()
+
+    def describe(self) -> Catalog:
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            return _describe(conn)
+        finally:
+            conn.close()
+
+    def health(self) -> Health:
+        return Health(True, "", "sqlite", sqlite3.sqlite_version)
+
+    def reset(self) -> None:
+        with self._work_lock():
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                p = Path(str(self.work) + suffix)
+                if p.exists():
+                    p.unlink()
+
+    def close(self) -> None:
+        pass
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _declared(conn: sqlite3.Connection) -> tuple[dict[str, list[Column]], dict[str, str]]:
+    """What the dialect loader recorded about each table (`_dms_columns`, `_dms_tables`)."""
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    columns: dict[str, list[Column]] = {}
+    comments: dict[str, str] = {}
+    if "_dms_columns" in present:
+        for r in conn.execute(
+            "SELECT table_name, column_name, ordinal, column_type, nullable, default_value, "
+            "primary_key, auto_increment, comment FROM _dms_columns ORDER BY table_name, ordinal"
+        ):
+            columns.setdefault(str(r[0]).lower(), []).append(
+                Column(
+                    name=str(r[1]),
+                    data_type=str(r[3] or ""),
+                    nullable=bool(r[4]),
+                    primary_key=bool(r[6]),
+                    auto_increment=bool(r[7]),
+                    default=None if r[5] is None else str(r[5]),
+                    comment=str(r[8] or ""),
+                    position=int(r[2]),
+                )
+            )
+    if "_dms_tables" in present:
+        for r in conn.execute("SELECT table_name, comment FROM _dms_tables"):
+            comments[str(r[0]).lower()] = str(r[1] or "")
+    return columns, comments
+
+
+def _describe(conn: sqlite3.Connection) -> Catalog:
+    names = [
+        (str(r[0]), str(r[1]))
+        for r in conn.execute(
+            "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        if not r[0].lower().startswith(_HIDDEN_PREFIX)
+    ]
+    kinds = dict(names)
+    declared, comments = _declared(conn)
+    tables = []
+    for name, _kind in names:
+        q = identifier(name, "sqlite")
+        sql = (
+            conn.execute("SELECT sql FROM sqlite_master WHERE name=?", (name,)).fetchone()[0] or ""
+        )
+        info = conn.execute(f"PRAGMA table_info({q})").fetchall()
+        pk_cols = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]]
+        rowid_alias = len(pk_cols) == 1 and any(
+            r[1] == pk_cols[0] and str(r[2]).upper() == "INTEGER" for r in info
+        )
+        autoinc = "AUTOINCREMENT" in sql.upper()
+        cols = declared.get(name.lower()) or [
+            Column(
+                name=cname,
+                data_type=str(ctype or ""),
+                nullable=not notnull and not pk,
+                primary_key=bool(pk),
+                auto_increment=bool(pk) and len(pk_cols) == 1 and (rowid_alias or autoinc),
+                default=None if default is None else str(default),
+                comment="",
+                position=cid + 1,
+            )
+            for cid, cname, ctype, notnull, default, pk in info
+        ]
+        indexes = []
+        if pk_cols:
+            indexes.append(Index("PRIMARY", tuple(pk_cols), True, True))
+        for _seq, iname, unique, origin, _partial in conn.execute(f"PRAGMA index_list({q})"):
+            if origin == "pk":
+                continue
+            icols = tuple(
+                r[2] for r in conn.execute(f"PRAGMA index_info({identifier(iname, 'sqlite')})")
+            )
+            indexes.append(Index(iname, icols, bool(unique)))
+        (count,) = conn.execute(f"SELECT count(*) FROM {q}").fetchone()
+        tables.append(
+            Table(
+                name,
+                tuple(cols),
+                tuple(indexes),
+                int(count),
+                comments.get(name.lower(), ""),
+                "VIEW" if kinds[name] == "view" else "TABLE",
+                _size(conn, name, int(count)),
+            )
+        )
+    return Catalog(tuple(tables))
+
+
+def _size(conn: sqlite3.Connection, name: str, rows: int) -> int:
+    try:
+        (size,) = conn.execute(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name=? OR name IN "
+            "(SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=?)",
+            (name, name),
+        ).fetchone()
+        return int(size)
+    except sqlite3.Error:  # a build without the dbstat table
+        return rows * 64
