@@ -320,7 +320,7 @@ def _v3_copy(tmp_path: Path) -> tuple[Path, dict[str, object]]:
     """A copy of the state file the previous version (schema 3) wrote: an export, an NDDL, a
     data-tracking ticket with a download, a Sas export (tests/data/state-v3.ids.json)."""
     state = tmp_path / "v3.sqlite"
-    state.write_bytes((DATA / "state-v3.sqlite").read_bytes())
+    state.write_bytes((DATA / "state-v3.db").read_bytes())
     return state, json.loads((DATA / "state-v3.ids.json").read_text())
 
 

@@ -186,9 +186,10 @@ def _sign(args: argparse.Namespace) -> int:
 def _fresh_headers(headers: dict[str, str]) -> None:
     """A request without a date and a nonce is refused: supply fresh ones (serving's addition)."""
     import uuid
-    from datetime import datetime, timezone
 
-    headers.setdefault("x-acs-date", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    from emulator.core.clock import utc_second
+
+    headers.setdefault("x-acs-date", utc_second(time.time()))
     headers.setdefault("x-acs-signature-nonce", uuid.uuid4().hex)
 
 

@@ -13,6 +13,12 @@ from typing import Any
 
 MODES = ("real", "manual")
 
+# every time format of the emulator (principle 7: read time once, format it here)
+DMS_FORMAT = "%Y-%m-%d %H:%M:%S"  # DMS wire times (UTC)
+ISO_MS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the control plane's times
+UTC_SECOND_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # journal stamps, x-acs-date
+DAY_FORMAT = "%Y%m%d"  # file-name days (Sas export names)
+
 
 def wall_time() -> float:
     """Real UNIX time, for request freshness only."""
@@ -79,7 +85,7 @@ class Clock:
 
 def iso(ts: float) -> str:
     """ISO-8601 UTC with a Z, as the control plane shows time."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(ts, timezone.utc).strftime(ISO_MS_FORMAT)
 
 
 def dms_time(ts: float) -> str:
@@ -87,9 +93,16 @@ def dms_time(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime(DMS_FORMAT)
 
 
-DMS_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
 def parse_dms_time(text: str) -> float:
     """A DMS 'yyyy-MM-dd HH:mm:ss' (UTC) as a UNIX time; ValueError if it is not one."""
     return datetime.strptime(text, DMS_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+
+
+def utc_second(ts: float) -> str:
+    """'yyyy-MM-ddTHH:mm:ssZ' (UTC), as the journal and x-acs-date write time."""
+    return datetime.fromtimestamp(int(ts), timezone.utc).strftime(UTC_SECOND_FORMAT)
+
+
+def day_stamp(ts: float) -> str:
+    """'yyyyMMdd' (UTC), as file names carry a day."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime(DAY_FORMAT)

@@ -12,7 +12,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from emulator.core.clock import wall_time
+from emulator.core.clock import utc_second, wall_time
 from emulator.faults.engine import FaultError
 from emulator.gateway import errors, render
 from emulator.gateway.auth import authenticate
@@ -53,7 +53,7 @@ HTTP_STATUS_TEXT = {
 @functools.lru_cache(maxsize=4)
 def _utc_second(second: int) -> str:
     """The journal's wall-clock stamp, formatted once per second rather than once per request."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    return utc_second(second)
 
 
 class Gateway:

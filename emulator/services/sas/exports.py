@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from emulator.core.clock import Clock
+from emulator.core.clock import Clock, day_stamp
 from emulator.core.errors import Invalid, NotFound
 from emulator.core.jobs import Jobs
 from emulator.platform.artifacts import Artifacts
@@ -102,7 +101,7 @@ class SasExports:
             )
         now = self.clock.now()
         export_id = self.store.next_id("sas_export", EXPORT_ID_START)
-        day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
+        day = day_stamp(now)
         doc = {
             "type": export_type,
             "file_name": f"{spec['file_prefix']}_{day}",

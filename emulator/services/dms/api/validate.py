@@ -8,12 +8,11 @@ error and never a 5xx, and one small request cannot store an outsized ticket (pr
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any
 
+from emulator.core.clock import parse_dms_time
 from emulator.gateway import errors
 
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 MIN_YEAR = 1970  # no binlog predates the Unix epoch
 MAX_WINDOW_SECONDS = 31 * 86400  # one month of binlog per ticket, as DMS keeps binlogs for days
@@ -32,7 +31,7 @@ def parse_time(text: str) -> float | None:
     if not _TIME.fullmatch(text) or int(text[:4]) < MIN_YEAR:
         return None
     try:
-        return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+        return parse_dms_time(text)
     except ValueError:  # 2024-02-30, 25:00:00 ...
         return None
 

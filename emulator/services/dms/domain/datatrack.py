@@ -14,14 +14,13 @@ import json
 import random
 import zipfile
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from emulator.core.clock import Clock
+from emulator.core.clock import Clock, dms_time, parse_dms_time
 from emulator.core.errors import IllegalState, Invalid, NotFound
 from emulator.core.jobs import Jobs
 from emulator.core.randomness import RandomSource
@@ -85,7 +84,6 @@ TABLES = Tables(
     reset_tenant=clear_tenant("datatrack_events", "datatrack_downloads"),
 )
 
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 OPERATORS = ("EQUAL", "NOT_EQUAL", "IN", "NOT_IN", "BETWEEN", "LESS", "MORE")
 DOWNLOAD_ID_START = 1
 # seconds of emulated time in each download status before the next
@@ -93,11 +91,11 @@ INIT_SECONDS, LISTING_SECONDS, DOWNLOADING_SECONDS = 1.0, 1.0, 2.0
 
 
 def _ts(text: str) -> float:
-    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+    return parse_dms_time(text)
 
 
 def _fmt(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime(TIME_FORMAT)
+    return dms_time(ts)
 
 
 def load_settings() -> dict[str, Any]:

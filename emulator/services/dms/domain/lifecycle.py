@@ -246,3 +246,23 @@ def awaits_decision(plugin_type: str, state: TicketState) -> bool:
     if plugin_type == "DATA_EXPORT":
         return state.status in (J.WAITING_APPLY_AUDIT.value, J.APPLY_AUDIT_SUCCESS.value)
     return state.status in (F.NEW.value, F.TOAUDIT.value)
+
+
+# stage marks: for each lifecycle stage a fault can aim at, the event that passes it and the one
+# that fails it (a stage is over once either has happened)
+STAGE_MARKS: dict[str, tuple[Event, Event]] = {
+    "precheck": (E.PRECHECK_PASSED, E.PRECHECK_FAILED),
+    "approval": (E.APPROVE, E.REJECT),
+    "export": (E.EXPORT_DONE, E.EXPORT_FAILED),
+}
+# an export job runs from this event until one of its outcomes is recorded
+EXPORT_STARTED = E.EXECUTE
+EXPORT_OUTCOMES = (E.EXPORT_DONE, E.EXPORT_FAILED)
+
+
+def export_failed(state: TicketState) -> bool:
+    return not state.closed and state.status == J.EXPORT_FAIL.value
+
+
+def precheck_failed(state: TicketState) -> bool:
+    return not state.closed and state.status == J.PRE_CHECK_FAIL.value

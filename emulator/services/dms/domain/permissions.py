@@ -104,7 +104,7 @@ class TicketGrants:
                 user, plugin_type=plugin_type, status="FINISHED", scope="AS_COMMITTER", size=1000
             )
             for t in found:
-                if t.state is None or lifecycle.status_code(t.plugin_type, t.state) != "success":
+                if t.state is None or not lifecycle.succeeded(t.plugin_type, t.state):
                     continue
                 spec = t.spec
                 assert isinstance(spec, RequestSpec)

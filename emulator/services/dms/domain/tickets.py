@@ -189,6 +189,21 @@ class Tickets:
         rows = self.store.query(sql, ((tid,) if tid is not None else ()) + (limit,))
         return [self._load(row, now) for row in rows]
 
+    def with_event_but_not(
+        self, plugin_type: str, happened: Event, missing: tuple[Event, ...]
+    ) -> list[tuple[int, int]]:
+        """(tid, id) of tickets with a `happened` event and none of `missing` (e.g. export jobs
+        a crash interrupted)."""
+        marks = ",".join("?" for _ in missing)
+        rows = self.store.query(
+            "SELECT o.tid, o.id FROM orders o WHERE o.plugin_type=? "
+            "AND EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id AND e.event=?) "
+            "AND NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id "
+            f"AND e.event IN ({marks}))",
+            (plugin_type, happened.value, *(m.value for m in missing)),
+        )
+        return [(int(r["tid"]), int(r["id"])) for r in rows]
+
     def by_workflow(self, tid: int, workflow_id: int, now: float | None = None) -> Ticket:
         row = self.store.query_one(
             "SELECT * FROM orders WHERE workflow_id=? AND tid=?", (workflow_id, tid)
@@ -383,6 +398,16 @@ class Tickets:
         self.store.execute(
             "UPDATE order_events SET at=at+? WHERE order_id=? AND at>?", (seconds, ticket.id, now)
         )
+
+    def delay_from(self, ticket: Ticket, at: float, seconds: float) -> None:
+        """Push the events scheduled at or after `at` `seconds` later (a stall)."""
+        self.store.execute(
+            "UPDATE order_events SET at=at+? WHERE order_id=? AND at>=?", (seconds, ticket.id, at)
+        )
+
+    def drop_from(self, ticket: Ticket, at: float) -> None:
+        """Forget the events scheduled at or after `at` (a failure replaces them)."""
+        self.store.execute("DELETE FROM order_events WHERE order_id=? AND at>=?", (ticket.id, at))
 
     def drop_pending(self, ticket: Ticket, now: float) -> None:
         self.store.execute("DELETE FROM order_events WHERE order_id=? AND at>?", (ticket.id, now))

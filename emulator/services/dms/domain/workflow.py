@@ -27,7 +27,7 @@ from emulator.services.dms.domain.exporter import (
     precheck,
     run_export,
 )
-from emulator.services.dms.domain.lifecycle import Event, IllegalTransition, JobStatus
+from emulator.services.dms.domain.lifecycle import Event, IllegalTransition
 from emulator.services.dms.domain.model import ExportSpec, Spec, TrackSpec
 from emulator.services.dms.domain.tickets import (
     JOB_ID_START,
@@ -362,20 +362,14 @@ class Workflow:
         fault = LifecycleFault.from_effect(effect)
         now = self.clock.now()
         with self.store.transaction():
-            row = self.store.query_one("SELECT tid FROM orders WHERE id=?", (order_id,))
-            if row is None or (tid is not None and row["tid"] != tid):
+            t = self.tickets.find(order_id, now)
+            if tid is not None and t.tid != tid:
                 raise NotFound("ticket", f"no ticket {order_id}")
-            t = self.tickets.get(row["tid"], order_id, now)
             if t.plugin_type != "DATA_EXPORT" and fault.stage != "approval":
                 raise IllegalState(
                     f"ticket {order_id} is a {t.plugin_type} ticket; only approval faults apply"
                 )
-            marks = {
-                "precheck": (E.PRECHECK_PASSED, E.PRECHECK_FAILED),
-                "approval": (E.APPROVE, E.REJECT),
-                "export": (E.EXPORT_DONE, E.EXPORT_FAILED),
-            }
-            ok_event, fail_event = marks[fault.stage]
+            ok_event, fail_event = lifecycle.STAGE_MARKS[fault.stage]
             pending = [e for e in t.events if e["at"] > now]
             done = {e["event"] for e in t.events if e["at"] <= now}
             if ok_event.value in done or fail_event.value in done:
@@ -383,15 +377,10 @@ class Workflow:
             target = next((e for e in pending if e["event"] == ok_event.value), None)
             if fault.outcome == "stall":
                 if target is not None:
-                    self.store.execute(
-                        "UPDATE order_events SET at=at+? WHERE order_id=? AND at>=?",
-                        (fault.hold(fault.stage), order_id, target["at"]),
-                    )
+                    self.tickets.delay_from(t, target["at"], fault.hold(fault.stage))
             elif target is not None:
                 reason = fault.reason or f"{fault.stage} failed (injected fault)"
-                self.store.execute(
-                    "DELETE FROM order_events WHERE order_id=? AND at>=?", (order_id, target["at"])
-                )
+                self.tickets.drop_from(t, target["at"])
                 self.tickets.record(t, target["at"], fail_event, detail={"reason": reason})
                 if fault.stage == "precheck":
                     self.tickets.update_doc(
@@ -412,14 +401,11 @@ class Workflow:
     def resume(self) -> int:
         """After a restart, rerun export jobs whose result was never recorded (within their
         real-time deadline; a job past it ends as EXPORT_FAIL instead)."""
-        rows = self.store.query(
-            "SELECT o.tid, o.id FROM orders o WHERE o.plugin_type='DATA_EXPORT' "
-            "AND EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id AND e.event='execute') "
-            "AND NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id "
-            "AND e.event IN ('export_done','export_failed'))"
+        rows = self.tickets.with_event_but_not(
+            "DATA_EXPORT", lifecycle.EXPORT_STARTED, lifecycle.EXPORT_OUTCOMES
         )
-        for r in rows:
-            t = self.tickets.get(r["tid"], r["id"])
+        for tid, order_id in rows:
+            t = self.tickets.get(tid, order_id)
             deadline = t.doc.get("job", {}).get("deadline")
             left = None if deadline is None else float(deadline) - time.time()
             if left is not None and left <= 0:
@@ -437,7 +423,7 @@ class Workflow:
                         detail={"reason": reason},
                     )
                 continue
-            self.start_export_job(r["tid"], r["id"], None, timeout=left)
+            self.start_export_job(tid, order_id, None, timeout=left)
         return len(rows)
 
     # --- what a download needs ---------------------------------------------------------------
@@ -468,7 +454,7 @@ class Workflow:
                     "the export result was deleted after the retention period (--retention)",
                 )
             return key, ""
-        if status == JobStatus.EXPORT_FAIL.value:
+        if t.state and lifecycle.export_failed(t.state):
             reason = next(
                 (
                     e["detail"].get("reason")
@@ -478,6 +464,6 @@ class Workflow:
                 "",
             )
             return None, f"the export failed: {reason}"
-        if status == JobStatus.PRE_CHECK_FAIL.value:
+        if t.state and lifecycle.precheck_failed(t.state):
             return None, f"the precheck failed: {t.doc.get('precheck', {}).get('reason', '')}"
         return None, f"the export has not finished yet (status {status})"
