@@ -123,6 +123,7 @@ class Emulator:
             MetaContext(self.meta, self.accounts, TicketGrants(self.tickets, self.clock)),
         )
         self.workflow.resume()
+        self.databases.probe()  # dsn databases: checked in the background, reported by /health
 
     def save_clock(self) -> None:
         self.store.set_meta("clock", json.dumps(self.clock.snapshot()))

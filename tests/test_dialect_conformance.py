@@ -44,6 +44,7 @@ class Case:
     name: str
     sql: str
     unsupported: str | None
+    database: str = "shop"  # `-- database: hr` in the block picks the hr fixture
 
 
 def load_corpus(path: Path) -> list[Case]:
@@ -51,9 +52,17 @@ def load_corpus(path: Path) -> list[Case]:
     for block in re.split(r"^-- @", path.read_text(), flags=re.MULTILINE)[1:]:
         head, _, body = block.partition("\n")
         expected = re.search(r"^-- unsupported: (.+)$", body, flags=re.MULTILINE)
-        sql = re.sub(r"^-- unsupported: .+$", "", body, flags=re.MULTILINE).strip()
+        database = re.search(r"^-- database: (\w+)$", body, flags=re.MULTILINE)
+        sql = re.sub(r"^-- (unsupported|database): .+$", "", body, flags=re.MULTILINE).strip()
         sql = sql[:-1] if sql.endswith(";") else sql
-        cases.append(Case(head.strip(), sql, expected.group(1).strip() if expected else None))
+        cases.append(
+            Case(
+                head.strip(),
+                sql,
+                expected.group(1).strip() if expected else None,
+                database.group(1) if database else "shop",
+            )
+        )
     return cases
 
 
@@ -103,37 +112,48 @@ def embedded(fixture: str, dialect: str) -> sqlite3.Connection:
     return conn
 
 
-@pytest.fixture(scope="module")
-def maria(mariadb_server: MariaDBServer) -> Iterator[Any]:
-    # The corpus names the schema (`shop`.`customers`), so the data lives in database `shop`.
-    mariadb_server.query("DROP DATABASE IF EXISTS shop", database="")
-    mariadb_server.query(
-        "CREATE DATABASE shop CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci", database=""
-    )
-    mariadb_server.execute_script((FIXTURES / "shop.mysql.sql").read_text(), "shop")
-    conn = mariadb_server.connect(database="shop")
-    conn.cursor().execute(f"SET timestamp = {PINNED_NOW}")
-    yield conn
-    conn.close()
+DATABASES = ("shop", "hr")
 
 
 @pytest.fixture(scope="module")
-def pg(postgres_server: PostgresServer) -> Iterator[Any]:
+def maria(mariadb_server: MariaDBServer) -> Iterator[dict[str, Any]]:
+    # The corpus names the schema (`shop`.`customers`), so the data lives in databases `shop`, `hr`.
+    conns = {}
+    for db in DATABASES:
+        mariadb_server.query(f"DROP DATABASE IF EXISTS {db}", database="")
+        mariadb_server.query(
+            f"CREATE DATABASE {db} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci", database=""
+        )
+        mariadb_server.execute_script((FIXTURES / f"{db}.mysql.sql").read_text(), db)
+        conns[db] = mariadb_server.connect(database=db)
+        conns[db].cursor().execute(f"SET timestamp = {PINNED_NOW}")
+    yield conns
+    for conn in conns.values():
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def pg(postgres_server: PostgresServer) -> Iterator[dict[str, Any]]:
+    conns = {}
     admin = postgres_server.connect(autocommit=True)
-    admin.execute("DROP DATABASE IF EXISTS conformance")
-    admin.execute("CREATE DATABASE conformance")
+    for db in DATABASES:
+        admin.execute(f"DROP DATABASE IF EXISTS conformance_{db}")
+        admin.execute(f"CREATE DATABASE conformance_{db}")
     admin.close()
-    postgres_server.execute_script((FIXTURES / "shop.pg.sql").read_text(), "conformance")
-    conn = postgres_server.connect(database="conformance")
-    yield conn
-    conn.close()
+    for db in DATABASES:
+        postgres_server.execute_script((FIXTURES / f"{db}.pg.sql").read_text(), f"conformance_{db}")
+        conns[db] = postgres_server.connect(database=f"conformance_{db}")
+    yield conns
+    for conn in conns.values():
+        conn.close()
 
 
 @pytest.fixture(scope="module")
-def embedded_mysql() -> sqlite3.Connection:
-    conn = embedded("shop.mysql.sql", "mysql")
-    functions.install(conn, lambda: float(PINNED_NOW))
-    return conn
+def embedded_mysql() -> dict[str, sqlite3.Connection]:
+    conns = {db: embedded(f"{db}.mysql.sql", "mysql") for db in DATABASES}
+    for conn in conns.values():
+        functions.install(conn, lambda: float(PINNED_NOW))
+    return conns
 
 
 class Clock:
@@ -141,38 +161,44 @@ class Clock:
 
 
 @pytest.fixture(scope="module")
-def embedded_pg() -> tuple[sqlite3.Connection, Clock]:
+def embedded_pg() -> tuple[dict[str, sqlite3.Connection], Clock]:
     clock = Clock()
-    conn = embedded("shop.pg.sql", "postgresql")
-    functions.install(conn, lambda: clock.now)
-    return conn, clock
+    conns = {db: embedded(f"{db}.pg.sql", "postgresql") for db in DATABASES}
+    for conn in conns.values():
+        functions.install(conn, lambda: clock.now)
+    return conns, clock
 
 
-def run_embedded(conn: sqlite3.Connection, sql: str, dialect: str) -> list[tuple[Any, ...]]:
-    return conn.execute(translate(sql, dialect, "shop" if dialect == "mysql" else None)).fetchall()
+def run_embedded(conn: sqlite3.Connection, case: Case, dialect: str) -> list[tuple[Any, ...]]:
+    database = case.database if dialect == "mysql" else None
+    return conn.execute(translate(case.sql, dialect, database)).fetchall()
 
 
 def check_unsupported(conn: sqlite3.Connection, case: Case, dialect: str) -> None:
     assert case.unsupported is not None
     with pytest.raises((UnsupportedSql, sqlite3.Error)) as info:
-        run_embedded(conn, case.sql, dialect)
+        run_embedded(conn, case, dialect)
     message = functions.describe_error(info.value)
     assert case.unsupported.lower() in message.lower(), message
 
 
 @pytest.mark.parametrize("case", MYSQL, ids=[c.name for c in MYSQL])
 def test_mysql_query_matches_mariadb(
-    case: Case, maria: Any, embedded_mysql: sqlite3.Connection, table: Table
+    case: Case,
+    maria: dict[str, Any],
+    embedded_mysql: dict[str, sqlite3.Connection],
+    table: Table,
 ) -> None:
     table.results["mysql"][case.name] = False
+    conn = embedded_mysql[case.database]
     if case.unsupported:
-        check_unsupported(embedded_mysql, case, "mysql")
+        check_unsupported(conn, case, "mysql")
         table.results["mysql"][case.name] = True
         return
-    cur = maria.cursor()
+    cur = maria[case.database].cursor()
     cur.execute(case.sql)
     real = list(cur.fetchall())
-    got = run_embedded(embedded_mysql, case.sql, "mysql")
+    got = run_embedded(conn, case, "mysql")
     diff = compare_rows(real, got)
     assert diff is None, f"{case.name}: {diff}\n  sql: {case.sql}"
     table.results["mysql"][case.name] = True
@@ -180,21 +206,26 @@ def test_mysql_query_matches_mariadb(
 
 @pytest.mark.parametrize("case", POSTGRES, ids=[c.name for c in POSTGRES])
 def test_postgresql_query_matches_postgres(
-    case: Case, pg: Any, embedded_pg: tuple[sqlite3.Connection, Clock], table: Table
+    case: Case,
+    pg: dict[str, Any],
+    embedded_pg: tuple[dict[str, sqlite3.Connection], Clock],
+    table: Table,
 ) -> None:
-    conn, clock = embedded_pg
+    conns, clock = embedded_pg
+    conn = conns[case.database]
     table.results["postgresql"][case.name] = False
     if case.unsupported:
         check_unsupported(conn, case, "postgresql")
         table.results["postgresql"][case.name] = True
         return
-    with pg.transaction():
-        cur = pg.cursor()
+    server = pg[case.database]
+    with server.transaction():
+        cur = server.cursor()
         cur.execute("SELECT extract(epoch from now())")
         clock.now = float(cur.fetchone()[0])
         cur.execute(case.sql)
         real = list(cur.fetchall())
-    got = run_embedded(conn, case.sql, "postgresql")
+    got = run_embedded(conn, case, "postgresql")
     diff = compare_rows(real, got)
     assert diff is None, f"{case.name}: {diff}\n  sql: {case.sql}"
     table.results["postgresql"][case.name] = True
@@ -224,7 +255,7 @@ def test_translations_call_only_functions_every_sqlite_has(
     for case in corpus:
         if case.unsupported:
             continue
-        sql = translate(case.sql, dialect, "shop" if dialect == "mysql" else None)
+        sql = translate(case.sql, dialect, case.database if dialect == "mysql" else None)
         called = {m.upper() for m in re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(", sql)}
         keywords = {
             "IN",

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from alibabacloud_dms_enterprise20181101 import models as M
 
-from emulator.testing.flows import fixture_db
+from emulator.testing.dbservers import MariaDBServer
+from emulator.testing.flows import ROOT
 from emulator.testing.process import Control, EmulatorProcess
 from emulator.testing.sdk import ALICE, BOB, CAROL, DAVE, dms, v1_request, v3_request
 
@@ -166,8 +167,65 @@ def check_catalog(client: Any, db_id: str, expected: dict[str, dict[str, Any]]) 
         } == want["indexes"], t.table_name
 
 
-def test_shop_catalog_equals_sqlite_pragma(endpoint: str) -> None:
-    check_catalog(dms(endpoint), "17001", catalog(fixture_db("shop")))
+def _mariadb_default(value: str | None) -> str | None:
+    """MariaDB writes DEFAULT NULL as 'NULL' and quotes strings; function defaults are
+    compared in upper case (the loader renders `current_timestamp()` as SQL keywords)."""
+    if value is None or value == "NULL":
+        return None
+    text = str(value)
+    if text.endswith("()"):
+        return text.upper()
+    return text[1:-1].replace("''", "'") if text.startswith("'") else text
+
+
+def mariadb_catalog(server: MariaDBServer, database: str) -> dict[str, dict[str, Any]]:
+    """The same dump loaded into a real MariaDB, described by its information_schema."""
+    out: dict[str, dict[str, Any]] = {}
+    q = server.query
+    for name, kind in q(
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA=%s",
+        (database,),
+    ):
+        cols = q(
+            "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT FROM "
+            "information_schema.COLUMNS WHERE TABLE_SCHEMA=%s AND TABLE_NAME=%s "
+            "ORDER BY ORDINAL_POSITION",
+            (database, name),
+        )
+        idx: dict[str, tuple[list[str], bool]] = {}
+        for iname, non_unique, col in q(
+            "SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS "
+            "WHERE TABLE_SCHEMA=%s AND TABLE_NAME=%s ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            (database, name),
+        ):
+            idx.setdefault(iname, ([], not non_unique))[0].append(col)
+        ((rows,),) = q(f"SELECT count(*) FROM `{database}`.`{name}`")
+        out[name] = {
+            "kind": "view" if kind == "VIEW" else "table",
+            "rows": rows,
+            "columns": [
+                {
+                    "name": c[0],
+                    "type": c[1],
+                    "nullable": c[2] == "YES",
+                    "default": _mariadb_default(c[3]),
+                }
+                for c in cols
+            ],
+            "indexes": idx,
+        }
+    return out
+
+
+def test_shop_catalog_equals_mariadb_information_schema(
+    endpoint: str, mariadb_server: MariaDBServer
+) -> None:
+    """The built-in shop is a mysqldump: the catalog is what MariaDB says of the same dump."""
+    mariadb_server.query("DROP DATABASE IF EXISTS meta_shop", database="")
+    mariadb_server.query("CREATE DATABASE meta_shop CHARACTER SET utf8mb4", database="")
+    dump = (ROOT / "fixtures" / "databases" / "shop.mysql.sql").read_text("utf-8")
+    mariadb_server.execute_script(dump, database="meta_shop")
+    check_catalog(dms(endpoint), "17001", mariadb_catalog(mariadb_server, "meta_shop"))
 
 
 def test_typed_catalog_keeps_declared_types_defaults_and_indexes(custom: EmulatorProcess) -> None:

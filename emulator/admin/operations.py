@@ -80,6 +80,7 @@ def health(emu: Emulator) -> dict[str, Any]:
         "state": emu.settings.state or "memory",
         "workers": emu.settings.workers,
         "jobs_running": emu.jobs.busy,
+        "databases": emu.databases.states(),
         "control_token": bool(emu.settings.control_token),
     }
 

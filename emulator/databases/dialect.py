@@ -597,10 +597,11 @@ def _rewrite(node: exp.Expr, ctx: _Context) -> exp.Expr | None:
         if isinstance(left, exp.Interval) and sign > 0:
             amount, unit = _interval_parts(left)
             return _date_add(right, amount, unit, 1, ctx)
-        if sign < 0 and not (_is_number(left) and _is_number(right)):
+        if not (_is_number(left) and _is_number(right)):
             # A stored date minus something means a number of days (PostgreSQL) or MySQL's
             # YYYYMMDD arithmetic, not SQLite's reading of the text's leading digits.
-            return _call("DMS_SUB", left, right, _lit(ctx.dialect))
+            name = "DMS_SUB" if sign < 0 else "DMS_ADD"
+            return _call(name, left, right, _lit(ctx.dialect))
         return None
     if isinstance(node, exp.Interval) and not isinstance(node.parent, (exp.Add, exp.Sub)):
         raise UnsupportedSql("INTERVAL outside date arithmetic")

@@ -552,6 +552,25 @@ def _mysql_number(value: Value) -> int | float | None:
     return _num(value)
 
 
+def add(a: Value, b: Value, dialect: str = "mysql") -> Value:
+    """`a + b` with the dialect's meaning when an operand is a stored date (text here)."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a + b
+    if a is None or b is None:
+        return None
+    if dialect == "postgresql":
+        for date, days in ((a, b), (b, a)):
+            parsed = _parse_text(date) if isinstance(date, str) else None
+            if parsed is not None and parsed[1] and isinstance(days, int):
+                return fmt_date(parsed[0] + dt.timedelta(days=days))  # date + integer = date
+        x, y = _num(a), _num(b)
+    else:
+        x, y = _mysql_number(a), _mysql_number(b)
+    if x is None or y is None:
+        return None
+    return x + y
+
+
 def subtract(a: Value, b: Value, dialect: str = "mysql") -> Value:
     """`a - b` with the dialect's meaning when an operand is a stored date (text here)."""
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -854,6 +873,7 @@ def _functions(now: Callable[[], float]) -> dict[str, Callable[..., Value]]:
         "DMS_PI": lambda: math.pi,
         "DMS_MOD": mod,
         "DMS_SUB": subtract,
+        "DMS_ADD": add,
         "DMS_GREATEST": _pick(max),
         "DMS_LEAST": _pick(min),
         "DMS_GREATEST_PG": _pick_non_null(max),

@@ -207,7 +207,8 @@ def check_read_only(sql: str, dialect: str) -> str:
     if d == "sqlite":
         return strip_sql(sql)  # SQLite's authorizer judges every object and function touched
     toks = parts[0]
-    denied = DENIED_FUNCTIONS.get(d, set())
+    # the embedded engine runs every dialect on SQLite: its dangerous functions are refused too
+    denied = DENIED_FUNCTIONS.get(d, set()) | DENIED_FUNCTIONS["sqlite"]
     for k, t in enumerate(toks):
         if t.kind != "word":
             continue
@@ -215,7 +216,7 @@ def check_read_only(sql: str, dialect: str) -> str:
         call = after is not None and after.kind == "punct" and after.text == "("
         if t.text in _WRITE_WORDS and not call:
             raise SqlRejected(
-                f"only a read-only SELECT may be exported ({t.text} is not allowed in one)"
+                f"SQL error: {t.text} is not allowed here: only a read-only SELECT may be exported"
             )
         if after is not None and (t.text, after.text) in _LOCKING:
             raise SqlRejected("only a read-only SELECT may be exported (no locking clauses)")

@@ -131,6 +131,10 @@ def _error(exc: sqlite3.Error, timeout: float | None, cancel: Cancel | None) -> 
         return SqlRejected(
             "only a read-only SELECT may be exported (writes, DDL, ATTACH and PRAGMA are refused)"
         )
+    try:  # a DMS_* function's own message names the construct it could not take
+        msg = str(importlib.import_module("emulator.databases.functions").describe_error(exc))
+    except ImportError:
+        pass
     return BackendError(f"SQL error: {msg}")
 
 
@@ -328,7 +332,7 @@ def _declared(conn: sqlite3.Connection) -> tuple[dict[str, list[Column]], dict[s
                     nullable=bool(r[4]),
                     primary_key=bool(r[6]),
                     auto_increment=bool(r[7]),
-                    default=None if r[5] is None else str(r[5]),
+                    default=None if r[5] is None or str(r[5]).upper() == "NULL" else str(r[5]),
                     comment=str(r[8] or ""),
                     position=int(r[2]),
                 )

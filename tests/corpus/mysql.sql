@@ -308,3 +308,47 @@ SELECT status, COUNT(*) FROM orders GROUP BY status WITH ROLLUP;
 
 -- @date_minus_date
 SELECT o.id, ordered_at - created_at, DATE(ordered_at) - 1 FROM orders o JOIN customers c ON c.id = o.customer_id ORDER BY o.id LIMIT 3;
+
+-- @hr_hired_by_year
+-- database: hr
+SELECT YEAR(hired_on) AS y, COUNT(*) FROM employees GROUP BY YEAR(hired_on) ORDER BY y;
+
+-- @hr_date_add_on_date
+-- database: hr
+SELECT id, hired_on, DATE_ADD(hired_on, INTERVAL 90 DAY), hired_on + INTERVAL 1 YEAR, DATE_SUB(hired_on, INTERVAL 1 MONTH) FROM employees ORDER BY id LIMIT 4;
+
+-- @hr_tenure
+-- database: hr
+SELECT id, DATEDIFF('2024-12-01', hired_on), TIMESTAMPDIFF(YEAR, hired_on, CURDATE()), TIMESTAMPDIFF(MONTH, hired_on, '2024-12-01') FROM employees ORDER BY id LIMIT 5;
+
+-- @hr_department_payroll
+-- database: hr
+SELECT d.name, COUNT(DISTINCT e.id), SUM(s.gross), ROUND(AVG(s.bonus), 2), MAX(s.gross) FROM departments d JOIN employees e ON e.department_id = d.id JOIN salaries s ON s.employee_id = e.id GROUP BY d.id, d.name ORDER BY d.id;
+
+-- @hr_top_paid_per_department
+-- database: hr
+SELECT department_id, full_name, total FROM (SELECT e.department_id, e.full_name, SUM(s.gross) AS total, RANK() OVER (PARTITION BY e.department_id ORDER BY SUM(s.gross) DESC, e.id) AS r FROM employees e JOIN salaries s ON s.employee_id = e.id GROUP BY e.id, e.department_id, e.full_name) t WHERE r = 1 ORDER BY department_id;
+
+-- @hr_title_null_handling
+-- database: hr
+SELECT COALESCE(title, '(none)') AS t, COUNT(*) FROM employees GROUP BY COALESCE(title, '(none)') ORDER BY t;
+
+-- @hr_phone_strings
+-- database: hr
+SELECT id, SUBSTRING_INDEX(phone, '-', 2), RIGHT(phone, 4), LENGTH(phone) FROM employees WHERE phone IS NOT NULL ORDER BY id LIMIT 4;
+
+-- @hr_hired_month_names
+-- database: hr
+SELECT DATE_FORMAT(hired_on, '%M %Y'), DAYNAME(hired_on), LAST_DAY(hired_on), WEEKDAY(hired_on) FROM employees ORDER BY id LIMIT 4;
+
+-- @hr_date_string_compare
+-- database: hr
+SELECT COUNT(*) FROM employees WHERE hired_on >= '2020-01-01' AND hired_on < '2021-01-01';
+
+-- @hr_bonus_ratio
+-- database: hr
+SELECT period, ROUND(SUM(bonus) / SUM(gross) * 100, 3), COUNT(bonus), COUNT(*) FROM salaries GROUP BY period ORDER BY period;
+
+-- @hr_date_plus_number
+-- database: hr
+SELECT id, hired_on + 1, hired_on - 1, id + 1 FROM employees ORDER BY id LIMIT 3;

@@ -138,3 +138,23 @@ SELECT customer_id FROM orders WHERE quantity = 5 EXCEPT SELECT customer_id FROM
 
 -- @lateral_free_subquery
 SELECT c.id, (SELECT max(o.amount) FROM orders o WHERE o.customer_id = c.id) FROM customers c ORDER BY c.id LIMIT 5;
+
+-- @hr_hired_by_year
+-- database: hr
+SELECT extract(year from hired_on) AS y, count(*) FROM employees GROUP BY 1 ORDER BY 1;
+
+-- @hr_date_arith
+-- database: hr
+SELECT id, hired_on + 30, hired_on + interval '1 month', date '2024-12-01' - hired_on FROM employees ORDER BY id LIMIT 4;
+
+-- @hr_department_payroll
+-- database: hr
+SELECT d.name, count(DISTINCT e.id), sum(s.gross), round(avg(s.bonus), 2) FROM departments d JOIN employees e ON e.department_id = d.id JOIN salaries s ON s.employee_id = e.id GROUP BY d.id, d.name ORDER BY d.id;
+
+-- @hr_title_nulls_last
+-- database: hr
+SELECT title, count(*) FROM employees GROUP BY title ORDER BY title;
+
+-- @hr_to_char_dates
+-- database: hr
+SELECT to_char(hired_on, 'YYYY/MM/DD'), date_trunc('year', hired_on)::date FROM employees ORDER BY id LIMIT 3;
