@@ -12,6 +12,7 @@ import json
 import math
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import requests
 from alibabacloud_dms_enterprise20181101 import models as dm
@@ -84,7 +85,7 @@ def _state(url: str) -> dict:
     return r.json()
 
 
-def _put(url: str, doc: object) -> requests.Response:
+def _put(url: str, doc: Any) -> requests.Response:
     return requests.put(f"{url}/_emulator/state", json=doc, timeout=30)
 
 
@@ -205,7 +206,7 @@ def test_a_state_document_never_reaches_files_or_signing_secrets(tmp_path: Path)
         sig = base64.b64encode(hmac.new(b"s3cr3t", sts, hashlib.sha1).digest()).decode()
         forged = requests.get(
             f"{proc.url}/_oss/dms-emulator-exports/{key}",
-            params={"OSSAccessKeyId": "AKX", "Expires": exp, "Signature": sig},
+            params={"OSSAccessKeyId": "AKX", "Expires": str(exp), "Signature": sig},
             timeout=30,
         )
         assert forged.status_code in (403, 404) and b"root:" not in forged.content
