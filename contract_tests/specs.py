@@ -23,6 +23,9 @@ MUTATING = {
     "CreateDataTrackOrder",
     "DownloadDataTrackResult",
     "ExportRecord",
+    "ExportVul",
+    "ExportWarning",
+    "ExportSuspEvents",
 }
 
 

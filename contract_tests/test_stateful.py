@@ -12,6 +12,7 @@ import pytest
 import requests
 from alibabacloud_dms_enterprise20181101 import models as dm
 from alibabacloud_sas20181203 import models as sm
+from alibabacloud_tea_openapi.exceptions import ClientException
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -46,6 +47,53 @@ NEXT_MOVE = {
 AFTER_EXECUTE = {"WAITING_EXPORT", "DOING_EXPORT", "EXPORT_SUCCESS", "EXPORT_FAIL"}
 
 
+# kind -> (start, [(describe, status of the answer, documented statuses ranked)]) (helper sas)
+STANDARD_RANK = {"init": 0, "exporting": 1, "success": 2}
+SAS_FAMILY = {
+    "vul": (
+        lambda c: c.export_vul(sm.ExportVulRequest(type="cve", necessity="asap,later")),
+        [
+            (
+                lambda c, i: c.describe_vul_export_info(
+                    sm.DescribeVulExportInfoRequest(export_id=i)
+                ),
+                lambda b: b.export_status,
+                STANDARD_RANK,
+            )
+        ],
+    ),
+    "warning": (
+        lambda c: c.export_warning(sm.ExportWarningRequest(export_type="hc_check_warning")),
+        [
+            (
+                lambda c, i: c.describe_warning_export_info(
+                    sm.DescribeWarningExportInfoRequest(export_id=i)
+                ),
+                lambda b: b.export_status,
+                STANDARD_RANK,
+            ),
+            (
+                lambda c, i: c.describe_hc_export_info(sm.DescribeHcExportInfoRequest(export_id=i)),
+                lambda b: b.result_status,
+                {"exporting": 0, "success": 1},
+            ),
+        ],
+    ),
+    "susp": (
+        lambda c: c.export_susp_events(sm.ExportSuspEventsRequest(levels="serious")),
+        [
+            (
+                lambda c, i: c.describe_susp_event_export_info(
+                    sm.DescribeSuspEventExportInfoRequest(export_id=i)
+                ),
+                lambda b: b.export_status,
+                {"pending": 0, "exporting": 1, "success": 2},
+            )
+        ],
+    ),
+}
+
+
 def reachable(a: str, b: str) -> bool:
     frontier, seen = [a], set()
     while frontier:
@@ -65,6 +113,7 @@ class Lifecycles(RuleBasedStateMachine):
     orders = Bundle("orders")
     tracks = Bundle("tracks")
     exports = Bundle("exports")
+    family_exports = Bundle("family_exports")
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,6 +125,8 @@ class Lifecycles(RuleBasedStateMachine):
         self.tenant_of: dict[int, int] = {}
         self.downloads: dict[str, int] = {}
         self.sas_last: dict[int, tuple[int, int]] = {}
+        self.dave_sas = sas(self.ep, DAVE)
+        self.family_last: dict[tuple[str, int, int], tuple[int, int]] = {}
 
     def client_for(self, order_id: int) -> Any:
         return self.clients[ALICE if self.tenant_of[order_id] == 3000 else FRANK]
@@ -298,6 +349,38 @@ class Lifecycles(RuleBasedStateMachine):
         assert rank >= prev[0] and count >= prev[1], "Sas progress never goes back"
         self.sas_last[export] = (rank, count)
 
+    # --- the Sas export family (helper sas): every kind, polled by each of its info actions ---
+
+    @rule(target=family_exports, kind=st.sampled_from(sorted(SAS_FAMILY)))
+    def sas_family_export(self, kind: str) -> tuple[str, int]:
+        start = SAS_FAMILY[kind][0]
+        started = start(self.sas).body
+        assert started.id and started.file_name
+        return kind, started.id
+
+    @rule(export=family_exports, view=st.integers(0, 1), other_tenant=st.booleans())
+    def sas_family_poll(self, export: tuple[str, int], view: int, other_tenant: bool) -> None:
+        kind, export_id = export
+        polls = SAS_FAMILY[kind][1]
+        describe, status_of, ranks = polls[view % len(polls)]
+        if other_tenant:
+            with pytest.raises(ClientException) as exc:
+                describe(self.dave_sas, export_id)
+            assert exc.value.code == "InvalidExportId", "tenants never see each other's exports"
+            return
+        info = describe(self.sas, export_id).body
+        status = status_of(info)
+        assert status in ranks, f"{kind}: undocumented status {status!r}"
+        assert info.id == export_id and 0 <= info.progress <= 100
+        assert (info.link is not None) == (status == "success")
+        current = getattr(info, "current_count", None)
+        if current is not None:
+            assert 0 <= current <= info.total_count
+        rank = ranks[status]
+        prev = self.family_last.get((kind, export_id, view), (0, 0))
+        assert rank >= prev[0] and info.progress >= prev[1], f"{kind}: progress went back"
+        self.family_last[(kind, export_id, view)] = (rank, info.progress)
+
     @invariant()
     def statuses_documented(self) -> None:
         assert set(self.last.values()) <= DOCUMENTED
@@ -309,7 +392,9 @@ def test_lifecycles_state_machine(target: Any) -> None:
     if not target.mutations:
         pytest.skip("the stateful suite creates tickets: pass --allow-mutations")
     Lifecycles.target = target
-    target.covered.update({"stateful:tickets", "stateful:datatrack", "stateful:sas"})
+    target.covered.update(
+        {"stateful:tickets", "stateful:datatrack", "stateful:sas", "stateful:sas-family"}
+    )
     base = settings()
     run_state_machine_as_test(
         Lifecycles,

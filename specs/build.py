@@ -345,6 +345,194 @@ SAS_ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], di
     ),
 }
 
+# --- Sas export family (owned by the Sas helper; parameter shapes from the SDK 10.3.2 models) ---
+NONNEG = {"type": "integer", "format": "int64", "minimum": 0, "maximum": 9223372036854775807}
+SWITCH = {"type": "integer", "enum": [0, 1]}
+LANG = p("Lang", enum(["zh", "en"]))
+RD = p("ResourceDirectoryAccountId", INT64)
+EXPORT_ID = p("ExportId", {"type": "integer", "format": "int64", "minimum": 0}, True)
+
+
+def csv_of(values: list[str]) -> dict[str, Any]:
+    """A comma-separated list of documented values."""
+    one = "(" + "|".join(values) + ")"
+    return {"type": "string", "pattern": f"^{one}(,{one})*$"}
+
+
+INTS = {"type": "string", "pattern": "^[0-9]{1,18}(,[0-9]{1,18})*$"}
+STARTED = {"FileName": STR, "Id": INT64}
+PROGRESS = {
+    "CurrentCount": INT64,
+    "ExportStatus": enum(["init", "exporting", "success", "failed"]),
+    "FileName": STR,
+    "Id": INT64,
+    "Link": STR,
+    "Message": STR,
+    "Progress": {"type": "integer", "minimum": 0, "maximum": 100},
+    "TotalCount": INT64,
+}
+SAS_EXPORTS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]] = {
+    "ExportVul": (
+        "Starts an export of vulnerabilities (a zip holding an xlsx).",
+        [
+            p("Type", enum(["cve", "sys", "cms", "app", "emg"]), True),
+            p("AttachTypes", enum(["sca"])),
+            p("Necessity", csv_of(["asap", "later", "nntf"])),
+            p("Dealed", enum(["y", "n"])),
+            p("Uuids", STR),
+            p("AliasName", STR),
+            p("CveId", STR),
+            p("GroupId", INTS),
+            p("AssetType", csv_of(["ECS", "CONTAINER"])),
+            p("SearchTags", STR),
+            p("CreateTsStart", {"type": "integer", "minimum": 0, "maximum": 10**15}),
+            p("CreateTsEnd", {"type": "integer", "minimum": 0, "maximum": 10**15}),
+            p("ContainerName", STR),
+            p("ImageName", STR),
+            p("Path", STR),
+            p("RaspDefend", SWITCH),
+            p("VpcInstanceIds", STR),
+            p(
+                "VulEntityList",
+                arr(
+                    {
+                        **obj(
+                            {
+                                "EntityName": {"type": "string", "minLength": 1},
+                                "EntityVersion": STR,
+                            },
+                            ["EntityName"],
+                        ),
+                        "additionalProperties": False,
+                    }
+                ),
+                desc="JSON list of {EntityName, EntityVersion}, or VulEntityList.N.EntityName",
+            ),
+            LANG,
+            RD,
+        ],
+        [],
+        STARTED,
+    ),
+    "DescribeVulExportInfo": (
+        "Queries the progress of a vulnerability export.",
+        [EXPORT_ID, RD],
+        [],
+        PROGRESS,
+    ),
+    "ExportWarning": (
+        "Starts an export of baseline check results (a zip holding an xlsx).",
+        [
+            p("ExportType", enum(["hc_check_warning"])),
+            p("RiskLevels", csv_of(["high", "medium", "low"])),
+            p("StatusList", csv_of(["1", "3"])),
+            p("Dealed", enum(["Y", "N"])),
+            p("Uuids", STR),
+            p("RiskIds", INTS),
+            p("RiskName", STR),
+            p("TypeName", STR),
+            p("TypeNames", STR),
+            p("SubTypeNames", STR),
+            p("GroupId", NONNEG),
+            p("StrategyId", NONNEG),
+            p("IsCleartextPwd", SWITCH),
+            p("IsSummaryExport", SWITCH),
+            p("SourceIp", STR),
+            LANG,
+        ],
+        [],
+        STARTED,
+    ),
+    "DescribeWarningExportInfo": (
+        "Queries the progress of a baseline check export.",
+        [EXPORT_ID],
+        [],
+        PROGRESS,
+    ),
+    "DescribeHcExportInfo": (
+        "Queries the progress of a baseline check export (ResultStatus, GmtCreate).",
+        [EXPORT_ID],
+        [],
+        {
+            "CurrentCount": INT64,
+            "FileName": STR,
+            "GmtCreate": INT64,
+            "Id": INT64,
+            "Link": STR,
+            "Progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "ResultStatus": enum(["exporting", "success", "failed"]),
+            "TotalCount": INT64,
+        },
+    ),
+    "ExportSuspEvents": (
+        "Starts an export of suspicious events (a zip holding an xlsx).",
+        [
+            p("TimeStart", DATETIME),
+            p("TimeEnd", DATETIME),
+            p("Levels", csv_of(["serious", "suspicious", "remind"])),
+            p("Status", enum(["0", "1", "2", "4", "8", "16", "32", "64", "128"])),
+            p("Dealed", enum(["Y", "N"])),
+            p("ParentEventTypes", STR),
+            p("Name", STR),
+            p("Remark", STR),
+            p("Uuid", STR),
+            p("GroupId", NONNEG),
+            p("Id", NONNEG),
+            p("UniqueInfo", STR),
+            p("AssetsTypeList", arr(enum(["ecs", "container"]))),
+            p("ClusterId", STR),
+            p(
+                "ContainerFieldName",
+                enum(
+                    [
+                        "instanceId",
+                        "appName",
+                        "clusterId",
+                        "regionId",
+                        "nodeName",
+                        "namespace",
+                        "clusterName",
+                        "image",
+                        "imageRepoName",
+                        "imageRepoNamespace",
+                        "imageRepoTag",
+                        "imageDigest",
+                    ]
+                ),
+            ),
+            p("ContainerFieldValue", STR),
+            p("CurrentPage", STR, desc="paging is for lists; an export holds every match"),
+            p("PageSize", STR),
+            p("From", STR),
+            p("OperateErrorCodeList", arr(STR)),
+            p("SourceIp", STR),
+            p("TargetType", STR),
+            LANG,
+            RD,
+        ],
+        [],
+        STARTED,
+    ),
+    "DescribeSuspEventExportInfo": (
+        "Queries the progress of a suspicious-event export.",
+        [EXPORT_ID],
+        [],
+        {
+            "ExportStatus": enum(["pending", "exporting", "success", "failed"]),
+            "FileName": STR,
+            "GmtCreate": INT64,
+            "GmtModified": INT64,
+            "Id": INT64,
+            "Link": STR,
+            "Progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "Properties": STR,
+            "TotalCount": INT64,
+            "Type": enum(["suspiciousEvent"]),
+        },
+    ),
+}
+SAS_ACTIONS.update(SAS_EXPORTS)
+
 ERROR = obj(
     {
         "RequestId": STR,

@@ -1,4 +1,5 @@
-"""Data-tracking downloads and Sas exports end to end with the official SDKs on a manual clock."""
+"""Data-tracking downloads end to end with the official SDK on a manual clock (the Sas exports
+live in test_sas_exports.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,17 @@ import json
 import sqlite3
 import zipfile
 
-import openpyxl
 import pytest
 import requests
-import yaml
 from alibabacloud_dms_enterprise20181101 import models as dm
-from alibabacloud_sas20181203 import models as sm
 from alibabacloud_tea_openapi.exceptions import ClientException
 
 from emulator.databases.catalog import DataPlane
 from emulator.platform.accounts import load_accounts
 from emulator.services.dms.domain.datatrack import generate_binlog, load_settings
-from emulator.services.sas.exports import fixture_rows
-from emulator.testing.flows import DL_ORDER, ROOT, fixture_db, poll_download, track_order
+from emulator.testing.flows import DL_ORDER, fixture_db, poll_download, track_order
 from emulator.testing.process import Control
-from emulator.testing.sdk import DAVE, dms, sas
+from emulator.testing.sdk import DAVE, dms
 
 
 def test_data_tracking_download_end_to_end(endpoint: str, control: Control) -> None:
@@ -193,76 +190,3 @@ def test_data_tracking_errors(endpoint: str, control: Control) -> None:
             )
         )
     assert exc.value.code == "InvalidParam"
-
-
-EXPORT_TYPES = yaml.safe_load((ROOT / "fixtures" / "sas_exports.yaml").read_text())
-
-
-@pytest.mark.parametrize("export_type", sorted(EXPORT_TYPES))
-def test_sas_export_grows_with_the_clock_to_a_real_xlsx(
-    endpoint: str, control: Control, export_type: str
-) -> None:
-    client = sas(endpoint)
-    started = client.export_record(
-        sm.ExportRecordRequest(export_type=export_type, params="{}", lang="en")
-    ).body
-    assert started.id and started.file_name.startswith(
-        EXPORT_TYPES[export_type]["file_prefix"] + "_"
-    )
-    seen: list[str] = []
-    counts: list[int] = []
-    while True:
-        info = client.describe_export_info(sm.DescribeExportInfoRequest(export_id=started.id)).body
-        assert info.export_status in ("init", "exporting", "success")
-        assert 0 <= info.current_count <= info.total_count and 0 <= info.progress <= 100
-        assert (info.link is not None) == (info.export_status == "success")
-        if not seen or seen[-1] != info.export_status:
-            seen.append(info.export_status)
-        counts.append(info.current_count)
-        if info.export_status == "success":
-            break
-        control.advance(0.5)
-    assert seen == ["init", "exporting", "success"] and counts == sorted(counts)
-    assert (
-        info.message == "success" and info.progress == 100 and info.file_name == started.file_name
-    )
-    assert info.total_count == EXPORT_TYPES[export_type]["rows"]
-    r = requests.get(info.link, timeout=10)
-    assert r.status_code == 200
-    ws = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).active
-    rows = [list(row) for row in ws.iter_rows(values_only=True)]
-    assert rows[0] == list(EXPORT_TYPES[export_type]["columns"])
-    assert len(rows) - 1 == info.total_count
-    assert [[v if v is not None else "" for v in row] for row in rows[1:]] == fixture_rows(
-        EXPORT_TYPES[export_type]
-    )
-
-
-def test_sas_errors(endpoint: str, control: Control) -> None:
-    client = sas(endpoint)
-    with pytest.raises(ClientException) as exc:
-        client.export_record(sm.ExportRecordRequest(export_type="noSuchExport"))
-    assert exc.value.code == "InvalidExportType" and exc.value.status_code == 400
-    with pytest.raises(ClientException) as exc:
-        client.describe_export_info(sm.DescribeExportInfoRequest(export_id=424242))
-    assert exc.value.code == "InvalidExportId"
-    started = client.export_record(sm.ExportRecordRequest(export_type="exportHcWarning")).body
-    ok = client.describe_export_info(
-        sm.DescribeExportInfoRequest(
-            export_id=started.id, resource_directory_account_id=1666036095600001
-        )
-    ).body
-    assert ok.id == started.id
-    with pytest.raises(ClientException) as exc:
-        client.describe_export_info(
-            sm.DescribeExportInfoRequest(
-                export_id=started.id, resource_directory_account_id=1777036095600001
-            )
-        )
-    assert exc.value.code == "RdCheckNoPermission" and exc.value.status_code == 400
-    with pytest.raises(ClientException) as exc:
-        sas(endpoint, DAVE).describe_export_info(sm.DescribeExportInfoRequest(export_id=started.id))
-    assert exc.value.code == "InvalidExportId", "another tenant's export is not visible"
-    with pytest.raises(ClientException) as exc:
-        client.describe_export_info(sm.DescribeExportInfoRequest())
-    assert exc.value.code == "MissingExportId"

@@ -6,6 +6,7 @@ Each test reproduces a probe of `shared/probes/` through real sockets and proces
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import ssl
@@ -38,6 +39,8 @@ def connect(proc: EmulatorProcess, tls: bool) -> socket.socket:
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
 def test_idle_connections_cannot_lock_everyone_out(tls: bool) -> None:
     """r10: 1100 connections that never send a byte; a real client is still served at once."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))  # our side
     with EmulatorProcess(*(["--tls"] if tls else [])) as proc:
         idle = [socket.create_connection(("127.0.0.1", proc.port)) for _ in range(1100)]
         try:

@@ -217,7 +217,9 @@ def serve(settings: Settings) -> int:
     _sys.setswitchinterval(float(os.environ.get("DMS_EMULATOR_SWITCH_INTERVAL", "0.0005")))
     from emulator.app import create_app
     from emulator.faults.scenarios import ScenarioError, load_scenario
-    from emulator.serving.listener import Server, serve_workers, setup_logging
+    from emulator.serving.listener import Server
+    from emulator.serving.logs import setup_logging
+    from emulator.serving.prefork import serve_workers
     from emulator.serving.startup import banner_for, scenario_path, tls_config
     from emulator.serving.tls import TlsError
     from emulator.wiring import Emulator

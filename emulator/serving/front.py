@@ -54,6 +54,7 @@ class _Conn:
         "key",
         "want_write",
         "tls",
+        "retry_len",
     )
 
     def __init__(self, outer: socket.socket, remote: tuple[str, int], deadline: float):
@@ -71,6 +72,7 @@ class _Conn:
         self.key: tuple[str, int] | None = None
         self.want_write = False  # the handshake (or an SSL read) waits for the socket to drain
         self.tls = False
+        self.retry_len = 0  # an SSL write that must be repeated with the same length
 
 
 class Front:
@@ -158,7 +160,12 @@ class Front:
             except (BlockingIOError, InterruptedError):
                 return  # another worker won the race, or nothing left
             except OSError as exc:
-                log.warning("accept failed: %s", exc)
+                if exc.errno in (errno.EMFILE, errno.ENFILE):
+                    self._evict()  # out of descriptors: silent connections make room
+                    if not any(c.state != PUMP for c in self.conns):
+                        time.sleep(0.05)  # nothing to evict: do not spin on a full table
+                else:
+                    log.warning("accept failed: %s", exc)
                 return
             if len(self.conns) >= self.max_connections:
                 self._evict()
@@ -353,15 +360,18 @@ class Front:
 
     def _write_outer(self, conn: _Conn) -> None:
         while conn.to_outer:
+            size = conn.retry_len or min(len(conn.to_outer), CHUNK)
             try:
-                n = conn.outer.send(conn.to_outer[:CHUNK])
-            except (ssl.SSLWantWriteError, BlockingIOError, InterruptedError):
+                n = conn.outer.send(conn.to_outer[:size])
+            except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                conn.retry_len = size  # OpenSSL wants the same write again
                 return
-            except ssl.SSLWantReadError:
+            except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 self._close(conn)
                 return
+            conn.retry_len = 0
             del conn.to_outer[:n]
         if conn.inner_eof:
             self._close(conn, reset=bool(conn.peer and conn.peer.reset))

@@ -1,5 +1,5 @@
-"""Running the app: waitress for HTTP (pure Python, threaded, quick to start, binds port 0), the
-TLS front (front.py) before it for `--tls`, and a pre-fork supervisor for `--workers`.
+"""Running the app in one process: waitress for HTTP (pure Python, threaded, quick to start,
+binds port 0), with the TLS front (front.py) before it for `--tls`. `--workers` is prefork.py.
 
 What this layer promises:
 - SIGINT/SIGTERM stop the process within `STOP_GRACE` seconds plus a second, whatever runs
@@ -15,7 +15,6 @@ What this layer promises:
 from __future__ import annotations
 
 import faulthandler
-import json
 import logging
 import os
 import signal
@@ -219,38 +218,18 @@ class Stack:
         wasyncore.close_all(self.waitress._map)
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        doc: dict[str, Any] = {
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            doc.update(
-                {
-                    k: v
-                    for k, v in fields.items()
-                    if k not in ("string_to_sign", "canonical_request")
-                }
-            )
-        if record.exc_info:
-            doc["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(doc, ensure_ascii=False, default=str)
+def raise_descriptor_limit() -> None:
+    """Up to the hard limit: with the common soft limit of 1024, a thousand idle connections
+    would exhaust descriptors before the connection rules above can act."""
+    try:
+        import resource
 
-
-def setup_logging(level: str, as_json: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter()
-        if as_json
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    logging.getLogger("waitress").setLevel(logging.WARNING)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = hard if hard != resource.RLIM_INFINITY else 65536
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
@@ -271,7 +250,7 @@ def url_of(host: str, port: int, tls: bool) -> str:
     return f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
-def _announce(url: str, tls: TlsConfig | None, banner: Callable[[str], str] | None) -> None:
+def announce(url: str, tls: TlsConfig | None, banner: Callable[[str], str] | None) -> None:
     if banner is not None:
         print(banner(url), file=sys.stderr, flush=True)
     if tls is not None and tls.ca:
@@ -279,7 +258,7 @@ def _announce(url: str, tls: TlsConfig | None, banner: Callable[[str], str] | No
     print(f"dms-emulator listening on {url}", flush=True)
 
 
-def _stop_on_signals(on_stop: Callable[[], None] | None = None) -> None:
+def stop_on_signals(on_stop: Callable[[], None] | None = None) -> None:
     """First SIGTERM/SIGINT: stop serving, with a watchdog that ends the process after
     STOP_GRACE + 1 s whatever still runs; a second signal ends it at once."""
     stopping = threading.Event()
@@ -328,8 +307,9 @@ class Server:
         return url_of(self.host, self.port, self.tls is not None)
 
     def serve_forever(self, banner: Callable[[str], str] | None = None) -> None:
-        _stop_on_signals()
-        _announce(self.url, self.tls, banner)
+        raise_descriptor_limit()
+        stop_on_signals()
+        announce(self.url, self.tls, banner)
         self.stack.run()
 
     def start(self) -> Server:
@@ -343,102 +323,3 @@ class Server:
         self._sock.close()
         if self._thread:
             self._thread.join(timeout=5)
-
-
-def _exit_worker(signum: int, frame: Any) -> None:
-    raise SystemExit(0)
-
-
-def _die_with(parent: int) -> None:
-    """A worker follows its supervisor: PR_SET_PDEATHSIG on Linux, a parent check elsewhere."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # it died before prctl took effect
-        os._exit(0)
-
-    def watch() -> None:
-        while True:
-            time.sleep(1)
-            if os.getppid() != parent:
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(STOP_GRACE + 1)
-                os._exit(0)
-
-    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
-
-
-def serve_workers(
-    app: WSGIApp,
-    host: str,
-    port: int,
-    workers: int,
-    threads: int,
-    after_fork: Any = None,
-    tls: TlsConfig | None = None,
-    banner: Callable[[str], str] | None = None,
-) -> None:
-    """Pre-fork `workers` processes that all accept on one listening socket.
-
-    The parent only supervises: SIGTERM/SIGINT are passed on to every worker, and the parent
-    returns once they have exited. A worker that dies is replaced.
-    """
-    sock = listen_socket(host, port)
-    real_port = sock.getsockname()[1]
-    children: dict[int, int] = {}
-    supervisor = os.getpid()
-    if tls is not None:
-        tls.context()  # a bad --tls-cert fails here, once, not in every worker
-
-    def spawn(index: int) -> None:
-        pid = os.fork()
-        if pid == 0:  # the worker
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, _exit_worker)
-            code = 0
-            try:
-                _die_with(supervisor)
-                if after_fork:
-                    after_fork(index)
-                Stack(app, sock, threads, tls).run()
-            except SystemExit:
-                pass
-            except BaseException:
-                log.exception("worker %d failed", index)
-                code = 1
-            finally:
-                os._exit(code)
-        children[pid] = index
-
-    for i in range(workers):
-        spawn(i)
-    stopping = False
-
-    def stop() -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in list(children):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    _stop_on_signals(stop)
-    log.info("%d worker processes", workers)
-    _announce(url_of(host, real_port, tls is not None), tls, banner)
-    while children:
-        try:
-            pid, _ = os.wait()
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-        index = children.pop(pid, None)
-        if index is not None and not stopping:
-            log.error("worker %d exited; starting a new one", index)
-            spawn(index)
-    sock.close()

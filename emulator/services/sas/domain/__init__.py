@@ -1,0 +1,1 @@
+"""Security Center domain: export families, their fixture records, filters and lifecycle."""
