@@ -111,3 +111,81 @@ def test_console_approve_export_fault_journal(page) -> None:  # type: ignore[no-
         page.screenshot(path=str(ARTIFACTS / "requests.png"), full_page=True)
         page.goto(f"{ui}/requests?code=Throttling.User")
         assert page.locator("#journal tr[data-code]").count() == 1
+
+
+def _overlaps(a: dict, b: tuple[float, float, float, float]) -> bool:
+    x, y, w, h = b
+    return not (
+        a["x"] + a["width"] <= x or x + w <= a["x"] or a["y"] + a["height"] <= y or y + h <= a["y"]
+    )
+
+
+def test_console_journal_parameters_text_and_diagram_labels(page) -> None:  # type: ignore[no-untyped-def]
+    """The journal shows each call's parameters and answer (collapsed, JS off) and filters by a
+    parameter; SQL reads as text; no arrowhead covers an edge label; the login form works."""
+    token = "console-token"
+    with EmulatorProcess("--clock", "manual", "--control-token", token) as proc:
+        ui = f"{proc.url}/_emulator/ui"
+        page.goto(f"{ui}/tickets")
+        assert page.locator("#login").count() == 1, "a token-protected console asks for it"
+        page.screenshot(path=str(ARTIFACTS / "login.png"), full_page=True)
+        page.fill("#token", token)
+        page.click("#log-in")
+        assert page.locator("#tickets").count() == 1
+
+        client = dms(proc.endpoint, FRANK)
+        sql = "select * from departments where id < 3 and name <> 'x & y'"
+        ids = [
+            client.create_order(
+                dm.CreateOrderRequest(
+                    plugin_type="DATA_EXPORT",
+                    comment=f"journal {i}",
+                    plugin_param={"dbId": 27001, "exeSQL": sql},
+                )
+            ).body.create_order_result.order_ids[0]
+            for i in range(2)
+        ]
+        for order_id in (ids[0], ids[0], ids[1]):
+            client.get_data_export_order_detail(
+                dm.GetDataExportOrderDetailRequest(order_id=order_id)
+            )
+
+        page.goto(f"{ui}/tickets/{ids[0]}?refresh=0")
+        params = page.inner_text("#params")
+        assert sql.replace("'", "\\'") in params or sql in params, params
+        assert "\\u003c" not in page.content() and "\\u0026" not in page.content()
+        labels = page.locator("svg.lifecycle text.label")
+        assert labels.count() >= 8
+        heads = []
+        for i in range(page.locator("svg.lifecycle path.edge").count()):
+            d = page.locator("svg.lifecycle path.edge").nth(i).get_attribute("d") or ""
+            ex, ey = (float(v) for v in d.split("L")[1].split())
+            heads.append((ex, ey))
+        svg = page.locator("svg.lifecycle").bounding_box()
+        assert svg
+        for i in range(labels.count()):
+            box = labels.nth(i).bounding_box()
+            assert box
+            for ex, ey in heads:  # the arrowhead: a 11 px square ending at the edge's end
+                head = (svg["x"] + ex - 6, svg["y"] + ey - 11, 12, 11)
+                assert not _overlaps(box, head), (labels.nth(i).text_content(), box, head)
+        page.screenshot(path=str(ARTIFACTS / "ticket-text.png"), full_page=True)
+
+        page.goto(f"{ui}/requests")
+        page.fill("#param", f"OrderId={ids[0]}")
+        page.click("#filter")
+        rows = page.locator("#journal tr.entry")
+        assert rows.count() == 2 and "GetDataExportOrderDetail" in rows.first.inner_text()
+        detail = page.locator("#journal details.params").first
+        assert not detail.locator("pre.value").first.is_visible(), "collapsed until opened"
+        detail.locator("summary").click()
+        assert f"{ids[0]}" in detail.inner_text() and "***redacted***" not in detail.inner_text()
+        body = page.locator("#journal details.response").first
+        body.locator("summary").click()
+        assert '"RequestId"' in body.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "requests-parameters.png"), full_page=True)
+
+        page.goto(f"{ui}/requests?action=CreateOrder")
+        first = page.locator("#journal details.params").first
+        first.locator("summary").click()
+        assert "id < 3" in first.inner_text() and "\\u003c" not in first.inner_text()

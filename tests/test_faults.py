@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from darabonba.runtime import ExtendsParameters, RuntimeOptions
 
 from emulator.testing.flows import create_export, status, watch
 from emulator.testing.process import Control, EmulatorProcess, run_cli
-from emulator.testing.sdk import DAVE, dms, sas
+from emulator.testing.sdk import DAVE, dms, sas, v3_request
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -426,3 +427,71 @@ def test_scenario_at_start_and_a_bad_one_stops_start_up(tmp_path: Path) -> None:
         and "faults[0].effect.code" in out.stderr
         and "Traceback" not in out.stderr
     )
+
+
+def test_header_faults_are_bounded_so_one_tenant_cannot_take_every_thread(endpoint: str) -> None:
+    """F7: 8 requests with `latency:20000` held all 8 threads; another tenant waited 19 s."""
+
+    def send(header: str) -> Any:
+        return v3_request(endpoint, "ListOrders", extra_headers={"x-emulator-fault": header}).send()
+
+    t = time.time()
+    refused = send("latency:20000")
+    assert refused.status_code == 400 and refused.json()["Code"] == "InvalidEmulatorFault"
+    assert "--header-fault-max-ms" in refused.json()["Message"] and time.time() - t < 2
+    slow = '{"type": "connection", "mode": "dribble", "bytes": 1, "interval_ms": 60000}'
+    assert send(slow).status_code == 400
+    results: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(send("latency:3000").status_code))
+        for _ in range(8)
+    ]
+    for th in threads:
+        th.start()
+    time.sleep(0.5)
+    t = time.time()
+    other = v3_request(endpoint, "ListOrders", key=DAVE).send()
+    assert other.status_code == 200 and time.time() - t < 1.5, "tenant 4000 was not kept waiting"
+    for th in threads:
+        th.join()
+    assert sorted(results) == [200, 200] + [400] * 6, "two delayed requests per tenant at a time"
+
+
+def test_a_header_dribble_lasts_at_most_the_header_limit() -> None:
+    with EmulatorProcess("--header-fault-max-ms", "1000") as proc:
+        header = '{"type": "connection", "mode": "dribble", "bytes": 1, "interval_ms": 500}'
+        p = v3_request(proc.endpoint, "ListOrders", extra_headers={"x-emulator-fault": header})
+        t = time.time()
+        r = p.send()
+        assert r.status_code == 200 and r.json()["Success"] is True  # ~300 bytes: 150 s uncapped
+        assert time.time() - t < 5
+    with EmulatorProcess("--header-fault-max-ms", "0") as proc:
+        r = v3_request(
+            proc.endpoint, "ListOrders", extra_headers={"x-emulator-fault": "latency:10"}
+        ).send()
+        assert r.status_code == 400 and "turned off" in r.json()["Message"]
+
+
+def test_lognormal_latency_has_a_cap(endpoint: str, control: Control) -> None:
+    """F18: a lognormal latency without max_ms was unbounded (sigma 10: hours)."""
+    r = control.post(
+        "/faults",
+        {
+            "match": {"action": "GetUserActiveTenant"},
+            "times": 12,
+            "effect": {
+                "type": "latency",
+                "distribution": "lognormal",
+                "median_ms": 20,
+                "sigma": 10,
+            },
+        },
+    )
+    assert r.status_code == 201
+    t = time.time()
+    for _ in range(12):
+        dms(endpoint).get_user_active_tenant(dm.GetUserActiveTenantRequest())
+    took = time.time() - t
+    latencies = [e["fault"]["latency_ms"] for e in control.journal(action="GetUserActiveTenant")]
+    assert len(latencies) == 12 and max(latencies) <= 20 * 20, latencies
+    assert took < 12 * 0.4 + 3

@@ -74,3 +74,45 @@ def test_wrong(dms_emulator):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(failed=1)
+
+
+VERIFY_TESTS = """
+from alibabacloud_dms_enterprise20181101.client import Client
+from alibabacloud_dms_enterprise20181101 import models
+
+
+def poll(dms_emulator, times):
+    client = Client(dms_emulator.config())
+    order_id = client.create_order(models.CreateOrderRequest(
+        plugin_type="DATA_EXPORT", comment="v", plugin_param={"dbId": 17001, "exeSQL": "select 1"}
+    )).body.create_order_result.order_ids[0]
+    for _ in range(times):
+        client.get_data_export_order_detail(models.GetDataExportOrderDetailRequest(order_id=order_id))
+    return order_id
+
+
+def test_verified(dms_emulator):
+    order_id = poll(dms_emulator, 2)
+    dms_emulator.assert_called("CreateOrder", times=1, PluginType="DATA_EXPORT")
+    dms_emulator.assert_called("GetDataExportOrderDetail", times=2, OrderId=order_id)
+    assert dms_emulator.count("GetDataExportOrderDetail", params={"OrderId": order_id}) == 2
+    dms_emulator.assert_sequence([{"action": "CreateOrder"}, {"action": "GetDataExportOrderDetail", "times": 2}])
+
+
+def test_too_many_polls(dms_emulator):
+    order_id = poll(dms_emulator, 3)
+    dms_emulator.assert_called("GetDataExportOrderDetail", times=2, OrderId=order_id)
+"""
+
+
+def test_plugin_verification_with_readable_messages(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_verify=VERIFY_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: expectation 1 of 1, GetDataExportOrderDetail(OrderId=*) x2: "
+            "expected 2 time(s), found 3*",
+            "*nearest calls in the journal:*",
+        ]
+    )

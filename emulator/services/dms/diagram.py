@@ -47,10 +47,12 @@ def render(plugin_type: str, path: list[str], closed: str | None = None) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" class="lifecycle" '
         f'role="img" aria-label="lifecycle of a {escape(plugin_type)} ticket">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker>'
-        '<marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#1a7f37"/></marker></defs>',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" '
+        'markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker>'
+        '<marker id="arrow-taken" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="11" '
+        'markerHeight="11" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M 0 0 L 10 5 L 0 10 z" fill="#1a7f37"/></marker></defs>',
     ]
     for (src, event), dst in sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
         if src == dst:
@@ -65,8 +67,14 @@ def render(plugin_type: str, path: list[str], closed: str | None = None) -> str:
             f'stroke="{color}" stroke-width="{3 if on_path else 1.3}" fill="none" '
             f'marker-end="url(#{marker})"/>'
         )
+        # the label beside its arrow (clear of the line and the arrowhead), on a white halo
+        if sx == ex:
+            lx, ly, anchor = sx - 12, (sy + ey) / 2 + 3, "end"  # left: diagonals go right
+        else:
+            lx, ly, anchor = sx + (ex - sx) * 0.6, sy + (ey - sy) * 0.6 - 7, "middle"
         parts.append(
-            f'<text x="{(sx + ex) / 2 + 4}" y="{(sy + ey) / 2 + 4}" font-size="10" fill="#666">'
+            f'<text class="label" x="{lx}" y="{ly}" font-size="10" fill="#57606a" '
+            f'text-anchor="{anchor}" paint-order="stroke" stroke="#fff" stroke-width="3">'
             f"{escape(event.value)}</text>"
         )
     for state in pos:
