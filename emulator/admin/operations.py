@@ -101,7 +101,10 @@ def advance(emu: Emulator, seconds_value: Any) -> dict[str, Any]:
     seconds = number(seconds_value, "seconds", 0, 1e9)
     if seconds is None:
         raise Invalid("seconds: required, a number between 0 and 1e9")
-    emu.clock.advance(seconds)
+    try:
+        emu.clock.advance(seconds)
+    except ValueError as exc:  # past the representable range (restructure: F18)
+        raise Invalid(f"seconds: {exc}") from None
     emu.save_clock()
     settled = emu.jobs.wait_idle(SETTLE_SECONDS)  # jobs due by now finish before we answer
     return {**clock(emu), "settled": settled}
@@ -292,13 +295,9 @@ def export_state(emu: Emulator, secrets: bool = False) -> dict[str, Any]:
 
 def import_state(emu: Emulator, doc: Any) -> None:
     tables, clock_doc = read_state_document(doc)
-    tables = keep_secrets(emu.store, tables)
     emu.jobs.wait_idle(SETTLE_SECONDS)
     try:
-        emu.store.load(tables)  # the store checks the document and rolls back on any refusal
+        # checked against the schema the store writes, all or nothing; secrets kept (restructure)
+        emu.load_state(tables, clock_doc)
     except Exception as exc:
         raise Invalid(f"state not imported (nothing changed): {exc}") from None
-    emu.artifacts.reload_keys()
-    if clock_doc is not None:
-        emu.clock.restore({**clock_doc, "mode": emu.clock.mode})
-        emu.save_clock()
