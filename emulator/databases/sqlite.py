@@ -377,6 +377,7 @@ def _describe(
             tuple(Table(n, (), kind="VIEW" if k == "view" else "TABLE") for n, k in names)
         )
     declared, comments = _declared(conn, only) if details else ({}, {})
+    sizes = _sizes(conn) if counts and names else None
     tables = []
     for name, _kind in names:
         if not details:
@@ -392,7 +393,7 @@ def _describe(
                     rows,
                     comments.get(name.lower(), ""),
                     kind,
-                    _size(conn, name, rows),
+                    _size(sizes, name, rows),
                 )
             )
             continue
@@ -438,19 +439,28 @@ def _describe(
                 int(count),
                 comments.get(name.lower(), ""),
                 "VIEW" if kinds[name] == "view" else "TABLE",
-                _size(conn, name, int(count)) if counts else 0,
+                _size(sizes, name, int(count)) if counts else 0,
             )
         )
     return Catalog(tuple(tables))
 
 
-def _size(conn: sqlite3.Connection, name: str, rows: int) -> int:
+def _sizes(conn: sqlite3.Connection) -> dict[str, int] | None:
+    """Bytes of each table with its indexes (lower-case names). dbstat scans the whole file
+    whatever the filter, so one aggregate serves every table of a describe() call."""
     try:
-        (size,) = conn.execute(
-            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name=? OR name IN "
-            "(SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=?)",
-            (name, name),
-        ).fetchone()
-        return int(size)
+        return {
+            str(t).lower(): int(n)
+            for t, n in conn.execute(
+                "SELECT m.tbl_name, sum(d.pgsize) FROM dbstat d "
+                "JOIN sqlite_master m ON m.name = d.name GROUP BY m.tbl_name"
+            )
+        }
     except sqlite3.Error:  # a build without the dbstat table
+        return None
+
+
+def _size(sizes: dict[str, int] | None, name: str, rows: int) -> int:
+    if sizes is None:
         return rows * 64
+    return sizes.get(name.lower(), 0)
