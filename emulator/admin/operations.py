@@ -4,12 +4,13 @@ all call these; they raise the classes of `emulator.admin.errors` and never buil
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from emulator import __version__
 from emulator.admin.errors import Invalid, Unknown
-from emulator.core.clock import iso
+from emulator.core.clock import LATEST, iso, representable
 from emulator.faults import scenarios
 from emulator.faults.engine import validate_rule
 from emulator.gateway.journal import Filter, as_text
@@ -101,6 +102,8 @@ def advance(emu: Emulator, seconds_value: Any) -> dict[str, Any]:
     seconds = number(seconds_value, "seconds", 0, 1e9)
     if seconds is None:
         raise Invalid("seconds: required, a number between 0 and 1e9")
+    if not representable(emu.clock.now() + seconds):  # F18: past it every time render fails
+        raise Invalid(f"seconds: the clock would pass {iso(LATEST)}, the latest time it can show")
     emu.clock.advance(seconds)
     emu.save_clock()
     settled = emu.jobs.wait_idle(SETTLE_SECONDS)  # jobs due by now finish before we answer
@@ -270,6 +273,8 @@ def read_state_document(doc: Any) -> tuple[dict[str, Any], dict[str, Any] | None
     clock_doc = doc.get("clock")
     if clock_doc is not None and not isinstance(clock_doc, dict):
         raise Invalid("clock: must be an object")
+    if clock_doc is not None:
+        check_clock_doc(clock_doc)
     return doc["tables"], clock_doc
 
 
@@ -283,6 +288,18 @@ def keep_secrets(store: Store, tables: dict[str, Any]) -> dict[str, Any]:
         return tables
     kept = [{"key": k, "value": v} for k in SECRET_META if (v := store.get_meta(k))]
     return {**tables, "meta": [*meta, *kept]}
+
+
+def check_clock_doc(clock_doc: dict[str, Any]) -> None:
+    """base and offset are finite numbers whose sum the clock can render (F14, F18)."""
+    values = []
+    for key in ("base", "offset"):
+        value = clock_doc.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Invalid(f"clock.{key}: must be a number")
+        values.append(float(value))
+    if not all(math.isfinite(v) for v in values) or not representable(sum(values)):
+        raise Invalid(f"clock: base + offset must be a time between 1970 and {iso(LATEST)}")
 
 
 def export_state(emu: Emulator, secrets: bool = False) -> dict[str, Any]:

@@ -18,6 +18,14 @@ DMS_FORMAT = "%Y-%m-%d %H:%M:%S"  # DMS wire times (UTC)
 ISO_MS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the control plane's times
 UTC_SECOND_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # journal stamps, x-acs-date
 DAY_FORMAT = "%Y%m%d"  # file-name days (Sas export names)
+# the latest instant the clock may reach: every format above renders it (datetime stops at
+# 9999), with centuries to spare for what is scheduled after now (retention, link expiry)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc).timestamp()
+
+
+def representable(ts: float) -> bool:
+    """A time every format can render (finite, from 1970 up to LATEST)."""
+    return 0.0 <= ts <= LATEST
 
 
 def wall_time() -> float:
@@ -57,6 +65,8 @@ class Clock:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
+            if not representable(self.now() + seconds):
+                raise ValueError("the clock would pass its latest representable time")
             self._cells[1] += seconds
         return self.now()
 
