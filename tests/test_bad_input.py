@@ -283,6 +283,10 @@ def test_the_clock_stops_before_times_become_unrenderable(endpoint: str, control
     ]:
         r = v3_request(endpoint, action, form=form, version=version).send()
         assert r.status_code == 200, (action, r.text)
-    state = {"format": "dms-emulator-state", "tables": {}, "clock": {"offset": 1e300}}
+    state: dict[str, Any] = {
+        "format": "dms-emulator-state",
+        "tables": {},
+        "clock": {"offset": 1e300},
+    }
     r = requests.put(f"http://{endpoint}/_emulator/state", json=state, timeout=30)
     assert r.status_code == 400 and "clock" in r.json()["error"], r.text
