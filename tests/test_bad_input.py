@@ -274,8 +274,8 @@ def test_the_clock_stops_before_times_become_unrenderable(endpoint: str, control
             refused = (i, r)
             break
     assert refused is not None, "the clock advanced without bound"
-    assert refused[1].status_code == 400 and "latest" in refused[1].json()["error"]
-    assert control.get("/clock")["now"].startswith("8")  # still in the ninth millennium
+    assert refused[1].status_code == 400 and "clock would pass" in refused[1].json()["error"]
+    assert int(control.get("/clock")["now"][:4]) >= 9000  # near the end of what dates can show
     for action, version, form in [
         ("ListOrders", DMS_VERSION, {}),
         ("CreateDataTrackOrder", DMS_VERSION, wire({"Comment": "t", "Param": TRACK})),
@@ -283,6 +283,7 @@ def test_the_clock_stops_before_times_become_unrenderable(endpoint: str, control
     ]:
         r = v3_request(endpoint, action, form=form, version=version).send()
         assert r.status_code == 200, (action, r.text)
+    assert requests.get(f"http://{endpoint}/_emulator/ui/tickets", timeout=30).status_code == 200
     state: dict[str, Any] = {
         "format": "dms-emulator-state",
         "tables": {},
