@@ -25,6 +25,7 @@ MAX_ID = 2**63 - 1  # SQLite's INTEGER range: a larger id names nothing
 STATE_FORMAT = "dms-emulator-state"
 SECRET_META = ("oss_secret",)  # meta rows a state document leaves out unless asked with the token
 VERDICTS = {"approve": "AGREE", "reject": "REJECT"}
+CLOCK_LIMIT = 221_845_392_000.0  # 9000-01-01T00:00:00Z: room for schedules and retention after it
 
 
 # --- values --------------------------------------------------------------------------------
@@ -101,6 +102,10 @@ def advance(emu: Emulator, seconds_value: Any) -> dict[str, Any]:
     seconds = number(seconds_value, "seconds", 0, 1e9)
     if seconds is None:
         raise Invalid("seconds: required, a number between 0 and 1e9")
+    if emu.clock.now() + seconds > CLOCK_LIMIT:  # dates past it cannot be written (probe F18)
+        raise Invalid(
+            f"seconds: the clock would pass {iso(CLOCK_LIMIT)}, beyond what dates represent"
+        )
     emu.clock.advance(seconds)
     emu.save_clock()
     settled = emu.jobs.wait_idle(SETTLE_SECONDS)  # jobs due by now finish before we answer
