@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+from typing import Any
 
 from emulator.config import Settings
 from emulator.core.clock import Clock
@@ -23,7 +24,7 @@ from emulator.gateway.journal import Bounds, Journal, MemoryJournal
 from emulator.gateway.nonces import MemoryNonces, NonceCache
 from emulator.platform import artifacts as artifacts_tables
 from emulator.platform.accounts import Accounts, load_accounts
-from emulator.platform.artifacts import Artifacts
+from emulator.platform.artifacts import SECRET_META, Artifacts
 from emulator.services.dms import service as dms_service
 from emulator.services.dms.api.meta import MetaContext
 from emulator.services.dms.api.users import UsersContext
@@ -38,7 +39,7 @@ from emulator.services.dms.service import DmsService
 from emulator.services.sas import exports as sas_exports
 from emulator.services.sas.exports import SasExports
 from emulator.state.runtime_db import RuntimeDB
-from emulator.state.store import Store
+from emulator.state.store import StateFileError, Store
 
 # every table of the emulator's state, by owner (the store creates, migrates, resets, snapshots)
 STATE_TABLES = (artifacts_tables.TABLES, *dms_service.TABLES, sas_exports.TABLES)
@@ -60,11 +61,19 @@ class Emulator:
         self.clock = Clock(settings.clock, cells=self.shared.clock, lock=self.shared.lock)
         saved_clock = self.store.get_meta("clock")
         if saved_clock:
-            self.clock.restore({**json.loads(saved_clock), "mode": settings.clock})
+            try:
+                self.clock.restore({**json.loads(saved_clock), "mode": settings.clock})
+            except (ValueError, TypeError) as exc:
+                raise StateFileError(
+                    f"state file {state}: its saved clock (meta.clock) is damaged: {exc}"
+                ) from None
         export_dir = (state + ".exports") if state else None
         self.artifacts = Artifacts(
             self.store, self.rng, export_dir, settings.retention, settings.link_ttl
         )
+        # what a crash left behind: rows of jobs that were running, their partial files
+        self.artifacts.forget_interrupted()
+        self.artifacts.sweep()
         self.jobs = Jobs(self.shared, deadline=settings.export_deadline)
         # the customer databases: fixture copies live next to the state file (or in a temp dir)
         self.databases = DataPlane(
@@ -128,12 +137,27 @@ class Emulator:
         self.store.reset(tid)
         self.dms.reset(tid)
         self.artifacts.purge_files(keys)
+        self.artifacts.sweep()
         self.faults.clear(tid)
         self.journal.clear(tid)
         if tid is None:
             self.nonces.clear()
             self.clock.reset()
             self.save_clock()
+
+    def load_state(self, tables: Any, clock_doc: dict[str, Any] | None) -> None:
+        """Replace the state with a state document's tables (and clock), all or nothing: the
+        clock is checked before any table changes; secrets and file paths are never taken from
+        the document; files behind rows it drops are removed. DocumentError/ValueError name
+        the field."""
+        if clock_doc is not None:
+            Clock.check_snapshot({**clock_doc, "mode": self.clock.mode})
+        self.store.load(tables, tenants=set(self.accounts.tenants), keep_meta=SECRET_META)
+        self.artifacts.reload_keys()
+        self.artifacts.sweep()
+        if clock_doc is not None:
+            self.clock.restore({**clock_doc, "mode": self.clock.mode})
+        self.save_clock()  # meta.clock always matches the running clock
 
     def close(self) -> None:
         self.jobs.shutdown()

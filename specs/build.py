@@ -70,6 +70,63 @@ def p(
     return {"name": name, "in": where, "required": required, "schema": schema, "description": desc}
 
 
+def jp(name: str, schema: dict[str, Any], required: bool = False, desc: str = "") -> dict[str, Any]:
+    """A query parameter whose value is a JSON document (the SDKs send nested models so).
+
+    Typed as `content: application/json`, so schemathesis sends documents of the right shape in
+    positive mode and of the wrong shape (an `InList` that is a number, a string for an object)
+    in negative mode, instead of arbitrary strings that never get past the JSON parser.
+    """
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "content": {"application/json": {"schema": schema}},
+        "description": desc,
+    }
+
+
+TRACK_TYPES = ["INSERT", "UPDATE", "DELETE"]
+EXPORT_PARAM = {
+    "type": "object",
+    "properties": {
+        "DbId": INT64,
+        "ExeSQL": {"type": "string", "minLength": 1},
+        "AffectRows": INT64,
+        "Classify": STR,
+        "IgnoreAffectRows": BOOL,
+        "IgnoreAffectRowsReason": STR,
+        "Logic": BOOL,
+    },
+    "required": ["DbId", "ExeSQL"],
+}
+TRACK_PARAM = {
+    "type": "object",
+    "properties": {
+        "DbId": STR,
+        "JobStartTime": DATETIME,
+        "JobEndTime": DATETIME,
+        "TableNames": {"type": "array", "items": STR, "minItems": 1, "maxItems": 50},
+        "TrackTypes": {"type": "array", "items": {"type": "string", "enum": TRACK_TYPES}},
+    },
+    "required": ["DbId", "JobStartTime", "JobEndTime", "TableNames", "TrackTypes"],
+}
+COLUMN_FILTER = {
+    "type": "object",
+    "properties": {
+        "ColumnName": STR,
+        "Operator": {
+            "type": "string",
+            "enum": ["EQUAL", "NOT_EQUAL", "IN", "NOT_IN", "BETWEEN", "LESS", "MORE"],
+        },
+        "Value": STR,
+        "InList": {"type": "array", "items": STR},
+        "BetweenStart": STR,
+        "BetweenEnd": STR,
+    },
+}
+
+
 TID = p("Tid", INT64, desc="Tenant id; defaults to the caller's tenant.")
 DMS_BASE = {"RequestId": STR, "Success": BOOL, "ErrorCode": STR, "ErrorMessage": STR}
 ORDER_SUMMARY = obj(
@@ -115,13 +172,8 @@ DMS_ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], di
         [
             TID,
             p("Comment", {"type": "string", "minLength": 1}, True),
-            p(
-                "PluginParam",
-                {"type": "string", "minLength": 1},
-                True,
-                desc="JSON object (AffectRows, DbId, ExeSQL...)",
-            ),
-            p("RelatedUserList", STR, desc="JSON array of user ids"),
+            jp("PluginParam", EXPORT_PARAM, True, "JSON object (AffectRows, DbId, ExeSQL...)"),
+            jp("RelatedUserList", {"type": "array", "items": INT64}, desc="JSON array of user ids"),
             p("ParentId", {**INT64, "minimum": 0}),
             p("AttachmentKey", STR),
             p("RealLoginUserUid", STR),
@@ -209,7 +261,11 @@ DMS_ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], di
         [
             TID,
             p("OrderId", ID, True),
-            p("ActionDetail", STR, desc="JSON object (fileType, mode...)"),
+            jp(
+                "ActionDetail",
+                obj({"fileType": enum(["CSV", "TXT", "JSON", "SQL", "XLSX"])}),
+                desc="JSON object (fileType, mode...)",
+            ),
             p("RealLoginUserUid", STR),
         ],
         [],
@@ -268,13 +324,13 @@ DMS_ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], di
         [
             TID,
             p("Comment", {"type": "string", "minLength": 1}, True),
-            p(
+            jp(
                 "Param",
-                {"type": "string", "minLength": 1},
+                TRACK_PARAM,
                 True,
-                desc="JSON object: DbId, JobStartTime, JobEndTime, TableNames, TrackTypes",
+                "JSON object: DbId, JobStartTime, JobEndTime, TableNames, TrackTypes",
             ),
-            p("RelatedUserList", STR, desc="JSON array of user ids"),
+            jp("RelatedUserList", arr(STR), desc="JSON array of user ids"),
         ],
         [],
         {"CreateOrderResult": arr(INT64)},
@@ -284,12 +340,12 @@ DMS_ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], di
         [
             TID,
             p("OrderId", ID, True),
-            p("FilterTableList", STR),
-            p("FilterTypeList", STR),
-            p("FilterStartTime", STR),
-            p("FilterEndTime", STR),
-            p("ColumnFilter", STR),
-            p("EventIdList", STR),
+            jp("FilterTableList", arr(STR)),
+            jp("FilterTypeList", arr(enum(TRACK_TYPES))),
+            p("FilterStartTime", DATETIME),
+            p("FilterEndTime", DATETIME),
+            jp("ColumnFilter", COLUMN_FILTER),
+            jp("EventIdList", arr(INT64)),
             p("RollbackSQLType", enum(["REVERSE", "FORWARD"])),
         ],
         [],

@@ -63,6 +63,8 @@ INTEGER_CASES = [
     ("ListOrders", {"PageNumber": "1-"}, DMS_VERSION, "InvalidPageNumber"),
     ("GetDataExportOrderDetail", {"OrderId": "--1"}, DMS_VERSION, "InvalidOrderId"),
     ("GetOrderBaseInfo", {"OrderId": "-" * 5 + "3"}, DMS_VERSION, "InvalidOrderId"),
+    ("GetOrderBaseInfo", {"OrderId": str(10**30)}, DMS_VERSION, "InvalidOrderId"),
+    ("GetOrderBaseInfo", {"OrderId": "0" * 5000 + "1"}, DMS_VERSION, "InvalidOrderId"),
     (
         "ApproveOrder",
         {"WorkflowInstanceId": "--7", "ApprovalType": "AGREE"},
@@ -253,3 +255,10 @@ def test_query_and_form_parsing_keep_their_documented_meaning(endpoint: str) -> 
     body = urlencode({"SearchContent": "a b"}).encode() + b"&PageSize=5&PageSize=7&Empty="
     r = signed_body(endpoint, "ListOrders", body).send()
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("depth", [600, 2000])
+def test_a_deeply_nested_fault_header_is_refused(endpoint: str, depth: int) -> None:
+    header = '{"type":' * depth + "1" + "}" * depth
+    req = v3_request(endpoint, "GetUserActiveTenant", extra_headers={"x-emulator-fault": header})
+    assert_refused(req.send(), "InvalidEmulatorFault", "x-emulator-fault")

@@ -305,11 +305,11 @@ def test_clock_advances_past_representable_dates_are_refused(control: Control) -
     for _ in range(260):
         r = control.post("/clock/advance", {"seconds": 1e9})
         if r.status_code != 200:
-            assert r.status_code == 400 and "9000-01-01" in r.json()["error"]
+            assert r.status_code == 400 and "9999-12-31" in r.json()["error"]
             refused += 1
             break
     assert refused == 1
     clock = control.get("/clock")
-    assert clock["now"].startswith("8") and clock["epoch"] > before
+    assert clock["now"].startswith("9") and clock["epoch"] > before
     r = requests.get(f"{control.url}/_emulator/ui/tickets", timeout=10)
     assert r.status_code == 200

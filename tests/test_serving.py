@@ -12,6 +12,7 @@ import socket
 import ssl
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -95,10 +96,17 @@ def test_sigterm_stops_the_server_within_seconds_whatever_runs(tls: bool) -> Non
             )
         except requests.RequestException:
             pass
+        health = requests.get(f"http://{proc.endpoint}/_emulator/health", timeout=10).json()
+        assert health["jobs_running"] >= 1, "the runaway exports run"
+        rule: dict[str, Any] = {
+            "match": {"action": "ListUserTenants"},
+            "effect": {"type": "latency", "ms": 60000},
+        }
+        requests.post(
+            f"http://{proc.endpoint}/_emulator/faults", json=rule, timeout=10
+        ).raise_for_status()
         sleeper = socket.create_connection(("127.0.0.1", proc.port))
-        sleeper.sendall(
-            raw_signed(proc.endpoint, "ListUserTenants", {"x-emulator-fault": "latency:60000"})
-        )
+        sleeper.sendall(raw_signed(proc.endpoint, "ListUserTenants"))
         time.sleep(1)
         assert proc.proc is not None
         t0 = time.monotonic()

@@ -663,3 +663,64 @@ def test_cancel_by_a_user_who_may_not_cancel_is_no_permission(
     ).body
     assert not denied.success and denied.error_code == "NoPermission", denied.to_map()
     assert status(owner, order_id) == before
+
+
+def test_a_user_may_not_see_or_act_on_another_users_ticket(endpoint: str, control: Control) -> None:
+    """Probe r08 (F8): inside a tenant, a USER sees and moves only own tickets (and sees those
+    that name them in RelatedUserList); ADMIN and DBA see and act on all (specs/README.md)."""
+    owner, frank, erin = dms(endpoint, DAVE), dms(endpoint, FRANK), dms(endpoint, ERIN)
+    order_id = create_export(owner, "select * from salaries", db=27001)
+    watch(owner, control, order_id, {"WAITING_APPLY_AUDIT"})
+
+    def denied(body) -> bool:
+        return body.success is False and body.error_code == "NoPermission"
+
+    assert frank.list_orders(models.ListOrdersRequest()).body.total_count == 0
+    for call in (
+        lambda: frank.get_order_base_info(models.GetOrderBaseInfoRequest(order_id=order_id)),
+        lambda: frank.get_data_export_order_detail(
+            models.GetDataExportOrderDetailRequest(order_id=order_id)
+        ),
+        lambda: frank.get_data_export_pre_check_detail(
+            models.GetDataExportPreCheckDetailRequest(order_id=order_id)
+        ),
+        lambda: frank.submit_order_approval(models.SubmitOrderApprovalRequest(order_id=order_id)),
+    ):
+        assert denied(call().body)
+    assert status(owner, order_id) == "WAITING_APPLY_AUDIT", "a refused submit changed nothing"
+    assert owner.submit_order_approval(
+        models.SubmitOrderApprovalRequest(order_id=order_id)
+    ).body.success
+    wf = erin.get_order_base_info(
+        models.GetOrderBaseInfoRequest(order_id=order_id)
+    ).body.order_base_info.workflow_instance_id
+    assert erin.approve_order(
+        models.ApproveOrderRequest(workflow_instance_id=wf, approval_type="AGREE")
+    ).body.success
+    assert denied(
+        frank.execute_data_export(models.ExecuteDataExportRequest(order_id=order_id)).body
+    )
+    assert status(owner, order_id) == "ENABLE_EXPORT"
+    assert erin.execute_data_export(models.ExecuteDataExportRequest(order_id=order_id)).body.success
+    watch(owner, control, order_id, {"EXPORT_SUCCESS"})
+    assert denied(
+        frank.get_data_export_download_url(
+            models.GetDataExportDownloadURLRequest(order_id=order_id)
+        ).body
+    )
+    assert erin.get_data_export_download_url(
+        models.GetDataExportDownloadURLRequest(order_id=order_id)
+    ).body.download_urlresult.has_result
+    # a related user may look, not act
+    related = owner.create_order(
+        models.CreateOrderRequest(
+            plugin_type="DATA_EXPORT",
+            comment="for frank to see",
+            plugin_param={"dbId": 27001, "exeSQL": "select 1"},
+            related_user_list="200003",
+        )
+    ).body.create_order_result.order_ids[0]
+    assert frank.get_order_base_info(models.GetOrderBaseInfoRequest(order_id=related)).body.success
+    assert denied(
+        frank.submit_order_approval(models.SubmitOrderApprovalRequest(order_id=related)).body
+    )

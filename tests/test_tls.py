@@ -363,3 +363,34 @@ def test_own_certificate(tmp_path: Path) -> None:
             == 404
         )
     assert not (tmp_path / "cache" / "dms-emulator" / "ca.pem").exists(), "no CA when not needed"
+
+
+def test_the_public_host_name_verifies_once_it_resolves_to_the_emulator(
+    tls: EmulatorProcess, tls_control: Control
+) -> None:
+    """The hosts-file recipe, with name resolution patched in the client process only."""
+    out = run_client(
+        f"""
+        import socket
+        real = socket.getaddrinfo
+        def hosts_file(host, *a, **kw):  # what `127.0.0.1 dms-enterprise.aliyuncs.com` does
+            return real("127.0.0.1" if host == "dms-enterprise.aliyuncs.com" else host, *a, **kw)
+        socket.getaddrinfo = hosts_file
+        import requests
+        from alibabacloud_tea_openapi.models import Config
+        from alibabacloud_dms_enterprise20181101.client import Client
+        from alibabacloud_dms_enterprise20181101 import models as dm
+        from emulator.testing.flows import create_export, watch
+        from emulator.testing.process import Control
+        c = Client(Config(access_key_id="{ALICE[0]}", access_key_secret="{ALICE[1]}",
+                          endpoint="dms-enterprise.aliyuncs.com:{tls.port}"))
+        order = create_export(c, "select id from customers")
+        watch(c, Control("http://127.0.0.1:{tls.port}"), order, {{"EXPORT_SUCCESS"}})
+        link = c.get_data_export_download_url(
+            dm.GetDataExportDownloadURLRequest(order_id=order)).body.download_urlresult.url
+        print(link, requests.get(link, timeout=10).status_code)
+        """,
+        {"SSL_CERT_FILE": ca_of(tls), "REQUESTS_CA_BUNDLE": ca_of(tls)},
+    )
+    link, status = out.split()
+    assert link.startswith(f"https://dms-enterprise.aliyuncs.com:{tls.port}/") and status == "200"

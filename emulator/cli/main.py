@@ -11,7 +11,7 @@ from typing import Any
 from emulator import __version__
 from emulator.config import Settings
 from emulator.platform.accounts import AccountsError
-from emulator.state.store import StoreVersionError
+from emulator.state.store import StateFileError, StoreVersionError
 
 ENV = "DMS_EMULATOR_"
 
@@ -236,7 +236,7 @@ def serve(settings: Settings) -> int:
         return fail(str(exc))
     try:
         emu = Emulator(settings)
-    except (AccountsError, StoreVersionError) as exc:
+    except (AccountsError, StateFileError) as exc:
         return fail(str(exc))
     try:
         for path in settings.scenarios:

@@ -6,12 +6,15 @@ real clients sign with it (see `wall_time`); advancing this clock never expires 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import datetime, timezone
 from typing import Any
 
 MODES = ("real", "manual")
+# the last instant every date format here can show (9999-12-31T23:59:59Z): the clock stops short
+MAX_TIME = 253_402_300_799.0
 
 # every time format of the emulator (principle 7: read time once, format it here)
 DMS_FORMAT = "%Y-%m-%d %H:%M:%S"  # DMS wire times (UTC)
@@ -54,9 +57,13 @@ class Clock:
         return float(base + self._cells[1])
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
         with self._lock:
+            if self.now() + seconds > MAX_TIME:
+                raise ValueError(
+                    "the clock would pass 9999-12-31T23:59:59Z, the last time DMS dates can show"
+                )
             self._cells[1] += seconds
         return self.now()
 
@@ -68,9 +75,30 @@ class Clock:
                 "offset": float(self._cells[1]),
             }
 
+    @staticmethod
+    def check_snapshot(snap: Any) -> None:
+        """Refuse a saved clock this one could not continue (ValueError naming the field)."""
+        if not isinstance(snap, dict):
+            raise ValueError("clock: must be an object")
+        values = {}
+        for name in ("base", "offset"):
+            value = snap.get(name, 0.0)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"clock.{name}: must be a number")
+            if not math.isfinite(value) or not 0 <= abs(value) <= MAX_TIME:
+                raise ValueError(
+                    f"clock.{name}: must be a finite number of seconds up to {MAX_TIME:.0f}"
+                )
+            values[name] = float(value)
+        if snap.get("mode", "manual") not in MODES:
+            raise ValueError(f"clock.mode: one of {', '.join(MODES)}")
+        if not 0 <= values["base"] + values["offset"] <= MAX_TIME:
+            raise ValueError("clock.offset: base + offset is outside 1970..9999")
+
     def restore(self, snap: dict[str, Any]) -> None:
         """Continue a saved clock: in manual mode from the same instant, in real mode with the
         same offset (so everything scheduled keeps its distance from now)."""
+        self.check_snapshot(snap)
         with self._lock:
             self.mode = str(snap.get("mode", self.mode))
             if self.mode == "manual":

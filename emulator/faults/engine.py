@@ -58,9 +58,9 @@ def validate_effect(effect: Any, where: str = "effect") -> dict[str, Any]:
     if not isinstance(effect, dict):
         raise FaultError(f"{where}: must be an object")
     kind = effect.get("type")
-    if kind not in EFFECT_KEYS:
+    if not isinstance(kind, str) or kind not in EFFECT_KEYS:  # a list or object is unhashable
         raise FaultError(
-            f"{where}.type: unknown effect type {kind!r} (one of {', '.join(EFFECT_KEYS)})"
+            f"{where}.type: unknown effect type {str(kind)[:40]!r} (one of {', '.join(EFFECT_KEYS)})"
         )
     for key in effect:
         if key not in EFFECT_KEYS[kind]:
@@ -168,7 +168,7 @@ def parse_header(value: str) -> dict[str, Any]:
     if text.startswith("{"):
         try:
             doc = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # a deep `{"a":{"a":...` is not an effect either
             raise FaultError("x-emulator-fault: not valid JSON") from None
         return validate_effect(doc, "x-emulator-fault")
     parts = text.split(":")

@@ -10,7 +10,7 @@ from typing import Any
 from emulator.gateway import errors
 
 INT64_MAX = 2**63 - 1
-_INTEGER = re.compile(r"-?[0-9]{1,19}")
+_INTEGER = re.compile(r"-?[0-9]+")
 # deep enough for every documented parameter, shallow enough that no recursive walk over the
 # value (marshmallow, key folding, json.dumps) comes near Python's recursion limit
 MAX_JSON_DEPTH = 32
@@ -41,8 +41,8 @@ def opt_int(
     text = raw.strip()
     if not _INTEGER.fullmatch(text):
         raise errors.invalid(name, f"{raw[:40]!r} is not an integer.")
-    value = int(text)
-    if not minimum <= value <= maximum:
+    value = int(text) if len(text) <= 20 else None  # beyond int64 whatever the digits say
+    if value is None or not minimum <= value <= maximum:
         raise errors.invalid(name, f"It must be between {minimum} and {maximum}.")
     return value
 

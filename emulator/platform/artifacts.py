@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from emulator.core.randomness import RandomSource
@@ -42,6 +43,7 @@ TABLES = Tables(
         "CREATE INDEX IF NOT EXISTS artifacts_owner ON artifacts (owner)",
     ),
     snapshot=("artifacts",),
+    row_checks={"artifacts": lambda where, row: _check_row(where, row)},
     reset_all=clear("artifacts"),
     reset_tenant=clear_tenant("artifacts"),
 )
@@ -60,6 +62,30 @@ class Artifact:
     error: str | None
     created_at: float
     finished_at: float | None
+
+
+KEY_PARTS = 4  # kind/tid/token/filename
+# meta rows that sign links: never taken from a state document (the running store keeps its own)
+SECRET_META = ("oss_secret", "oss_access_key_id")
+
+
+def safe_key(key: Any) -> bool:
+    """A key names a file inside the export directory: kind/tid/token/filename, nothing that
+    climbs out (no absolute path, no `..`, no backslash or NUL)."""
+    if not isinstance(key, str) or not 0 < len(key) <= 512:
+        return False
+    parts = key.split("/")
+    return len(parts) == KEY_PARTS and all(
+        p and p not in (".", "..") and "\\" not in p and "\0" not in p for p in parts
+    )
+
+
+def _check_row(where: str, row: dict[str, Any]) -> None:
+    """A state document's artifact row: its key must stay in the export directory, and its
+    `path` is never taken (files are found by key alone)."""
+    if not safe_key(row.get("key")):
+        raise ValueError(f"{where}.key: not a result-file key (kind/tid/token/filename)")
+    row["path"] = None
 
 
 class LinkError(Exception):
@@ -124,7 +150,7 @@ class Artifacts:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.store.execute(
             "INSERT INTO artifacts (key, kind, owner, tid, path, status, created_at) VALUES (?,?,?,?,?,?,?)",
-            (key, kind, owner, tid, str(path), "running", now),
+            (key, kind, owner, tid, None, "running", now),  # the path follows from the key
         )
         return self.get(key)  # type: ignore[return-value]
 
@@ -140,15 +166,48 @@ class Artifacts:
             (error, now, key),
         )
 
+    def _artifact(self, row: Any) -> Artifact | None:
+        """A row as an Artifact whose path is derived from its key, never read from the row."""
+        if row is None:
+            return None
+        art = Artifact(**dict(row))
+        art.path = str(self.directory / art.key) if safe_key(art.key) else None
+        return art
+
     def get(self, key: str) -> Artifact | None:
-        row = self.store.query_one("SELECT * FROM artifacts WHERE key=?", (key,))
-        return Artifact(**dict(row)) if row else None
+        return self._artifact(self.store.query_one("SELECT * FROM artifacts WHERE key=?", (key,)))
 
     def for_owner(self, owner: str) -> Artifact | None:
-        row = self.store.query_one(
-            "SELECT * FROM artifacts WHERE owner=? ORDER BY created_at DESC LIMIT 1", (owner,)
+        return self._artifact(
+            self.store.query_one(
+                "SELECT * FROM artifacts WHERE owner=? ORDER BY created_at DESC LIMIT 1", (owner,)
+            )
         )
-        return Artifact(**dict(row)) if row else None
+
+    def forget_interrupted(self) -> int:
+        """At start-up: rows of jobs that were running when the process died (a resumed job
+        writes a new file); `sweep` then removes what they left on disk."""
+        return self.store.execute_count("DELETE FROM artifacts WHERE status='running'")
+
+    def sweep(self) -> int:
+        """Delete every file in the export directory that no row accounts for: `.partial` and
+        temporary files of interrupted jobs, files behind rows a reset or a state import
+        dropped. A running job's folder is left alone. Returns how many files went."""
+        rows = self.store.query("SELECT key, status FROM artifacts")
+        keep = {r["key"] for r in rows}
+        busy = {str(Path(r["key"]).parent) for r in rows if r["status"] == "running"}
+        removed = 0
+        for path in sorted(self.directory.rglob("*"), reverse=True):
+            rel = path.relative_to(self.directory).as_posix()
+            if path.is_dir():
+                if not any(path.iterdir()) and rel not in busy:
+                    path.rmdir()
+                continue
+            if rel in keep or str(Path(rel).parent) in busy:
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def keys(self, tid: int | None = None) -> list[str]:
         """Every result file's key (of one tenant): what a reset must delete from disk."""
@@ -160,6 +219,8 @@ class Artifacts:
 
     def purge_files(self, keys: list[str]) -> None:
         for key in keys:
+            if not safe_key(key):
+                continue  # never a path outside the export directory
             path = self.directory / key
             if path.is_file():
                 path.unlink()

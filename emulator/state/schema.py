@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 # a Python step of a migration, for conversions SQL cannot express (runs inside the transaction)
 Transform = Callable[[sqlite3.Connection], None]
+RowCheck = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,11 @@ class Tables:
     reset_tenant: tuple[str, ...] = ()
     # per-tenant counters of the store this owner keeps (`prefix` + tid), reset with the tenant
     tenant_counters: tuple[str, ...] = ()
+    # (table, column) pairs that hold a JSON object (a state document must keep them so)
+    json_columns: tuple[tuple[str, str], ...] = ()
+    # per table, a check of one state-document row: raises ValueError naming the field, may
+    # blank columns the document must not set
+    row_checks: dict[str, RowCheck] = field(default_factory=dict)
 
 
 def clear(*tables: str) -> tuple[str, ...]:

@@ -9,10 +9,11 @@ run inside `transaction()` so concurrent calls can never interleave halfway.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,8 +33,17 @@ STORE_TABLES = Tables(
 )
 
 
-class StoreVersionError(Exception):
+class StateFileError(Exception):
+    """A `--state` file the emulator cannot use (unreadable, not SQLite, corrupt, foreign):
+    start-up stops with one line naming the file and the problem."""
+
+
+class StoreVersionError(StateFileError):
     """The state file was written by another schema version of the emulator."""
+
+
+class DocumentError(ValueError):
+    """A state document the store refuses; the message names the field."""
 
 
 # a lock that is new in every forked child (a lock held at fork time would stay held there)
@@ -150,13 +160,20 @@ class Store(SqliteDB):
     """
 
     def __init__(self, path: str | None = None, tables: Sequence[Tables] = ()):
-        super().__init__(path, durable=True)
         self.tables: tuple[Tables, ...] = (STORE_TABLES, *tables)
         self.version = max(
             [FIRST_DECLARED_VERSION] + [m.version for t in self.tables for m in t.migrations]
         )
         self.snapshot_tables = tuple(name for t in self.tables for name in t.snapshot)
-        self._migrate()
+        self.json_columns = {pair for t in self.tables for pair in t.json_columns}
+        self.row_checks = {name: fn for t in self.tables for name, fn in t.row_checks.items()}
+        try:
+            super().__init__(path, durable=True)
+            self._migrate()
+        except StateFileError:
+            raise
+        except (sqlite3.Error, ValueError, OSError) as exc:
+            raise StateFileError(f"state file {path}: {_problem(exc)}") from None
 
     def _steps(self, found: int) -> list[Migration]:
         """Every owner's migrations after version `found`, by version, owners in order."""
@@ -175,15 +192,26 @@ class Store(SqliteDB):
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
-            fresh = (
-                conn.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone() is None
-            )
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            fresh = not names
+            if not fresh and "meta" not in names:
+                raise StateFileError(
+                    f"state file {self.path}: an SQLite database, but not one dms-emulator wrote "
+                    "(it has no meta table): use another --state"
+                )
             row = (
                 None
                 if fresh
                 else conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             )
-            found = self.version if fresh else 1 if row is None else int(row["value"])
+            try:
+                found = self.version if fresh else 1 if row is None else int(row["value"])
+            except (TypeError, ValueError):
+                raise StateFileError(
+                    f"state file {self.path}: meta.schema_version is "
+                    f"{str(row['value'] if row else '')[:40]!r}, "
+                    "not a number (a damaged file, or not dms-emulator's)"
+                ) from None
             if found > self.version:
                 raise StoreVersionError(
                     f"state file {self.path} has schema version {found}, written by a newer dms-emulator; "
@@ -244,13 +272,23 @@ class Store(SqliteDB):
         """The columns a snapshot table has in this version."""
         return [r["name"] for r in self.query(f"PRAGMA table_info({table})")]
 
-    def load(self, snapshot: dict[str, list[dict[str, Any]]]) -> None:
-        """Replace every snapshot table with the document's rows, all or nothing; a document of
-        an older version is brought to this one by the same migrations as a state file."""
-        unknown = set(snapshot) - set(self.snapshot_tables)
-        if unknown:
-            raise ValueError(f"unknown table(s) in state document: {', '.join(sorted(unknown))}")
-        version = _document_version(snapshot)
+    def load(
+        self,
+        snapshot: Any,
+        tenants: Collection[int] | None = None,
+        keep_meta: Collection[str] = (),
+    ) -> None:
+        """Replace every snapshot table with the document's rows, all or nothing.
+
+        The document is checked against the shape this store writes before anything changes:
+        known tables and columns only (never interpolated unchecked), scalar values, JSON
+        columns holding objects, `tid`s of known `tenants`; `keep_meta` rows (secrets) are
+        never taken from a document: the store's current values stay. A document of an older
+        version is brought to this one by the same migrations as a state file. A refusal is a
+        `DocumentError` naming the field.
+        """
+        rows_by_table = self._checked(snapshot, tenants, keep_meta)
+        version = _document_version(rows_by_table)
         if version > self.version:
             raise StoreVersionError(
                 f"the state document has schema version {version}; this dms-emulator reads "
@@ -262,16 +300,72 @@ class Store(SqliteDB):
                 f"documents from version {FIRST_DECLARED_VERSION} on"
             )
         with self.transaction() as conn:
+            kept = [
+                (r["key"], r["value"])
+                for r in conn.execute("SELECT key, value FROM meta")
+                if r["key"] in keep_meta
+            ]
             for table in self.snapshot_tables:
-                conn.execute(f"DELETE FROM {table}")
-                for row in snapshot.get(table, []):
+                conn.execute(f'DELETE FROM "{table}"')
+                for row in rows_by_table.get(table, []):
                     cols = list(row)
                     conn.execute(
-                        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                        f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)}) '
+                        f"VALUES ({', '.join('?' for _ in cols)})",
                         tuple(row[c] for c in cols),
                     )
+            conn.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", kept)
             self._run(conn, self._steps(version))
             self._set_version(conn)
+
+    def _checked(
+        self, snapshot: Any, tenants: Collection[int] | None, keep_meta: Collection[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The document's rows, each checked against this store's tables (DocumentError)."""
+        if not isinstance(snapshot, dict):
+            raise DocumentError("tables: must be an object of table name -> list of rows")
+        unknown = set(snapshot) - set(self.snapshot_tables)
+        if unknown:
+            names = ", ".join(repr(str(n)[:64]) for n in sorted(unknown, key=str)[:5])
+            raise DocumentError(f"tables: unknown table(s) {names}")
+        out: dict[str, list[dict[str, Any]]] = {}
+        for table, rows in snapshot.items():
+            if not isinstance(rows, list):
+                raise DocumentError(f"tables.{table}: must be a list of rows")
+            columns = set(self.columns(table))
+            checked = []
+            for i, row in enumerate(rows):
+                where = f"tables.{table}[{i}]"
+                if not isinstance(row, dict):
+                    raise DocumentError(f"{where}: must be an object of column -> value")
+                extra = set(row) - columns
+                if extra:
+                    name = sorted(map(str, extra))[0]
+                    raise DocumentError(f"{where}: unknown column {name[:64]!r}")
+                for column, value in row.items():
+                    _check_value(f"{where}.{column}", value)
+                    if (table, column) in self.json_columns and value is not None:
+                        _check_json_object(f"{where}.{column}", value)
+                if tenants is not None and "tid" in row and row["tid"] not in tenants:
+                    raise DocumentError(
+                        f"{where}.tid: tenant {str(row['tid'])[:24]} is not in the accounts file"
+                    )
+                check = self.row_checks.get(table)
+                if check is not None:
+                    row = dict(row)
+                    try:
+                        check(where, row)
+                    except ValueError as exc:
+                        raise DocumentError(str(exc)) from None
+                if table == "meta" and row.get("key") in keep_meta:
+                    # secrets are never taken from a document: the store's own value, in place
+                    current = self.get_meta(str(row["key"]))
+                    if current is None:
+                        continue
+                    row = {**row, "value": current}
+                checked.append(row)
+            out[table] = checked
+        return out
 
     def reset(self, tid: int | None = None) -> None:
         """Forget everything (accounts are not state; id sequences keep counting), or one
@@ -289,13 +383,51 @@ class Store(SqliteDB):
                         conn.execute("DELETE FROM counters WHERE name=?", (f"{prefix}{tid}",))
 
 
+def _check_value(where: str, value: Any) -> None:
+    if value is None or isinstance(value, (str, bool)):
+        return
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise DocumentError(f"{where}: integer out of range")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise DocumentError(f"{where}: must be a finite number")
+        return
+    raise DocumentError(f"{where}: must be a string, a number, true/false or null")
+
+
+def _check_json_object(where: str, value: Any) -> None:
+    try:
+        doc = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise DocumentError(f"{where}: must be a JSON object (as a string)")
+
+
+def _problem(exc: BaseException) -> str:
+    """One line for a file SQLite cannot use."""
+    text = str(exc) or type(exc).__name__
+    if "not a database" in text:
+        return "not an SQLite database (a foreign or damaged file)"
+    if "malformed" in text:
+        return (
+            "the database is damaged (truncated or corrupt): restore a copy or use another --state"
+        )
+    if "unable to open" in text:
+        return "cannot open it (does the directory exist, and may this user write there?)"
+    return text.splitlines()[0]
+
+
 def _document_version(snapshot: dict[str, list[dict[str, Any]]]) -> int:
+    """The schema version a document's meta rows record (documents before v4 carry it too)."""
     for row in snapshot.get("meta", []):
         if isinstance(row, dict) and row.get("key") == "schema_version":
             try:
                 return int(row.get("value"))  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise ValueError("meta.schema_version: not a number") from None
+                raise DocumentError("tables.meta.schema_version: not a number") from None
     return FIRST_DECLARED_VERSION
 
 

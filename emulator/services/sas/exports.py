@@ -47,6 +47,7 @@ TABLES = Tables(
         "CREATE INDEX IF NOT EXISTS jobs_kind ON jobs (kind, tid, id)",
     ),
     snapshot=("jobs",),
+    json_columns=(("jobs", "doc"),),
     reset_all=clear("jobs"),
     reset_tenant=clear_tenant("jobs"),
 )

@@ -82,7 +82,7 @@ def download_data_track_result(call: Call, ctx: DmsContext) -> dict[str, Any]:
         column_filter,
         ids,
     )
-    t = ctx.tickets.get(user.tid, order_id, call.now, "DATA_TRACK")
+    t = ctx.tickets.of(user, order_id, call.now, "DATA_TRACK", act=True)
     ready = t.state is not None and lifecycle.succeeded(t.plugin_type, t.state)
     key = ctx.datatrack.start_download(
         t, ready, filters, rollback == "FORWARD", call.lifecycle, call.now
@@ -94,7 +94,7 @@ def download_data_track_result(call: Call, ctx: DmsContext) -> dict[str, Any]:
 def query_data_track_result_download_status(call: Call, ctx: DmsContext) -> dict[str, Any]:
     user = caller(call)
     key = req_str(call.params, "DownloadKeyId", 256)
-    t = ctx.tickets.get(user.tid, req_int(call.params, "OrderId", 1), call.now, "DATA_TRACK")
+    t = ctx.tickets.of(user, req_int(call.params, "OrderId", 1), call.now, "DATA_TRACK", act=True)
     view = ctx.datatrack.status(user.tid, t.id, key, call.now)
     result: dict[str, Any] = {
         "DownloadStatus": view.status,

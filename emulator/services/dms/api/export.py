@@ -30,7 +30,7 @@ def _db_label(ctx: DmsContext, db_id: int) -> str:
 
 def _export_ticket(call: Call, ctx: DmsContext) -> tuple[Ticket, ExportSpec]:
     user = caller(call)
-    t = ctx.tickets.get(user.tid, req_int(call.params, "OrderId", 1), call.now, "DATA_EXPORT")
+    t = ctx.tickets.of(user, req_int(call.params, "OrderId", 1), call.now, "DATA_EXPORT")
     spec = t.spec
     assert isinstance(spec, ExportSpec)
     return t, spec

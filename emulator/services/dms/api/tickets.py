@@ -133,7 +133,7 @@ def base_info(ctx: DmsContext, t: Ticket) -> dict[str, Any]:
 @business
 def get_order_base_info(call: Call, ctx: DmsContext) -> dict[str, Any]:
     user = caller(call)
-    t = ctx.tickets.get(user.tid, req_int(call.params, "OrderId", 1), call.now)
+    t = ctx.tickets.of(user, req_int(call.params, "OrderId", 1), call.now)
     return {"OrderBaseInfo": base_info(ctx, t)}
 
 

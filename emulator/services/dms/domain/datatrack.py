@@ -57,6 +57,7 @@ TABLES = Tables(
         "CREATE INDEX IF NOT EXISTS datatrack_downloads_tid ON datatrack_downloads (tid, key)",
     ),
     snapshot=("datatrack_events", "datatrack_downloads"),
+    json_columns=(("datatrack_events", "doc"), ("datatrack_downloads", "doc")),
     migrations=(
         # v4: the binlog leaves the ticket document and downloads leave the Sas jobs table
         # (the one time this module touches those tables: to take its rows out of them)

@@ -57,6 +57,7 @@ TABLES = Tables(
         "CREATE INDEX IF NOT EXISTS order_events_kind ON order_events (order_id, event)",
     ),
     snapshot=("orders", "order_events"),
+    json_columns=(("orders", "doc"), ("order_events", "detail")),
     migrations=(
         Migration(
             2, ("CREATE INDEX IF NOT EXISTS order_events_kind ON order_events (order_id, event)",)
@@ -170,6 +171,20 @@ class Tickets:
                 f"not {KIND_NAMES.get(kind, kind)}.",
             )
         return self._load(row, self.clock.now() if now is None else now)
+
+    def of(
+        self,
+        user: User,
+        order_id: int,
+        now: float,
+        kind: str | None = None,
+        act: bool = False,
+    ) -> Ticket:
+        """A ticket of the caller's tenant that this user may see (`act`: may move, run or
+        download); the roles inside a tenant are in specs/README.md ("Roles")."""
+        t = self.get(user.tid, order_id, now, kind)
+        check_access(user, t, act)
+        return t
 
     def find(self, order_id: int, now: float | None = None) -> Ticket:
         """A ticket of any tenant (the control plane and console see every tenant)."""
@@ -411,6 +426,22 @@ class Tickets:
 
     def drop_pending(self, ticket: Ticket, now: float) -> None:
         self.store.execute("DELETE FROM order_events WHERE order_id=? AND at>?", (ticket.id, now))
+
+
+def check_access(user: User, ticket: Ticket, act: bool) -> None:
+    """Inside a tenant: ADMIN and DBA see and act on every ticket, the committer on their own,
+    a related user (RelatedUserList) may only see it; any other USER gets Forbidden."""
+    if user.can_approve or user.uid == ticket.committer_uid:
+        return
+    if not act and user.uid in ticket.doc.get("related", []):
+        return
+    what = "act on" if act else "see"
+    raise Forbidden(
+        f"User {user.uid} ({user.role}) may not {what} ticket {ticket.id}: it is user "
+        f"{ticket.committer_uid}'s; a USER {what}s only own tickets"
+        + ("" if act else " and those that list them in RelatedUserList")
+        + " (an ADMIN or DBA sees every ticket of the tenant)."
+    )
 
 
 def require_role(user: User, what: str) -> None:

@@ -28,6 +28,7 @@ TABLES = Tables(
     owner=__name__,
     schema=DDL,
     snapshot=(TABLE,),
+    json_columns=((TABLE, "doc"),),
     reset_all=clear(TABLE),
     reset_tenant=clear_tenant(TABLE),
 )

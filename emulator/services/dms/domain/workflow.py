@@ -221,7 +221,7 @@ class Workflow:
 
     def submit(self, user: User, order_id: int, now: float | None = None) -> None:
         now = self.clock.now() if now is None else now
-        t = self.tickets.get(user.tid, order_id, now)
+        t = self.tickets.of(user, order_id, now, act=True)
         self._manual(t, E.SUBMIT, user, now)
 
     def approve(
@@ -274,7 +274,7 @@ class Workflow:
         fault: LifecycleFault | None,
         now: float,
     ) -> None:
-        t = self.tickets.get(user.tid, order_id, now, kind="DATA_EXPORT")
+        t = self.tickets.of(user, order_id, now, kind="DATA_EXPORT", act=True)
         file_type = str(detail.get("fileType", "CSV")).upper()
         if file_type not in FILE_TYPES:
             raise Invalid(
@@ -440,7 +440,7 @@ class Workflow:
 
     def download(self, user: User, order_id: int, now: float) -> tuple[str | None, str]:
         """(artifact key, tip): a key only once the export succeeded."""
-        t = self.tickets.get(user.tid, order_id, now)
+        t = self.tickets.of(user, order_id, now, act=True)
         if t.plugin_type != "DATA_EXPORT":
             return None, f"ticket {order_id} is a {t.plugin_type} ticket and has no export result"
         status = t.state.status if t.state else ""
