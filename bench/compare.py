@@ -169,20 +169,22 @@ def signed(
 def seed_state(path: Path, tickets: int) -> tuple[int, int]:
     """A state file with `tickets` tickets (1 in 10 a finished data export), built in-process."""
     from emulator.config import Settings
+    from emulator.services.dms.domain.model import ExportSpec, RequestSpec
     from emulator.wiring import Emulator
 
     emu = Emulator(Settings(state=str(path), clock="manual"))
     alice = emu.accounts.by_access_key[ALICE[0]]
     export_id = 0
+    export = ExportSpec(db_id=17001, sql="select 1")
+    nddl = RequestSpec((17001,), {"title": "t", "db_id": 17001})
     with emu.store.transaction():
         for i in range(tickets):
+            now = emu.clock.now()
             if i % 10 == 0:
-                t = emu.workflow.create(
-                    alice, "DATA_EXPORT", {"dbId": 17001, "exeSQL": "select 1"}, f"e{i}", [], None
-                )
+                t = emu.workflow.create(alice, "DATA_EXPORT", export, f"e{i}", [], None, None, now)
                 export_id = t.id
             else:
-                emu.workflow.create(alice, "NDDL", {"title": "t", "dbId": 17001}, f"n{i}", [], None)
+                emu.workflow.create(alice, "NDDL", nddl, f"n{i}", [], None, None, now)
     emu.jobs.wait_idle(300)
     emu.clock.advance(3600)
     emu.save_clock()

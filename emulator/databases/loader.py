@@ -761,8 +761,9 @@ def _materialise(model: _Model, conn: sqlite3.Connection) -> None:
             parts.append(piece)
         if pk and rowid_pk is None:
             parts.append(f"PRIMARY KEY ({', '.join(_q(c) for c in table.primary_key)})")
-        for _, cols in table.uniques:
-            parts.append(f"UNIQUE ({', '.join(_q(c) for c in cols)})")
+        for uname, cols in table.uniques:
+            if uname is None:  # a named key becomes a named index below (metadata shows it)
+                parts.append(f"UNIQUE ({', '.join(_q(c) for c in cols)})")
         for cols, ref_table, ref_cols in table.foreign_keys:
             parts.append(
                 f"FOREIGN KEY ({', '.join(_q(c) for c in cols)}) REFERENCES {_q(ref_table)}"
@@ -801,7 +802,8 @@ def _materialise(model: _Model, conn: sqlite3.Connection) -> None:
                 raise FixtureError(
                     model.filename, table.line, f"rows of {table.name}: {exc}"
                 ) from None
-        for index_name, cols, unique in table.indexes:
+        named_uniques = [(n, c, True) for n, c in table.uniques if n is not None]
+        for index_name, cols, unique in [*named_uniques, *table.indexes]:
             name = index_name if index_name.lower() not in used_index_names else (
                 f"{table.name}_{index_name}"
             )  # fmt: skip

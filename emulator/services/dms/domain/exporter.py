@@ -122,21 +122,46 @@ def _text(v: Any) -> Any:
     return str(v)
 
 
+_KEEP = frozenset({int, float, str, type(None), Decimal})  # the writers take these as they are
+_AS_STR = frozenset({dt.datetime, dt.date, dt.time, type(None)})  # str() is the file's text
+
+
+def _convert(rows: list[tuple[Any, ...]], decimal_text: bool, null: Any) -> list[tuple[Any, ...]]:
+    """Driver values to file values, column by column (a type decided once per column), and
+    NULL to `null` when given."""
+    cols = list(zip(*rows, strict=True))
+    for i, col in enumerate(cols):
+        types = set(map(type, col))
+        has_null = type(None) in types
+        if types <= _KEEP and not (decimal_text and Decimal in types):
+            pass
+        elif types <= _AS_STR and not any(getattr(v, "tzinfo", None) for v in col[:1]):
+            col = (
+                tuple(None if v is None else str(v) for v in col)
+                if has_null
+                else tuple(map(str, col))
+            )
+        elif decimal_text:
+            col = tuple(str(v) if type(v) is Decimal else _text(v) for v in col)
+        else:
+            col = tuple(map(_text, col))
+        if has_null and null is not None:
+            col = tuple(null if v is None else v for v in col)
+        cols[i] = col
+    return list(zip(*cols, strict=True))
+
+
 def _batches(
     stream: RowStream, cancel: Cancel | None, null: Any = None, decimal_text: bool = False
 ) -> Iterator[list[tuple[Any, ...]]]:
     for rows in stream.batches:
         if cancel is not None and cancel.is_set:
             raise StatementTimeout(cancel.reason or "the export was cancelled")
-        if not _PLAIN.issuperset(map(type, chain.from_iterable(rows))):  # C speed: usually plain
-            rows = [tuple(map(_text, r)) for r in rows]
-            if decimal_text:
-                rows = [tuple(str(v) if type(v) is Decimal else v for v in r) for r in rows]
-        if null is not None:
-            rows = [
-                r if None not in r else tuple(null if v is None else v for v in r) for r in rows
-            ]
-        yield rows
+        types = set(map(type, chain.from_iterable(rows)))  # C speed: usually nothing to do
+        if types <= _PLAIN and (null is None or type(None) not in types):
+            yield rows
+        else:
+            yield _convert(rows, decimal_text, null)
 
 
 def _write_delimited(
