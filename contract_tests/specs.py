@@ -23,6 +23,12 @@ MUTATING = {
     "CreateDataTrackOrder",
     "DownloadDataTrackResult",
     "ExportRecord",
+    # users (issue 13): the ADMIN's writes
+    "RegisterUser",
+    "UpdateUser",
+    "DisableUser",
+    "EnableUser",
+    "DeleteUser",
     "ExportVul",
     "ExportWarning",
     "ExportSuspEvents",

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from emulator.admin import catalog as admin_catalog
 from emulator.admin import sas_exports as sas_console
 from emulator.admin import web as admin_web
 from emulator.config import Settings
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.extensions["dms_gateway"] = gateway
 
     admin_web.init_app(app)  # control plane, console, download links, their guard and errors
+    app.register_blueprint(admin_catalog.bp, url_prefix="/_emulator/ui/catalog")
     app.register_blueprint(sas_console.bp, url_prefix="/_emulator/ui/sas")
 
     @app.errorhandler(Exception)

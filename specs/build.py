@@ -368,6 +368,353 @@ DMS_ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], di
     ),
 }
 
+
+# --- metadata and users (issue 13; helper "meta") -------------------------------------------------
+
+
+def s(n: int) -> dict[str, Any]:
+    return {"type": "string", "maxLength": n}
+
+
+def page(largest: int) -> list[dict[str, Any]]:
+    return [
+        p("PageNumber", {"type": "integer", "format": "int64", "minimum": 1, "maximum": 1000000}),
+        p("PageSize", {"type": "integer", "format": "int64", "minimum": 1, "maximum": largest}),
+    ]
+
+
+RLU = p("RealLoginUserUid", STR)
+OWNERS = {
+    "OwnerIdList": obj({"OwnerIds": arr(STR)}),
+    "OwnerNameList": obj({"OwnerNames": arr(STR)}),
+}
+
+
+def instance(sell_sitd: dict[str, Any]) -> dict[str, Any]:
+    return obj(
+        {
+            **{k: STR for k in ("DataLinkName", "DatabasePassword", "DatabaseUser", "DbaId")},
+            **{k: STR for k in ("DbaNickName", "EcsInstanceId", "EcsRegion", "EnvType", "Host")},
+            **{k: STR for k in ("InstanceAlias", "InstanceId", "InstanceSource", "InstanceType")},
+            **{k: STR for k in ("SafeRuleId", "SellTrust", "Sid", "State", "VpcId")},
+            **OWNERS,
+            "DdlOnline": INT64,
+            "ExportTimeout": INT64,
+            "Port": INT64,
+            "QueryTimeout": INT64,
+            "SellSitd": sell_sitd,
+            "StandardGroup": obj({"GroupMode": STR, "GroupName": STR}),
+            "UseDsql": INT64,
+        }
+    )
+
+
+DATABASE_KEYS = ("CatalogName", "DatabaseId", "DbType", "DbaId", "DbaName", "Encoding", "EnvType")
+DATABASE = {
+    **{k: STR for k in (*DATABASE_KEYS, "Host", "InstanceId", "SchemaName", "SearchName")},
+    **{k: STR for k in ("Sid", "State")},
+    **OWNERS,
+    "Port": INT64,
+}
+COLUMN = {
+    "AutoIncrement": BOOL,
+    "ColumnId": STR,
+    "ColumnName": STR,
+    "ColumnType": STR,
+    "DataLength": INT64,
+    "DataPrecision": INT64,
+    "DataScale": INT64,
+    "Description": STR,
+    "Nullable": BOOL,
+}
+
+
+def user(parent: dict[str, Any]) -> dict[str, Any]:
+    return obj(
+        {
+            **{k: INT64 for k in ("CurExecuteCount", "CurResultCount")},
+            **{k: INT64 for k in ("MaxExecuteCount", "MaxResultCount")},
+            **{k: STR for k in ("DingRobot", "Email", "LastLoginTime", "Mobile", "NickName")},
+            **{k: STR for k in ("NotificationMode", "SignatureMethod", "State", "Uid", "UserId")},
+            "Webhook": STR,
+            "ParentUid": parent,
+            "RoleIdList": obj({"RoleIds": arr(INT64)}),
+            "RoleNameList": obj({"RoleNames": arr(STR)}),
+        }
+    )
+
+
+ROLES = enum(["USER", "DBA", "ADMIN", "SECURITY_ADMIN", "STRUCT_READ_ONLY"])
+UID = {"type": "string", "pattern": "^[0-9]{1,20}$"}
+RANGES = enum(["HAS_PERMSSION", "HAS_PERMISSION", "OWNER", "MY_FOCUS", "UNKNOWN", "ALL"])
+PORT = {"type": "integer", "format": "int64", "minimum": 1, "maximum": 65535}
+NOTHING: dict[str, Any] = {}
+
+DMS_ACTIONS.update(
+    {
+        "ListInstances": (
+            "Lists the instances of the tenant (databases sharing host and port are one).",
+            [
+                TID,
+                *page(100),
+                p("SearchKey", s(256)),
+                p("DbType", s(64)),
+                p("EnvType", s(64)),
+                p("InstanceSource", s(64)),
+                p("InstanceState", enum(["NORMAL", "DISABLE", "DELETED"])),
+                p("NetType", s(64)),
+                p("Region", s(64)),
+                RLU,
+            ],
+            [],
+            {"TotalCount": INT64, "InstanceList": obj({"Instance": arr(instance(BOOL))})},
+        ),
+        "GetInstance": (
+            "Queries an instance by host and port.",
+            [
+                TID,
+                p("Host", {**s(256), "minLength": 1}, True),
+                p("Port", PORT, True),
+                p("Sid", s(128)),
+                RLU,
+            ],
+            [],
+            {"Instance": instance(STR)},
+        ),
+        "ListDatabases": (
+            "Lists the databases of an instance.",
+            [
+                TID,
+                p("InstanceId", {**s(64), "minLength": 1}, True),
+                *page(100),
+                p("SearchKey", s(256)),
+            ],
+            [],
+            {"TotalCount": INT64, "DatabaseList": obj({"Database": arr(obj(DATABASE))})},
+        ),
+        "SearchDatabase": (
+            "Searches the databases the caller may see.",
+            [
+                TID,
+                *page(1000),
+                p("SearchKey", s(256)),
+                p("SearchTarget", enum(["DB", "SINGLE_DB", "LOGIC_DB"])),
+                p("SearchRange", RANGES),
+                p("DbType", s(64)),
+                p("EnvType", s(64)),
+                RLU,
+            ],
+            [],
+            {
+                "TotalCount": INT64,
+                "SearchDatabaseList": obj(
+                    {
+                        "SearchDatabase": arr(
+                            obj(
+                                {
+                                    **{
+                                        k: v
+                                        for k, v in DATABASE.items()
+                                        if k not in ("DbaName", "InstanceId", "State")
+                                    },
+                                    "Alias": STR,
+                                    "DatalinkName": STR,
+                                    "Logic": BOOL,
+                                }
+                            )
+                        )
+                    }
+                ),
+            },
+        ),
+        "GetDatabase": (
+            "Queries a database by host, port and schema name.",
+            [
+                TID,
+                p("Host", {**s(256), "minLength": 1}, True),
+                p("Port", PORT, True),
+                p("SchemaName", {"type": "string", "minLength": 1, "maxLength": 256}, True),
+                p("Sid", s(128)),
+                RLU,
+            ],
+            [],
+            {"Database": obj({**DATABASE, "InstanceAlias": STR})},
+        ),
+        "ListTables": (
+            "Lists the tables of a database, read live from its catalog.",
+            [
+                TID,
+                p("DatabaseId", {**s(64), "minLength": 1}, True),
+                *page(200),
+                p("SearchName", s(256)),
+                p("ReturnGuid", BOOL),
+                RLU,
+            ],
+            [],
+            {
+                "TotalCount": INT64,
+                "TableList": obj(
+                    {
+                        "Table": arr(
+                            obj(
+                                {
+                                    **{k: STR for k in ("DatabaseId", "Description", "Encoding")},
+                                    **{k: STR for k in ("Engine", "TableGuid", "TableId")},
+                                    **{k: STR for k in ("TableName", "TableSchemaName")},
+                                    "TableType": STR,
+                                    "NumRows": INT64,
+                                    "StoreCapacity": INT64,
+                                    **OWNERS,
+                                }
+                            )
+                        )
+                    }
+                ),
+            },
+        ),
+        "SearchTable": (
+            "Searches tables across the databases the caller may see.",
+            [
+                TID,
+                *page(100),
+                p("SearchKey", s(256)),
+                p("SearchTarget", enum(["TABLE", "SINGLE_TABLE", "LOGIC_TABLE"])),
+                p("SearchRange", RANGES),
+                p("DbType", s(64)),
+                p("EnvType", s(64)),
+                p("ReturnGuid", BOOL),
+            ],
+            [],
+            {
+                "TotalCount": INT64,
+                "SearchTableList": obj(
+                    {
+                        "SearchTable": arr(
+                            obj(
+                                {
+                                    **{k: STR for k in ("DBSearchName", "DatabaseId", "DbName")},
+                                    **{k: STR for k in ("DbType", "Description", "Encoding")},
+                                    **{k: STR for k in ("Engine", "EnvType", "TableGuid")},
+                                    **{k: STR for k in ("TableId", "TableName", "TableSchemaName")},
+                                    "Logic": BOOL,
+                                    **OWNERS,
+                                }
+                            )
+                        )
+                    }
+                ),
+            },
+        ),
+        "ListColumns": (
+            "Lists the columns of a table.",
+            [TID, p("TableId", {**s(64), "minLength": 1}, True), p("Logic", BOOL)],
+            [],
+            {
+                "ColumnList": obj(
+                    {
+                        "Column": arr(
+                            obj(
+                                {
+                                    **COLUMN,
+                                    "DefaultValue": STR,
+                                    "FunctionType": STR,
+                                    "SecurityLevel": STR,
+                                    "Sensitive": BOOL,
+                                }
+                            )
+                        )
+                    }
+                )
+            },
+        ),
+        "GetMetaTableDetailInfo": (
+            "Queries a table's columns and indexes by its TableGuid (IDB_<db>.<schema>.<table>).",
+            [TID, p("TableGuid", {"type": "string", "minLength": 1, "maxLength": 1024}, True), RLU],
+            [],
+            {
+                "DetailInfo": obj(
+                    {
+                        "ColumnList": arr(obj({**COLUMN, "Position": STR})),
+                        "IndexList": arr(
+                            obj(
+                                {
+                                    "IndexColumns": arr(STR),
+                                    "IndexId": STR,
+                                    "IndexName": STR,
+                                    "IndexType": enum(["Primary", "Unique", "Normal"]),
+                                    "Unique": BOOL,
+                                }
+                            )
+                        ),
+                    }
+                )
+            },
+        ),
+        "ListUsers": (
+            "Lists the users of the tenant.",
+            [
+                TID,
+                p(
+                    "PageNumber",
+                    {"type": "integer", "format": "int64", "minimum": 1, "maximum": 1000000},
+                ),
+                p("PageSize", {"type": "integer", "enum": [10, 20, 50, 100]}),
+                p("Role", ROLES),
+                p("UserState", enum(["NORMAL", "DISABLE", "DELETE"])),
+                p("SearchKey", s(256)),
+            ],
+            [],
+            {"TotalCount": INT64, "UserList": obj({"User": arr(user(STR))})},
+        ),
+        "GetUser": (
+            "Queries a user by Uid or UserId; with neither, the caller.",
+            [TID, p("Uid", s(32)), p("UserId", s(32))],
+            [],
+            {"User": user(INT64)},
+        ),
+        "RegisterUser": (
+            "Registers an Alibaba Cloud account as a user of the tenant (ADMIN only).",
+            [
+                TID,
+                p("Uid", {**UID, "maxLength": 32}, True),
+                p("RoleNames", s(256)),
+                p("UserNick", s(128)),
+                p("Mobile", s(64)),
+            ],
+            [],
+            NOTHING,
+        ),
+        "UpdateUser": (
+            "Updates a user's roles, nickname, mobile or limits (ADMIN only).",
+            [
+                TID,
+                p("Uid", {"type": "integer", "format": "int64", "minimum": 0}, True),
+                p("UidString", {**UID, "maxLength": 32}),
+                p("RoleNames", s(256)),
+                p("UserNick", s(128)),
+                p("Mobile", s(64)),
+                p("MaxExecuteCount", {"type": "integer", "minimum": 0, "maximum": 2147483647}),
+                p("MaxResultCount", {"type": "integer", "minimum": 0, "maximum": 2147483647}),
+            ],
+            [],
+            NOTHING,
+        ),
+        **{
+            action: (
+                f"{summary} (ADMIN only).",
+                [TID, p("Uid", {**UID, "maxLength": 32}, True)],
+                [],
+                NOTHING,
+            )
+            for action, summary in (
+                ("DisableUser", "Disables a user: their access key is refused"),
+                ("EnableUser", "Enables a disabled user"),
+                ("DeleteUser", "Deletes a user from the tenant"),
+            )
+        },
+    }
+)
+
 SAS_ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]] = {
     "ExportRecord": (
         "Starts an export of records.",

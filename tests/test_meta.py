@@ -96,6 +96,8 @@ def catalog(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
         idx = {}
         for _, iname, unique, origin, _ in conn.execute(f'PRAGMA index_list("{name}")'):
             ic = [r[2] for r in conn.execute(f'PRAGMA index_info("{iname}")')]
+            if origin == "u" and iname.startswith("sqlite_autoindex_"):
+                iname = ic[0]  # MySQL names a UNIQUE constraint's index after its first column
             idx["PRIMARY" if origin == "pk" else iname] = (ic, bool(unique))
         pk = [c[1] for c in sorted((c for c in cols if c[5]), key=lambda c: c[5])]
         if pk and "PRIMARY" not in idx:

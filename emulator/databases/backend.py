@@ -11,7 +11,7 @@ a statement timeout, so a write cannot land even if the classification were wron
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -93,6 +93,14 @@ class Catalog:
         return next((t for t in self.tables if t.name.lower() == low), None)
 
 
+def wanted(names: Collection[str] | None) -> Any:
+    """A predicate on table names for `describe(names=...)` (None: every table)."""
+    if names is None:
+        return lambda _name: True
+    low = {n.lower() for n in names}
+    return lambda name: str(name).lower() in low
+
+
 @dataclass
 class RowStream:
     """Column names and batches of rows, each batch bounded by `BATCH_BYTES` of data."""
@@ -151,9 +159,13 @@ class DatabaseBackend(Protocol):
         """A read-write transaction: committed when the block ends, rolled back on error."""
         ...
 
-    def describe(self) -> Catalog:
+    def describe(
+        self, names: Collection[str] | None = None, details: bool = True, counts: bool = True
+    ) -> Catalog:
         """Tables, columns (declared type, nullable, pk, auto-increment, default, comment),
-        indexes and row counts."""
+        indexes and row counts. `names`: only those tables (case-insensitive); `details=False`:
+        no columns or indexes; `counts=False`: no row counts or sizes (metadata pages cost what
+        they show, not the whole catalog)."""
         ...
 
     def health(self) -> Health:

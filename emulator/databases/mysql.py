@@ -8,7 +8,7 @@ unbuffered (server-side) cursor, so a million rows never sit in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +28,7 @@ from emulator.databases.backend import (
     Unavailable,
     Watchdog,
     batch_rows,
+    wanted,
 )
 from emulator.databases.literals import identifier
 
@@ -222,7 +223,10 @@ class MySQLBackend:
     def read_write(self, timeout: float | None = None, cancel: Cancel | None = None) -> Any:
         return self._session(False, timeout, cancel)
 
-    def describe(self) -> Catalog:
+    def describe(
+        self, names: Collection[str] | None = None, details: bool = True, counts: bool = True
+    ) -> Catalog:
+        want = wanted(names)
         conn = self._connect()
         try:
             with conn.cursor() as cur:
@@ -232,19 +236,22 @@ class MySQLBackend:
                     "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
                     "ORDER BY TABLE_NAME"
                 )
-                tables = list(cur.fetchall())
-                cur.execute(
-                    "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY, EXTRA, "
-                    "COLUMN_DEFAULT, COLUMN_COMMENT, ORDINAL_POSITION FROM information_schema.COLUMNS "
-                    "WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION"
-                )
-                columns = list(cur.fetchall())
-                cur.execute(
-                    "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME "
-                    "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
-                    "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
-                )
-                stats = list(cur.fetchall())
+                tables = [t for t in cur.fetchall() if want(t[0])]
+                columns: list[Any] = []
+                stats: list[Any] = []
+                if details:
+                    cur.execute(
+                        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY, EXTRA, "
+                        "COLUMN_DEFAULT, COLUMN_COMMENT, ORDINAL_POSITION FROM information_schema.COLUMNS "
+                        "WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION"
+                    )
+                    columns = list(cur.fetchall())
+                    cur.execute(
+                        "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME "
+                        "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
+                        "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+                    )
+                    stats = list(cur.fetchall())
                 out = []
                 for name, comment, kind, size in tables:
                     cols = tuple(
@@ -268,8 +275,11 @@ class MySQLBackend:
                     indexes = tuple(
                         Index(k, tuple(v[0]), v[1], k == "PRIMARY") for k, v in idx.items()
                     )
-                    cur.execute(f"SELECT COUNT(*) FROM {identifier(name, 'mysql')}")
-                    (count,) = cur.fetchone()
+                    if counts:
+                        cur.execute(f"SELECT COUNT(*) FROM {identifier(name, 'mysql')}")
+                        (count,) = cur.fetchone()
+                    else:
+                        count = 0
                     view = "VIEW" in str(kind).upper()
                     out.append(
                         Table(

@@ -6,7 +6,7 @@ the query at the deadline or on cancel. Rows stream through a named (server-side
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,6 +24,7 @@ from emulator.databases.backend import (
     Unavailable,
     Watchdog,
     batch_rows,
+    wanted,
 )
 from emulator.databases.literals import identifier
 from emulator.databases.mysql import parse_dsn
@@ -196,7 +197,10 @@ class PostgresBackend:
     def read_write(self, timeout: float | None = None, cancel: Cancel | None = None) -> Any:
         return self._session(False, timeout, cancel)
 
-    def describe(self) -> Catalog:
+    def describe(
+        self, names: Collection[str] | None = None, details: bool = True, counts: bool = True
+    ) -> Catalog:
+        want = wanted(names)
         conn = self._connect()
         try:
             with conn.cursor() as cur:
@@ -207,11 +211,14 @@ class PostgresBackend:
                     "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v') "
                     "ORDER BY c.relname"
                 )
-                tables = list(cur.fetchall())
-                cur.execute(_COLUMNS)
-                columns = list(cur.fetchall())
-                cur.execute(_INDEXES)
-                indexes = list(cur.fetchall())
+                tables = [t for t in cur.fetchall() if want(t[0])]
+                columns: list[Any] = []
+                indexes: list[Any] = []
+                if details:
+                    cur.execute(_COLUMNS)
+                    columns = list(cur.fetchall())
+                    cur.execute(_INDEXES)
+                    indexes = list(cur.fetchall())
                 pks = {(r[0], a) for r in indexes if r[3] for a in r[4]}
                 out = []
                 for name, comment, kind, size in tables:
@@ -234,8 +241,11 @@ class PostgresBackend:
                         for r in indexes
                         if r[0] == name
                     )
-                    cur.execute(f"SELECT count(*) FROM {identifier(name, 'postgresql')}")
-                    (count,) = cur.fetchone()
+                    if counts:
+                        cur.execute(f"SELECT count(*) FROM {identifier(name, 'postgresql')}")
+                        (count,) = cur.fetchone()
+                    else:
+                        count = 0
                     out.append(
                         Table(
                             name,

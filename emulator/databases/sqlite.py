@@ -20,7 +20,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from emulator.databases.backend import (
     StatementTimeout,
     Table,
     batch_rows,
+    wanted,
 )
 from emulator.databases.literals import identifier
 from emulator.databases.sqlguard import DENIED_FUNCTIONS
@@ -286,10 +287,12 @@ class SqliteBackend:
         finally:
             conn.close()
 
-    def describe(self) -> Catalog:
+    def describe(
+        self, names: Collection[str] | None = None, details: bool = True, counts: bool = True
+    ) -> Catalog:
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         try:
-            return _describe(conn)
+            return _describe(conn, names, details, counts)
         finally:
             conn.close()
 
@@ -315,15 +318,23 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _declared(conn: sqlite3.Connection) -> tuple[dict[str, list[Column]], dict[str, str]]:
+def _declared(
+    conn: sqlite3.Connection, only: Collection[str] | None = None
+) -> tuple[dict[str, list[Column]], dict[str, str]]:
     """What the dialect loader recorded about each table (`_dms_columns`, `_dms_tables`)."""
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     columns: dict[str, list[Column]] = {}
     comments: dict[str, str] = {}
+    names = sorted({n.lower() for n in only}) if only is not None else None
+    where = f" WHERE lower(table_name) IN ({', '.join('?' * len(names))})" if names else ""
+    if names == []:
+        return columns, comments
     if "_dms_columns" in present:
         for r in conn.execute(
             "SELECT table_name, column_name, ordinal, column_type, nullable, default_value, "
-            "primary_key, auto_increment, comment FROM _dms_columns ORDER BY table_name, ordinal"
+            f"primary_key, auto_increment, comment FROM _dms_columns{where} "
+            "ORDER BY table_name, ordinal",
+            tuple(names or ()),
         ):
             columns.setdefault(str(r[0]).lower(), []).append(
                 Column(
@@ -338,24 +349,53 @@ def _declared(conn: sqlite3.Connection) -> tuple[dict[str, list[Column]], dict[s
                 )
             )
     if "_dms_tables" in present:
-        for r in conn.execute("SELECT table_name, comment FROM _dms_tables"):
+        for r in conn.execute(
+            f"SELECT table_name, comment FROM _dms_tables{where}", tuple(names or ())
+        ):
             comments[str(r[0]).lower()] = str(r[1] or "")
     return columns, comments
 
 
-def _describe(conn: sqlite3.Connection) -> Catalog:
+def _describe(
+    conn: sqlite3.Connection,
+    only: Collection[str] | None = None,
+    details: bool = True,
+    counts: bool = True,
+) -> Catalog:
+    want = wanted(only)
     names = [
         (str(r[0]), str(r[1]))
         for r in conn.execute(
             "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
             "AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
-        if not r[0].lower().startswith(_HIDDEN_PREFIX)
+        if not r[0].lower().startswith(_HIDDEN_PREFIX) and want(r[0])
     ]
     kinds = dict(names)
-    declared, comments = _declared(conn)
+    if not details and not counts:  # names only: the cheap listing
+        return Catalog(
+            tuple(Table(n, (), kind="VIEW" if k == "view" else "TABLE") for n, k in names)
+        )
+    declared, comments = _declared(conn, only) if details else ({}, {})
     tables = []
     for name, _kind in names:
+        if not details:
+            rows = int(
+                conn.execute(f"SELECT count(*) FROM {identifier(name, 'sqlite')}").fetchone()[0]
+            )
+            kind = "VIEW" if kinds[name] == "view" else "TABLE"
+            tables.append(
+                Table(
+                    name,
+                    (),
+                    (),
+                    rows,
+                    comments.get(name.lower(), ""),
+                    kind,
+                    _size(conn, name, rows),
+                )
+            )
+            continue
         q = identifier(name, "sqlite")
         sql = (
             conn.execute("SELECT sql FROM sqlite_master WHERE name=?", (name,)).fetchone()[0] or ""
@@ -389,7 +429,7 @@ def _describe(conn: sqlite3.Connection) -> Catalog:
                 r[2] for r in conn.execute(f"PRAGMA index_info({identifier(iname, 'sqlite')})")
             )
             indexes.append(Index(iname, icols, bool(unique)))
-        (count,) = conn.execute(f"SELECT count(*) FROM {q}").fetchone()
+        (count,) = conn.execute(f"SELECT count(*) FROM {q}").fetchone() if counts else (0,)
         tables.append(
             Table(
                 name,
@@ -398,7 +438,7 @@ def _describe(conn: sqlite3.Connection) -> Catalog:
                 int(count),
                 comments.get(name.lower(), ""),
                 "VIEW" if kinds[name] == "view" else "TABLE",
-                _size(conn, name, int(count)),
+                _size(conn, name, int(count)) if counts else 0,
             )
         )
     return Catalog(tuple(tables))

@@ -56,7 +56,7 @@ def user_doc(ctx: UsersContext, u: DmsUser, parent_as_int: bool) -> dict[str, An
 def _uid(call: Call, name: str = "Uid") -> str:
     """An Alibaba Cloud UID: digits (the SDK types it as a string)."""
     value = req_str(call.params, name, 32).strip()
-    if not value.isdigit():
+    if not (value.isdigit() and value.isascii()):
         raise errors.invalid(name, "A UID is a number.")
     return value
 

@@ -137,6 +137,14 @@ def _unquote(default: str | None) -> str | None:
     return text
 
 
+def _index_name(i: backend.Index) -> str:
+    """SQLite names a UNIQUE constraint's index `sqlite_autoindex_<table>_<n>`; MySQL names it
+    after its first column, which is what DMS shows."""
+    if i.name.startswith("sqlite_autoindex_") and i.columns:
+        return i.columns[0]
+    return i.name
+
+
 def _table(t: backend.Table) -> Table:
     columns = tuple(
         Column(
@@ -152,7 +160,7 @@ def _table(t: backend.Table) -> Table:
         for c in t.columns
     )
     indexes = sorted(
-        (Index(i.name, i.columns, i.unique, i.primary) for i in t.indexes),
+        (Index(_index_name(i), i.columns, i.unique, i.primary) for i in t.indexes),
         key=lambda i: (not i.primary, i.name),
     )
     return Table(t.name, t.kind, columns, tuple(indexes), t.comment)
@@ -171,26 +179,35 @@ class Meta:
             tid: _group(accounts, tid) for tid in accounts.tenants
         }
 
-    def _catalog(self, db: Database) -> backend.Catalog:
-        return self.data.backend(db.db_id).describe()
+    def _catalog(
+        self,
+        db: Database,
+        names: list[str] | None = None,
+        details: bool = True,
+        counts: bool = True,
+    ) -> backend.Catalog:
+        """Only what the page shows: a listing asks for names, a detail for one table."""
+        return self.data.backend(db.db_id).describe(names, details, counts)
 
     def list_tables(self, db: Database, pattern: str | None = None) -> list[tuple[str, str]]:
         """(name, TABLE|VIEW) of the database's tables, by name; `pattern` is a LIKE pattern."""
         like = _like(pattern) if pattern else None
         return sorted(
             (t.name, t.kind)
-            for t in self._catalog(db).tables
+            for t in self._catalog(db, details=False, counts=False).tables
             if like is None or like.fullmatch(t.name)
         )
 
     def describe_table(self, db: Database, name: str) -> Table | None:
         """One table's columns and indexes, or None when the database has no such table."""
-        found = next((t for t in self._catalog(db).tables if t.name == name), None)
+        found = next(
+            (t for t in self._catalog(db, [name], counts=False).tables if t.name == name), None
+        )
         return _table(found) if found is not None else None
 
     def table_stats(self, db: Database, names: list[str]) -> dict[str, tuple[int, int]]:
         """(true row count, bytes on disk) per table: what NumRows and StoreCapacity report."""
-        tables = {t.name: t for t in self._catalog(db).tables}
+        tables = {t.name: t for t in self._catalog(db, names, details=False).tables}
         return {
             n: (tables[n].row_count, tables[n].size_bytes) if n in tables else (0, 0) for n in names
         }
@@ -229,7 +246,11 @@ class Meta:
 
     def database(self, tid: int, database_id: str) -> Database:
         text = database_id.strip()
-        db = self.accounts.databases.get(int(text)) if text.isdigit() and len(text) < 19 else None
+        db = (
+            self.accounts.databases.get(int(text))
+            if text.isdigit() and text.isascii() and len(text) < 19
+            else None
+        )
         if db is None or db.tid != tid:
             raise NotFound(
                 "database", f"The database {database_id} does not exist in tenant {tid}."
@@ -240,7 +261,7 @@ class Meta:
         """ListColumns' TableId: the database's id, then the name hash of one of its tables."""
         text = table_id_text.strip()
         missing = NotFound("table", f"The table {table_id_text} does not exist in tenant {tid}.")
-        if not text.isdigit() or len(text) < 10:
+        if not (text.isdigit() and text.isascii()) or len(text) < 10:
             raise missing
         db = self.accounts.databases.get(int(text[:-9]))
         if db is None or db.tid != tid:
@@ -257,7 +278,7 @@ class Meta:
         if not guid.startswith(GUID_PREFIX):
             raise missing
         parts = guid[len(GUID_PREFIX) :].split(".", 2)
-        if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 18:
+        if len(parts) != 3 or not (parts[0].isdigit() and parts[0].isascii()) or len(parts[0]) > 18:
             raise missing
         db = self.accounts.databases.get(int(parts[0]))
         if db is None or db.tid != tid or db.schema != parts[1]:

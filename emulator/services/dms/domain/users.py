@@ -134,7 +134,11 @@ class Users:
         """GetUser: by Aliyun UID or DMS user id; a deleted user or another tenant's is unknown."""
         found = None
         if user_id is not None:
-            found = self.by_user_id(tid, int(user_id)) if user_id.isdigit() else None
+            found = (
+                self.by_user_id(tid, int(user_id))
+                if user_id.isdigit() and user_id.isascii() and len(user_id) < 19
+                else None
+            )
         elif uid is not None:
             found = self.by_uid(tid, uid)
         if found is None or found.state == "DELETE":
