@@ -262,3 +262,32 @@ def test_a_deeply_nested_fault_header_is_refused(endpoint: str, depth: int) -> N
     header = '{"type":' * depth + "1" + "}" * depth
     req = v3_request(endpoint, "GetUserActiveTenant", extra_headers={"x-emulator-fault": header})
     assert_refused(req.send(), "InvalidEmulatorFault", "x-emulator-fault")
+
+
+def test_the_clock_stops_before_times_become_unrenderable(endpoint: str, control: Control) -> None:
+    """Probe r14: 251 advances of 1e9 s passed year 9999 and every API call answered 500.
+    The advance that would pass the latest renderable time is refused; the API keeps working."""
+    refused = None
+    for i in range(300):
+        r = control.post("/clock/advance", {"seconds": 1e9})
+        if r.status_code != 200:
+            refused = (i, r)
+            break
+    assert refused is not None, "the clock advanced without bound"
+    assert refused[1].status_code == 400 and "clock would pass" in refused[1].json()["error"]
+    assert int(control.get("/clock")["now"][:4]) >= 9000  # near the end of what dates can show
+    for action, version, form in [
+        ("ListOrders", DMS_VERSION, {}),
+        ("CreateDataTrackOrder", DMS_VERSION, wire({"Comment": "t", "Param": TRACK})),
+        ("ExportRecord", SAS_VERSION, {"ExportType": "virusScanExport"}),
+    ]:
+        r = v3_request(endpoint, action, form=form, version=version).send()
+        assert r.status_code == 200, (action, r.text)
+    assert requests.get(f"http://{endpoint}/_emulator/ui/tickets", timeout=30).status_code == 200
+    state: dict[str, Any] = {
+        "format": "dms-emulator-state",
+        "tables": {},
+        "clock": {"offset": 1e300},
+    }
+    r = requests.put(f"http://{endpoint}/_emulator/state", json=state, timeout=30)
+    assert r.status_code == 400 and "clock" in r.json()["error"], r.text

@@ -296,3 +296,20 @@ def test_binding_beyond_loopback_without_a_token_warns() -> None:
     assert "--control-token" in err
     assert "warning" not in stderr_of("--host", "0.0.0.0", "--control-token", "t")
     assert "warning" not in stderr_of("--host", "127.0.0.1")
+
+
+def test_clock_advances_past_representable_dates_are_refused(control: Control) -> None:
+    """F18: 251 advances of 1e9 s reached year 10012; GET /clock then answered 500."""
+    before = control.get("/clock")["epoch"]
+    refused = 0
+    for _ in range(260):
+        r = control.post("/clock/advance", {"seconds": 1e9})
+        if r.status_code != 200:
+            assert r.status_code == 400 and "9999-12-31" in r.json()["error"]
+            refused += 1
+            break
+    assert refused == 1
+    clock = control.get("/clock")
+    assert clock["now"].startswith("9") and clock["epoch"] > before
+    r = requests.get(f"{control.url}/_emulator/ui/tickets", timeout=10)
+    assert r.status_code == 200

@@ -223,3 +223,16 @@ def test_nonces_cost_bytes_of_a_digest() -> None:
         assert replay.send().status_code == 200
         assert replay.send().json()["Code"] == "SignatureNonceUsed", "replay still refused"
         time.sleep(0)
+
+
+def test_worker_processes_share_one_bounded_journal() -> None:
+    """--workers keeps the journal in the runtime database: same entries, same byte budget."""
+    with EmulatorProcess("--clock", "manual", "--workers", "2", "--journal-bytes", "65536") as proc:
+        client = EmulatorClient(proc.url)
+        for i in range(450):
+            v3_request(proc.endpoint, "ListOrders", form={"SearchContent": f"{i:03d}" * 200}).send()
+        kept = client.requests()
+        assert 10 < len(kept) < 450
+        assert kept[-1]["params"]["SearchContent"].startswith("449")
+        assert client.count("ListOrders", params={"SearchContent": "449" * 200}) == 1
+        assert len(json.dumps(kept)) < 65536 + 200 * 1500, "trimmed to the budget every 200 writes"

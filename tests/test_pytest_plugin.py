@@ -53,12 +53,16 @@ def test_plugin_fixture_markers_and_reset(pytester: pytest.Pytester) -> None:
 
 
 def test_plugin_options_from_ini(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\ndms_emulator_clock = real\n")
+    pytester.makeini("[pytest]\ndms_emulator_clock = real\ndms_emulator_control_token = t0k\n")
     pytester.makepyfile(
         test_ini="""
+import requests
+
 def test_clock(dms_emulator):
     assert dms_emulator.client.clock().mode == "real"
     assert dms_emulator.client.health()["status"] == "ok"
+    assert dms_emulator.client.health()["control_token"] is True
+    assert requests.get(dms_emulator.url + "/_emulator/health", timeout=5).status_code == 401
 """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")

@@ -50,16 +50,30 @@ class Bounds:
     total_bytes: int = 64 * 1024 * 1024  # the whole journal
 
 
+_SECRET: dict[str, bool] = {}
+
+
+def is_secret(name: str) -> bool:
+    """Parameter names are few and repeat: the pattern runs once per name."""
+    known = _SECRET.get(name)
+    if known is None:
+        known = SECRET_NAME.search(name) is not None
+        if len(_SECRET) < 4096:
+            _SECRET[name] = known
+    return known
+
+
 def bounded_params(params: dict[str, str], bounds: Bounds) -> dict[str, str]:
     out: dict[str, str] = {}
     used = 0
-    items = list(params.items())
-    for i, (name, value) in enumerate(items):
-        name = cut(str(name), 128)
-        text = REDACTED if SECRET_NAME.search(name) else cut(str(value), bounds.value_chars)
+    limit, budget = bounds.value_chars, bounds.params_chars
+    for i, (name, value) in enumerate(params.items()):
+        if len(name) > 128:
+            name = cut(name, 128)
+        text = REDACTED if is_secret(name) else value if len(value) <= limit else cut(value, limit)
         used += len(name) + len(text)
-        if used > bounds.params_chars:
-            out["…"] = f"[{len(items) - i} more parameter(s) truncated]"
+        if used > budget:
+            out["…"] = f"[{len(params) - i} more parameter(s) truncated]"
             break
         out[name] = text
     return out
