@@ -11,10 +11,10 @@ a statement timeout, so a write cannot land even if the classification were wron
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from emulator.core.jobs import Cancel
 
@@ -236,3 +236,53 @@ class Watchdog:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+S = TypeVar("S")
+
+
+def quiet(fn: Any) -> None:
+    """Best-effort cleanup (rollback, close) that must not hide the error being raised."""
+    try:
+        fn()
+    except Exception:
+        pass
+
+
+@contextmanager
+def server_session(
+    conn: Any,
+    watchdog: Watchdog,
+    begin: Callable[[], None],
+    session: S,
+    read_only: bool,
+    to_error: Callable[[Exception, Watchdog], BackendError],
+    driver: str,
+) -> Iterator[S]:
+    """One transaction on a real server, the same for every driver: begin, yield the session,
+    roll back on error and always when read-only (nothing a read-only session did may land),
+    commit otherwise; driver errors become BackendError; the watchdog stops and the connection
+    closes whatever happens."""
+    try:
+        begin()
+        try:
+            yield session
+        except BaseException:
+            quiet(conn.rollback)
+            raise
+        if read_only:
+            quiet(conn.rollback)
+        else:
+            try:
+                conn.commit()
+            except Exception as exc:
+                raise to_error(exc, watchdog) from None
+    except Exception as exc:
+        if isinstance(exc, BackendError):
+            raise
+        if type(exc).__module__.startswith(driver):
+            raise to_error(exc, watchdog) from None
+        raise
+    finally:
+        watchdog.stop()
+        quiet(conn.close)

@@ -8,8 +8,8 @@ unbuffered (server-side) cursor, so a million rows never sit in memory.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -28,6 +28,8 @@ from emulator.databases.backend import (
     Unavailable,
     Watchdog,
     batch_rows,
+    quiet,
+    server_session,
     wanted,
 )
 from emulator.databases.literals import identifier
@@ -180,42 +182,24 @@ class MySQLBackend:
             return f"SET SESSION max_statement_time = {max(timeout, 0.001):.3f}"
         return f"SET SESSION max_execution_time = {max(1, int(timeout * 1000))}"
 
-    @contextmanager
     def _session(
         self, read_only: bool, timeout: float | None, cancel: Cancel | None
-    ) -> Iterator[MySQLSession]:
+    ) -> AbstractContextManager[MySQLSession]:
         conn = self._connect()
         thread_id = conn.thread_id()
         watchdog = Watchdog(timeout, cancel, lambda: self._kill(thread_id))
-        try:
+
+        def begin() -> None:
             with conn.cursor() as cur:
                 if timeout is not None:
                     cur.execute(self._timeout_sql(conn, timeout))
                 if read_only:  # the session too: DDL's implicit commit must not escape it
                     cur.execute("SET SESSION TRANSACTION READ ONLY")
                 cur.execute("START TRANSACTION READ ONLY" if read_only else "START TRANSACTION")
-            session = MySQLSession(conn, watchdog)
-            try:
-                yield session
-            except BaseException:
-                _quiet(conn.rollback)
-                raise
-            if read_only:
-                _quiet(conn.rollback)
-            else:
-                try:
-                    conn.commit()
-                except Exception as exc:
-                    raise _error(exc, watchdog) from None
-        except Exception as exc:
-            if isinstance(exc, BackendError):
-                raise
-            if type(exc).__module__.startswith("pymysql"):
-                raise _error(exc, watchdog) from None
-            raise
-        finally:
-            watchdog.stop()
-            _quiet(conn.close)
+
+        return server_session(
+            conn, watchdog, begin, MySQLSession(conn, watchdog), read_only, _error, "pymysql"
+        )
 
     def read_only(self, timeout: float | None = None, cancel: Cancel | None = None) -> Any:
         return self._session(True, timeout, cancel)
@@ -298,7 +282,7 @@ class MySQLBackend:
                 raise
             raise _error(exc) from None
         finally:
-            _quiet(conn.close)
+            quiet(conn.close)
 
     def health(self) -> Health:
         try:
@@ -309,17 +293,10 @@ class MySQLBackend:
             version = str(conn.get_server_info())
             return Health(True, "", "mariadb" if "mariadb" in version.lower() else "mysql", version)
         finally:
-            _quiet(conn.close)
+            quiet(conn.close)
 
     def reset(self) -> None:
         """A user's server is never reset."""
 
     def close(self) -> None:
-        pass
-
-
-def _quiet(fn: Any) -> None:
-    try:
-        fn()
-    except Exception:
         pass

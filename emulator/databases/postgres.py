@@ -6,8 +6,8 @@ the query at the deadline or on cancel. Rows stream through a named (server-side
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
+from contextlib import AbstractContextManager
 from typing import Any
 
 from emulator.databases.backend import (
@@ -24,6 +24,8 @@ from emulator.databases.backend import (
     Unavailable,
     Watchdog,
     batch_rows,
+    quiet,
+    server_session,
     wanted,
 )
 from emulator.databases.literals import identifier
@@ -156,40 +158,22 @@ class PostgresBackend:
                 f"cannot connect to the PostgreSQL server at {d.where}: {msg}"
             ) from None
 
-    @contextmanager
     def _session(
         self, read_only: bool, timeout: float | None, cancel: Cancel | None
-    ) -> Iterator[PostgresSession]:
+    ) -> AbstractContextManager[PostgresSession]:
         conn = self._connect()
         cancel_fn = getattr(conn, "cancel_safe", None) or conn.cancel
         watchdog = Watchdog(timeout, cancel, cancel_fn)
-        try:
+
+        def begin() -> None:
             with conn.cursor() as cur:
                 cur.execute("BEGIN READ ONLY" if read_only else "BEGIN")
                 if timeout is not None:
                     cur.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
-            session = PostgresSession(conn, watchdog)
-            try:
-                yield session
-            except BaseException:
-                _quiet(conn.rollback)
-                raise
-            if read_only:
-                _quiet(conn.rollback)
-            else:
-                try:
-                    conn.commit()
-                except Exception as exc:
-                    raise _error(exc, watchdog) from None
-        except Exception as exc:
-            if isinstance(exc, BackendError):
-                raise
-            if type(exc).__module__.startswith("psycopg"):
-                raise _error(exc, watchdog) from None
-            raise
-        finally:
-            watchdog.stop()
-            _quiet(conn.close)
+
+        return server_session(
+            conn, watchdog, begin, PostgresSession(conn, watchdog), read_only, _error, "psycopg"
+        )
 
     def read_only(self, timeout: float | None = None, cancel: Cancel | None = None) -> Any:
         return self._session(True, timeout, cancel)
@@ -263,7 +247,7 @@ class PostgresBackend:
                 raise
             raise _error(exc) from None
         finally:
-            _quiet(conn.close)
+            quiet(conn.close)
 
     def health(self) -> Health:
         try:
@@ -274,17 +258,10 @@ class PostgresBackend:
             version = str(conn.info.parameter_status("server_version") or "")
             return Health(True, "", "postgresql", version)
         finally:
-            _quiet(conn.close)
+            quiet(conn.close)
 
     def reset(self) -> None:
         """A user's server is never reset."""
 
     def close(self) -> None:
-        pass
-
-
-def _quiet(fn: Any) -> None:
-    try:
-        fn()
-    except Exception:
         pass
