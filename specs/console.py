@@ -1,0 +1,7 @@
+"""Catalogue entries for the SQL console (ExecuteScript); merged by `specs.build.dms_actions`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ACTIONS: dict[str, tuple[str, list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]] = {}
