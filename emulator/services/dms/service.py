@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from emulator.gateway.registry import DMS, Registry
-from emulator.services.dms.api import datatrack, export, meta, specs, tenants, tickets, users
+from emulator.services.dms.api import (
+    datachange,
+    datatrack,
+    export,
+    meta,
+    specs,
+    tenants,
+    tickets,
+    users,
+)
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import datatrack as datatrack_domain
 from emulator.services.dms.domain import tickets as tickets_domain
@@ -13,7 +22,7 @@ from emulator.services.dms.domain import users as users_domain
 from emulator.state.schema import Tables
 
 # every wire module lists its actions; adding an action = a handler + a line in its ACTIONS
-MODULES = (tickets, export, tenants, datatrack)
+MODULES = (tickets, export, tenants, datatrack, datachange)
 
 
 # the state tables DMS owns, each declared by the one module that writes it
