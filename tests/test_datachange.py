@@ -240,7 +240,7 @@ def test_manual_tenant_change_with_backup_that_restores_exactly(
         )
     ).body
     assert body.success, body.to_map()
-    jobs = []
+    jobs: list[str] = []
     for _ in range(10):
         job = _task(dave, order).data_correct_task_detail.job_status
         if not jobs or jobs[-1] != job:
