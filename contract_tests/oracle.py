@@ -8,6 +8,7 @@ copy at `DIR/state.db.databases/<db_id>.sqlite`. Reads see the copy when there i
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -121,6 +122,6 @@ def same(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
     try:
-        return abs(float(a) - float(b)) < 1e-9
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
     except (TypeError, ValueError):
         return str(a) == str(b)
