@@ -28,8 +28,13 @@ from typing import TYPE_CHECKING, Any
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
+from waitress.utilities import Error as WaitressError
 
+from emulator.gateway import errors as api_errors
+from emulator.gateway.parse import MAX_BODY
+from emulator.serving import memory
+from emulator.serving.envelope import error_response
 from emulator.serving.netfaults import ENV_WIRE, SocketWire
 
 if TYPE_CHECKING:
@@ -66,8 +71,38 @@ class _Task(WSGITask):
         return env
 
 
+def _wire_error(error: WaitressError) -> tuple[str, str]:
+    """Code and Message for a request waitress refused before the app could see it."""
+    detail = str(error.body).strip().rstrip(".")[:200]
+    if error.code == 413:
+        return "RequestEntityTooLarge", api_errors.body_too_large().message
+    if error.code == 431:
+        return "RequestHeaderFieldsTooLarge", f"The request headers are too large: {detail}."
+    if error.code == 400:
+        return "BadRequest", f"The HTTP request is malformed: {detail}."
+    if error.code == 501:
+        return "NotImplemented", f"The request uses an unsupported HTTP feature: {detail}."
+    return "InternalError", "The request processing has failed due to some unknown error."
+
+
+class _ErrorTask(ErrorTask):
+    """waitress's own refusals (malformed request line or headers, a body over the limit) in
+    the Alibaba envelope rather than waitress's plain text, so SDKs report them as API errors."""
+
+    def execute(self) -> None:
+        error: WaitressError = self.request.error
+        code, message = _wire_error(error)
+        status, headers, body = error_response(error.code, code, message)
+        self.status = status
+        self.response_headers.extend(headers)
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class _Channel(HTTPChannel):
     task_class = _Task
+    error_task_class = _ErrorTask
     spoke = False  # has the peer sent anything yet
 
     def received(self, data: bytes) -> bool:
@@ -136,6 +171,7 @@ class _Waitress(TcpWSGIServer):
 
 
 def _waitress(app: WSGIApp, sock: socket.socket, threads: int, behind_front: bool) -> _Waitress:
+    memory.configure_allocator()
     adj = Adjustments(
         sockets=[sock],
         threads=threads,
@@ -145,6 +181,7 @@ def _waitress(app: WSGIApp, sock: socket.socket, threads: int, behind_front: boo
         cleanup_interval=2,
         clear_untrusted_proxy_headers=True,
         asyncore_use_poll=True,  # select() fails outright on a descriptor above 1024
+        max_request_body_size=MAX_BODY + 1,  # refused from its headers, before it is spooled
         # the DMS SDK sends every parameter in the query string: a 1 MB ExecuteScript Script,
         # percent-encoded, is up to 3 MB of request line (console helper)
         max_request_header_size=4 * 1024 * 1024,
@@ -152,7 +189,7 @@ def _waitress(app: WSGIApp, sock: socket.socket, threads: int, behind_front: boo
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(threads)
     server = _Waitress(
-        app,
+        memory.LargeBodies(app, threads),
         {},
         True,
         sock,
