@@ -26,9 +26,11 @@ from emulator.platform import artifacts as artifacts_tables
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import SECRET_META, Artifacts
 from emulator.services.dms import service as dms_service
+from emulator.services.dms.api.console import ConsoleContext
 from emulator.services.dms.api.meta import MetaContext
 from emulator.services.dms.api.users import UsersContext
 from emulator.services.dms.context import DmsContext
+from emulator.services.dms.domain.console import Limits as ConsoleLimits
 from emulator.services.dms.domain.datatrack import DataTracking
 from emulator.services.dms.domain.meta import Meta
 from emulator.services.dms.domain.permissions import TicketGrants
@@ -121,6 +123,11 @@ class Emulator:
             DmsContext(self.accounts, self.tickets, self.workflow, self.datatrack, self.artifacts),
             UsersContext(self.users, self.accounts),
             MetaContext(self.meta, self.accounts, TicketGrants(self.tickets, self.clock)),
+            console_ctx=ConsoleContext(  # the SQL console (issue 14)
+                self.meta,
+                TicketGrants(self.tickets, self.clock),
+                ConsoleLimits(settings.console_max_rows, settings.console_timeout),
+            ),
         )
         self.workflow.resume()
         self.databases.probe()  # dsn databases: checked in the background, reported by /health
