@@ -132,10 +132,7 @@ def test_a_body_over_16mib_is_refused_from_its_headers(emu: EmulatorProcess) -> 
             b"Content-Length: %d\r\n\r\n" % (BODY + 1)
         )
         answer = b""
-        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
+        while chunk := sock.recv(65536):  # the server closes after refusing
             answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413"), answer[:300]
@@ -161,7 +158,9 @@ def test_the_control_plane_keeps_its_own_larger_body_limit(emu: EmulatorProcess)
             b"PUT /_emulator/state HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (65 * MIB)
         )
-        answer = sock.recv(65536)
+        answer = b""
+        while chunk := sock.recv(65536):  # the server closes after refusing
+            answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.split()[1] == b"413", answer[:300]
     assert "control plane accepts" in json.loads(body)["error"]
