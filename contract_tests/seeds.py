@@ -42,7 +42,7 @@ def wait(target: Any, predicate: Any, seconds: float = 300) -> Any:
         if time.time() > deadline:
             raise AssertionError("timed out waiting for a seed")
         if target.control:
-            requests.post(f"{target.url}/_emulator/clock/advance", json={"seconds": 2}, timeout=60)
+            requests.post(f"{target.url}/_emulator/clock/advance", json={"seconds": 10}, timeout=60)
         else:
             time.sleep(5)
 

@@ -29,6 +29,8 @@ MUTATING = {
     "DisableUser",
     "EnableUser",
     "DeleteUser",
+    # the SQL console runs DML for an ADMIN (helper console)
+    "ExecuteScript",
     "ExportVul",
     "ExportWarning",
     "ExportSuspEvents",

@@ -56,6 +56,19 @@ PLUGIN_PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
 }
 
 
+# ExecuteScript (helper console): queries, several statements, one that fails inside a success,
+# and a write that changes no value
+SCRIPTS = st.sampled_from(
+    [
+        "select 1",
+        "select * from products",
+        "select id, name from customers where id < 50; select count(*) from orders",
+        "select * from no_such_table",
+        "update products set stock = stock where id = 1",
+    ]
+)
+
+
 def _j(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
     return strategy.map(lambda v: json.dumps(v, ensure_ascii=False))
 
@@ -113,6 +126,9 @@ def fix_positive(
         }.items():
             if name in query:
                 query[name] = data.draw(strat)
+    elif action == "ExecuteScript":
+        query["Script"] = data.draw(SCRIPTS)
+        query["Logic"] = False
     elif action == "ExportRecord":
         query["ExportType"] = data.draw(
             st.sampled_from(["exportHcWarning", "virusScanExport", "assetInstance"])

@@ -41,7 +41,7 @@ from emulator.services.dms.service import DmsService
 from emulator.services.sas import exports as sas_exports
 from emulator.services.sas.exports import SasExports
 from emulator.state.runtime_db import RuntimeDB
-from emulator.state.store import StateFileError, Store
+from emulator.state.store import Generation, StateFileError, Store
 
 # every table of the emulator's state, by owner (the store creates, migrates, resets, snapshots)
 STATE_TABLES = (artifacts_tables.TABLES, *dms_service.TABLES, sas_exports.TABLES)
@@ -56,7 +56,10 @@ class Emulator:
         # several workers need files to share; without --state they get temporary ones
         self._tmp = tempfile.mkdtemp(prefix="dms-emulator-") if settings.workers > 1 else None
         state = settings.state or (os.path.join(self._tmp, "state.sqlite") if self._tmp else None)
-        self.store = Store(state, STATE_TABLES)
+        # reads are cached until the next write of any worker (the signed-request path, issue 18)
+        self.store = Store(
+            state, STATE_TABLES, Generation(self.shared.store_writes, self.shared.lock)
+        )
         self.runtime_db = RuntimeDB(
             os.path.join(self._tmp, "runtime.sqlite") if self._tmp else None
         )
