@@ -135,9 +135,6 @@ def fix_positive(
         )
         query.pop("ExportFileType", None)
         query.pop("ResourceDirectoryAccountId", None)
-    elif action == "ExecuteScript":  # the SQL console (helper console): SQL the database knows
-        query["Script"] = data.draw(SQL)
-        query["Logic"] = False
     elif action == "DescribeExportInfo":
         query.pop("ResourceDirectoryAccountId", None)
     elif action in SAS_EXPORT_ACTIONS:  # the Sas export family (helper sas)
