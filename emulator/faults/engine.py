@@ -23,7 +23,7 @@ EFFECT_KEYS = {
     "lifecycle": {"type", "stage", "outcome", "reason", "seconds"},
 }
 CONNECTION_MODES = ("reset", "empty", "truncated", "dribble")
-STAGES = ("precheck", "approval", "export", "datatrack", "sas_export")
+STAGES = ("precheck", "approval", "export", "datatrack", "sas_export", "execution")
 MAX_LATENCY_MS = 600_000.0  # no latency effect ever sleeps longer
 LOGNORMAL_TAIL = 20.0  # a lognormal latency without max_ms stops at 20 x its median
 

@@ -6,7 +6,16 @@ from dataclasses import replace
 
 from emulator.gateway.registry import DMS, Registry
 from emulator.services.dms.api import console as console_api
-from emulator.services.dms.api import datatrack, export, meta, specs, tenants, tickets, users
+from emulator.services.dms.api import (
+    datachange,
+    datatrack,
+    export,
+    meta,
+    specs,
+    tenants,
+    tickets,
+    users,
+)
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import datatrack as datatrack_domain
 from emulator.services.dms.domain import tickets as tickets_domain
@@ -14,7 +23,7 @@ from emulator.services.dms.domain import users as users_domain
 from emulator.state.schema import Tables
 
 # every wire module lists its actions; adding an action = a handler + a line in its ACTIONS
-MODULES = (tickets, export, tenants, datatrack)
+MODULES = (tickets, export, tenants, datatrack, datachange)
 
 
 # the state tables DMS owns, each declared by the one module that writes it

@@ -31,7 +31,11 @@ NOT_FOUND = {
     "instance": "InstanceNotExist",
 }
 EXISTS = {"user": "UserAlreadyExist"}
-WRONG_KIND = {"DATA_EXPORT": "NotDataExportOrder", "DATA_TRACK": "NotDataTrackOrder"}
+WRONG_KIND = {
+    "DATA_EXPORT": "NotDataExportOrder",
+    "DATA_TRACK": "NotDataTrackOrder",
+    "DC_COMMON": "NotDataCorrectOrder",
+}
 
 
 def _not_found(exc: DomainError) -> str:
