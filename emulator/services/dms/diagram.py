@@ -87,12 +87,13 @@ def _xy(pos: dict[str, tuple[int, int]], state: str) -> tuple[int, int]:
 
 
 def route(
-    pos: dict[str, tuple[int, int]], src: str, dst: str, both_ways: bool
+    pos: dict[str, tuple[int, int]], src: str, dst: str, both_ways: bool, slot: float = 0.5
 ) -> list[tuple[float, float]]:
-    """The points of the arrow from `src` to `dst` (the last one is where its head ends)."""
+    """The points of the arrow from `src` to `dst` (the last one is where its head ends);
+    `slot` spreads the arrows entering one side of a box along it (0..1, top to bottom)."""
     (c1, r1), (c2, r2) = pos[src], pos[dst]
     (x1, y1), (x2, y2) = _xy(pos, src), _xy(pos, dst)
-    m1, m2 = y1 + BOX_H / 2, y2 + BOX_H / 2
+    m1, m2 = y1 + BOX_H / 2, y2 + BOX_H * slot
     if c1 == c2:
         if r2 == r1 + 1:
             return [(x1 + BOX_W / 2, y1 + BOX_H), (x2 + BOX_W / 2, y2)]
@@ -144,9 +145,17 @@ def render(plugin_type: str, path: list[str], closed: str | None = None) -> str:
         'markerHeight="11" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
         '<path d="M 0 0 L 10 5 L 0 10 z" fill="#1a7f37"/></marker></defs>',
     ]
+    entering: dict[str, list[str]] = {}  # sources arriving at a box's side, top to bottom
+    for src, _, dst in edges:
+        if pos[src][0] != pos[dst][0]:
+            entering.setdefault(dst, []).append(src)
+    for dst, srcs in entering.items():
+        srcs.sort(key=lambda s: pos[s][1])
     labels = []
     for src, event, dst in edges:
-        points = route(pos, src, dst, (dst, src) in pairs)
+        side = entering.get(dst, [])
+        slot = (side.index(src) + 1) / (len(side) + 1) if len(side) > 2 else 0.5
+        points = route(pos, src, dst, (dst, src) in pairs, slot)
         on_path = (src, dst) in taken
         cls = "edge taken" if on_path else "edge"
         color, marker = ("#1a7f37", "arrow-taken") if on_path else ("#999", "arrow")
@@ -180,8 +189,8 @@ def render(plugin_type: str, path: list[str], closed: str | None = None) -> str:
     if closed:
         x, y = _xy(pos, current)
         parts.append(
-            f'<text class="closed" x="{x + BOX_W / 2}" y="{y - 4}" font-size="12" '
-            f'text-anchor="middle" fill="#cf222e">closed: {escape(closed)}</text>'
+            f'<text class="closed" x="{x + BOX_W + 8}" y="{y - 3}" font-size="12" '
+            f'fill="#cf222e">closed: {escape(closed)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
