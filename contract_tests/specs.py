@@ -31,6 +31,11 @@ MUTATING = {
     "DeleteUser",
     # the SQL console runs DML for an ADMIN (helper console)
     "ExecuteScript",
+    # data-change tickets run their SQL (helper datachange)
+    "CreateDataCorrectOrder",
+    "RetryDataCorrectPreCheck",
+    "ExecuteDataCorrect",
+    "CloseOrder",
     "ExportVul",
     "ExportWarning",
     "ExportSuspEvents",

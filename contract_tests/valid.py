@@ -69,6 +69,28 @@ SCRIPTS = st.sampled_from(
 )
 
 
+# data-change tickets (helper datachange): CreateDataCorrectOrder's Param, ExecuteDataCorrect's
+# ActionDetail
+CHANGE_PARAM = st.fixed_dictionaries(
+    {
+        "DbItemList": st.just([{"DbId": 17001, "Logic": False}]),
+        "SqlType": st.just("TEXT"),
+        "ExecSQL": st.sampled_from(
+            [
+                "update products set stock = stock where id = 1",
+                "update products set stock = stock where price > 100; "
+                "delete from orders where id < 0",
+            ]
+        ),
+        "EstimateAffectRows": st.integers(100, 10**6),
+    },
+    optional={"Classify": st.text(max_size=20), "RollbackSQL": st.just("select 1")},
+)
+CHANGE_DETAIL = st.fixed_dictionaries(
+    {}, optional={"backupData": st.booleans(), "transaction": st.booleans()}
+)
+
+
 def _j(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
     return strategy.map(lambda v: json.dumps(v, ensure_ascii=False))
 
@@ -137,6 +159,13 @@ def fix_positive(
         query.pop("ResourceDirectoryAccountId", None)
     elif action == "DescribeExportInfo":
         query.pop("ResourceDirectoryAccountId", None)
+    elif action == "CreateDataCorrectOrder":  # data-change tickets (helper datachange)
+        query["Param"] = data.draw(_j(CHANGE_PARAM))
+        if "RelatedUserList" in query:
+            query["RelatedUserList"] = "[100002]"
+        query.pop("AttachmentKey", None)
+    elif action in ("ExecuteDataCorrect", "GetDataCorrectBackupFiles") and "ActionDetail" in query:
+        query["ActionDetail"] = data.draw(_j(CHANGE_DETAIL))
     elif action in SAS_EXPORT_ACTIONS:  # the Sas export family (helper sas)
         # a documented RD account id is one of the caller's member accounts
         if "ResourceDirectoryAccountId" in query and tid == 3000:

@@ -30,3 +30,10 @@ def error_response(
         ("x-acs-request-id", request_id),
     ]
     return f"{status} {HTTPStatus(status).phrase}", headers, body
+
+
+def control_error_response(status: int, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The control plane's error form (`{"error": ...}`) for a request refused before Flask."""
+    body = json.dumps({"error": message}).encode("utf-8")
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    return f"{status} {HTTPStatus(status).phrase}", headers, body
