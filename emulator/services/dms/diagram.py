@@ -149,7 +149,7 @@ def render(plugin_type: str, path: list[str], closed: str | None = None) -> str:
     for src, _, dst in edges:
         if pos[src][0] != pos[dst][0]:
             entering.setdefault(dst, []).append(src)
-    for dst, srcs in entering.items():
+    for srcs in entering.values():
         srcs.sort(key=lambda s: pos[s][1])
     labels = []
     for src, event, dst in edges:
