@@ -477,11 +477,12 @@ def execute_change(
     except ChangeError as exc:
         return ChangeOutcome(False, 0, str(exc))
     backup = _Backup(backend.dialect) if backup_to is not None else None
-    done: list[int] = []
+    done: list[int] = []  # rows changed by each committed statement
+    counts: list[int] = []
     try:
         groups = [parsed] if transaction else [[p] for p in parsed]
         for group in groups:
-            counts: list[int] = []
+            counts = []
             with backend.read_write(timeout, cancel) as session:
                 for p in group:
                     after = _capture(session, backend, p, backup) if backup else None
@@ -490,8 +491,8 @@ def execute_change(
                         after()
             done.extend(counts)
     except BackendError as exc:
-        n = len(done)
-        kept = f" ({n} earlier statement(s) stay committed)" if n and not transaction else ""
+        n = len(done) + len(counts)  # the failing statement is the one after these
+        kept = f" ({len(done)} earlier statement(s) stay committed)" if done else ""
         return ChangeOutcome(False, sum(done), f"statement {n + 1} failed: {exc}{kept}", 0, done)
     finally:
         if backup is not None:
