@@ -259,6 +259,9 @@ def _constraint(table: _Table, item: exp.Expr) -> None:
         # CHECK constraints and the rest are the server's business, not the emulator's.
 
 
+_SERIALS = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+
+
 def _column(model: _Model, table: _Table, item: exp.ColumnDef, st: Statement, ci: bool) -> None:
     kind = item.args.get("kind")
     if kind is None:
@@ -269,8 +272,10 @@ def _column(model: _Model, table: _Table, item: exp.ColumnDef, st: Statement, ci
         raise FixtureError(model.filename, st.line, str(exc)) from None
     col = _Column(item.name, declared, sqlite_type, boolean=kind_name == "BOOLEAN")
     col.nocase = ci and _is_text_kind(kind_name)
-    if model.dialect == "postgresql" and declared in ("serial", "bigserial", "smallserial"):
+    if model.dialect == "postgresql" and declared in _SERIALS:
+        # PostgreSQL reports a serial as its integer type with a sequence default
         col.auto_increment = True
+        col.column_type = _SERIALS[declared]
     for constraint in item.constraints:
         k = constraint.args.get("kind")
         if isinstance(k, exp.NotNullColumnConstraint):
@@ -289,6 +294,7 @@ def _column(model: _Model, table: _Table, item: exp.ColumnDef, st: Statement, ci
             col.comment = k.this.this if isinstance(k.this, exp.Literal) else k.this.sql()
         elif isinstance(k, exp.PrimaryKeyColumnConstraint):
             table.primary_key = [item.name]
+            col.nullable = False  # a key column is NOT NULL on every server
         elif isinstance(k, exp.UniqueColumnConstraint):
             table.uniques.append((None, [item.name]))
         elif isinstance(k, exp.CollateColumnConstraint):
@@ -839,7 +845,7 @@ def _materialise(model: _Model, conn: sqlite3.Connection, taken: set[str] | None
                     c.name,
                     i,
                     c.column_type,
-                    int(c.nullable),
+                    int(c.nullable and c.name.lower() not in pk),
                     c.default_sql,
                     pk.index(c.name.lower()) + 1 if c.name.lower() in pk else 0,
                     int(c.auto_increment),

@@ -228,6 +228,9 @@ def _waitress(app: WSGIApp, sock: socket.socket, threads: int, behind_front: boo
         clear_untrusted_proxy_headers=True,
         asyncore_use_poll=True,  # select() fails outright on a descriptor above 1024
         max_request_body_size=_body_limit(app) + 1,  # refused from its headers, not spooled
+        # the DMS SDK sends every parameter in the query string: a 1 MB ExecuteScript Script,
+        # percent-encoded, is up to 3 MB of request line (console helper)
+        max_request_header_size=4 * 1024 * 1024,
     )
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(threads)
