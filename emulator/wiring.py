@@ -21,7 +21,7 @@ from emulator.databases.catalog import DataPlane
 from emulator.faults.engine import FaultEngine
 from emulator.faults.header import HeaderFaults
 from emulator.gateway.journal import Bounds, Journal, MemoryJournal
-from emulator.gateway.nonces import MemoryNonces, NonceCache
+from emulator.gateway.nonces import MemoryNonces, Nonces, SharedNonces
 from emulator.platform import artifacts as artifacts_tables
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import SECRET_META, Artifacts
@@ -63,6 +63,9 @@ class Emulator:
         self.runtime_db = RuntimeDB(
             os.path.join(self._tmp, "runtime.sqlite") if self._tmp else None
         )
+        if self._tmp:  # several workers write these files
+            self.store.writer_lock = self.shared.store_writer
+            self.runtime_db.writer_lock = self.shared.runtime_writer
         self.clock = Clock(settings.clock, cells=self.shared.clock, lock=self.shared.lock)
         saved_clock = self.store.get_meta("clock")
         if saved_clock:
@@ -86,9 +89,10 @@ class Emulator:
             state or (os.path.join(self._tmp, "db") if self._tmp else None),
             self.clock.now,
         )
-        # one process keeps nonces and the journal in memory; workers share them in the runtime DB
-        self.nonces: NonceCache | MemoryNonces = (
-            NonceCache(self.runtime_db, capacity=settings.nonce_capacity)
+        # one process keeps nonces and the journal in memory; workers share nonces in shared
+        # memory (no write per request) and the journal in the runtime DB
+        self.nonces: Nonces = (
+            SharedNonces(capacity=settings.nonce_capacity)
             if self._tmp
             else MemoryNonces(capacity=settings.nonce_capacity)
         )

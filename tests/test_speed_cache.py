@@ -95,3 +95,27 @@ def test_a_disabled_user_is_refused_on_the_next_request_of_every_worker() -> Non
         assert alice.enable_user(M.EnableUserRequest(uid="100003")).body.success
         assert _on_fresh_connection(proc.endpoint, CAROL) == (200, None)
         assert os.getpid() not in pids
+
+
+def test_shared_nonces_refuse_a_replay_to_another_process() -> None:
+    """--workers keeps nonces in shared memory: a nonce one process took is used in the other."""
+    import time
+
+    from emulator.gateway.nonces import SharedNonces
+
+    nonces = SharedNonces(capacity=1000)
+    now = time.time()
+    assert nonces.check_and_record("ak", "first", now)
+    pid = os.fork()
+    if pid == 0:  # the other worker
+        ok = not nonces.check_and_record("ak", "first", now) and nonces.check_and_record(
+            "ak", "second", now
+        )
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0, "the child refused the replay and took a new nonce"
+    assert not nonces.check_and_record("ak", "second", now), "the child's nonce is refused here"
+    assert nonces.check_and_record("other-ak", "second", now), "nonces are per access key"
+    assert nonces.check_and_record("ak", "first", now + 901), "after the window it is fresh"
+    nonces.clear()
+    assert nonces.check_and_record("ak", "second", time.time()), "a reset forgets every nonce"

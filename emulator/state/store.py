@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import math
 import os
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from emulator.state.schema import Migration, Tables
+
+log = logging.getLogger("emulator.state.store")
 
 # The state file's schema version: the newest migration any owner declares. Version 3 is the
 # last one written when the store still named every table itself.
@@ -81,6 +84,30 @@ def _cacheable(sql: str) -> bool:
 
 
 _MISS = object()
+_NO_LOCK = nullcontext()
+STUCK_SECONDS = 5.0  # a writer lock held this long was left by a worker that died holding it
+
+
+class _Queued:
+    """Holds the shared writer lock around one write. Only a queue: SQLite's own locking keeps
+    writes correct, so a lock a killed worker left held is taken over after `STUCK_SECONDS`."""
+
+    def __init__(self, lock: Any):
+        self.lock = lock
+        self.held = False
+
+    def __enter__(self) -> None:
+        self.held = bool(self.lock.acquire(timeout=STUCK_SECONDS))
+        if not self.held:
+            log.warning("a writer lock was held for %gs: taken over", STUCK_SECONDS)
+            try:
+                self.lock.release()  # free it for the others; this write goes on without it
+            except ValueError:
+                pass
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self.lock.release()
 
 
 class SqliteDB:
@@ -105,6 +132,9 @@ class SqliteDB:
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._cache_gen = -1
         self._cacheable: dict[str, bool] = {}
+        # a lock all worker processes share (core/shared.py): writers queue on it, never in
+        # SQLite's busy handler, whose sleeps of 1 ms and more halved `--workers 2` throughput
+        self.writer_lock: Any = None
         self._open()
 
     def _open(self) -> None:
@@ -148,18 +178,25 @@ class SqliteDB:
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
-                self._wrote()
+            with self._writers():
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                else:
+                    self._conn.execute("COMMIT")
+                finally:
+                    self._depth = 0
+                    self._wrote()
+
+    def _writers(self) -> Any:
+        """The shared writer queue for a write outside a transaction (a no-op without one)."""
+        if self.writer_lock is None or self._depth:
+            return _NO_LOCK
+        return _Queued(self.writer_lock)
 
     def _wrote(self) -> None:
         """After a write (or a transaction) committed: every process's cached reads are stale."""
@@ -211,7 +248,7 @@ class SqliteDB:
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> int:
         """Run one write, atomic by itself (or inside the caller's transaction); returns lastrowid."""
         self._check_process()
-        with self._lock:
+        with self._lock, self._writers():
             try:
                 return int(self._conn.execute(sql, args).lastrowid or 0)
             finally:
@@ -220,7 +257,7 @@ class SqliteDB:
     def execute_count(self, sql: str, args: tuple[Any, ...] = ()) -> int:
         """One statement on its own (atomic by itself); returns how many rows it changed."""
         self._check_process()
-        with self._lock:
+        with self._lock, self._writers():
             try:
                 return int(self._conn.execute(sql, args).rowcount)
             finally:
