@@ -10,9 +10,7 @@ a statement timeout, so a write cannot land even if the classification were wron
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -238,6 +236,8 @@ class Watchdog:
             self._thread.start()
 
     def _watch(self) -> None:
+        import time
+
         deadline = time.monotonic() + self.timeout if self.timeout is not None else float("inf")
         while not self._stop.wait(0.05):
             if self.cancel is not None and self.cancel.is_set:
@@ -267,49 +267,6 @@ def quiet(fn: Any) -> None:
         pass
 
 
-class Pool:
-    """Idle connections of one server database, kept for the next read-only session.
-
-    Opening a connection costs more than a small query (TCP, authentication, session set-up), and
-    the SQL console and metadata open one per statement. Only a connection that ended a read-only
-    session cleanly comes back (rolled back, no error, its watchdog never fired), so nothing a
-    write left behind (temporary tables, session variables) reaches another session; a
-    connection idle for a while is checked before reuse; after a fork the child starts empty.
-    """
-
-    def __init__(self, size: int = 4, check_after: float = 5.0):
-        self.size, self.check_after = size, check_after
-        self._idle: list[tuple[Any, float]] = []
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
-
-    def take(self, alive: Callable[[Any], bool]) -> Any | None:
-        """An idle connection that still answers, or None."""
-        while True:
-            with self._lock:
-                if self._pid != os.getpid():  # a forked worker: the parent's sockets are not ours
-                    self._idle, self._pid = [], os.getpid()
-                if not self._idle:
-                    return None
-                conn, since = self._idle.pop()
-            if time.monotonic() - since < self.check_after or alive(conn):
-                return conn
-            quiet(conn.close)
-
-    def give(self, conn: Any) -> None:
-        with self._lock:
-            if self._pid == os.getpid() and len(self._idle) < self.size:
-                self._idle.append((conn, time.monotonic()))
-                return
-        quiet(conn.close)
-
-    def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn, _ in idle:
-            quiet(conn.close)
-
-
 @contextmanager
 def server_session(
     conn: Any,
@@ -319,13 +276,12 @@ def server_session(
     read_only: bool,
     to_error: Callable[[Exception, Watchdog], BackendError],
     driver: str,
-    pool: Pool | None = None,
 ) -> Iterator[S]:
     """One transaction on a real server, the same for every driver: begin, yield the session,
     roll back on error and always when read-only (nothing a read-only session did may land),
-    commit otherwise; driver errors become BackendError; the watchdog stops whatever happens, and
-    the connection closes (or, after a clean read-only session, goes back to `pool`)."""
-    clean = False
+    commit otherwise; driver errors become BackendError; the watchdog stops and the connection
+    closes whatever happens. (Connections are not pooled: a user may drop and recreate their
+    database while the emulator runs, which PostgreSQL refuses while a session is open.)"""
     try:
         begin()
         try:
@@ -334,11 +290,7 @@ def server_session(
             quiet(conn.rollback)
             raise
         if read_only:
-            try:
-                conn.rollback()
-                clean = True
-            except Exception:  # the read itself succeeded: this connection is just not reused
-                pass
+            quiet(conn.rollback)
         else:
             try:
                 conn.commit()
@@ -352,7 +304,4 @@ def server_session(
         raise
     finally:
         watchdog.stop()
-        if clean and pool is not None and not watchdog.fired:
-            pool.give(conn)
-        else:
-            quiet(conn.close)
+        quiet(conn.close)

@@ -21,7 +21,6 @@ from emulator.databases.backend import (
     Column,
     Health,
     Index,
-    Pool,
     Result,
     RowStream,
     SqlRejected,
@@ -179,7 +178,6 @@ class MySQLBackend:
     def __init__(self, dsn: str):
         self.dsn = parse_dsn(dsn, 3306)
         self._mariadb: bool | None = None
-        self._pool = Pool()
 
     def _connect(self) -> Any:
         pymysql = _pymysql()
@@ -214,16 +212,10 @@ class MySQLBackend:
             return f"SET SESSION max_statement_time = {max(timeout, 0.001):.3f}"
         return f"SET SESSION max_execution_time = {max(1, int(timeout * 1000))}"
 
-    def _no_timeout_sql(self, conn: Any) -> str:
-        if self._mariadb is None:
-            self._mariadb = "mariadb" in str(conn.get_server_info()).lower()
-        return f"SET SESSION {'max_statement_time' if self._mariadb else 'max_execution_time'} = 0"
-
     def _session(
         self, read_only: bool, timeout: float | None, cancel: Cancel | None
     ) -> AbstractContextManager[MySQLSession]:
-        reused = self._pool.take(_alive) if read_only else None  # pooled: read-only only
-        conn = reused or self._connect()
+        conn = self._connect()
         thread_id = conn.thread_id()
         watchdog = Watchdog(timeout, cancel, lambda: self._kill(thread_id))
 
@@ -231,10 +223,6 @@ class MySQLBackend:
             with conn.cursor() as cur:
                 if timeout is not None:
                     cur.execute(self._timeout_sql(conn, timeout))
-                elif reused is not None:
-                    cur.execute(self._no_timeout_sql(conn))
-                if reused is not None:  # what a console statement of the last session set
-                    cur.execute("SET SESSION sql_select_limit = DEFAULT")
                 if read_only:  # the session too: DDL's implicit commit must not escape it
                     cur.execute("SET SESSION TRANSACTION READ ONLY")
                 cur.execute("START TRANSACTION READ ONLY" if read_only else "START TRANSACTION")
@@ -247,7 +235,6 @@ class MySQLBackend:
             read_only,
             _error,
             "pymysql",
-            self._pool if read_only else None,
         )
 
     def read_only(self, timeout: float | None = None, cancel: Cancel | None = None) -> Any:
@@ -348,12 +335,4 @@ class MySQLBackend:
         """A user's server is never reset."""
 
     def close(self) -> None:
-        self._pool.close()
-
-
-def _alive(conn: Any) -> bool:
-    try:
-        conn.ping(reconnect=False)
-        return True
-    except Exception:
-        return False
+        pass

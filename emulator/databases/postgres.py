@@ -17,7 +17,6 @@ from emulator.databases.backend import (
     Column,
     Health,
     Index,
-    Pool,
     Result,
     RowStream,
     SqlRejected,
@@ -166,7 +165,6 @@ class PostgresBackend:
     def __init__(self, dsn: str):
         self.raw = dsn
         self.dsn = parse_dsn(dsn, 5432)
-        self._pool = Pool()
 
     def _connect(self) -> Any:
         psycopg = _psycopg()
@@ -191,7 +189,7 @@ class PostgresBackend:
     def _session(
         self, read_only: bool, timeout: float | None, cancel: Cancel | None
     ) -> AbstractContextManager[PostgresSession]:
-        conn = (self._pool.take(_alive) if read_only else None) or self._connect()
+        conn = self._connect()
         cancel_fn = getattr(conn, "cancel_safe", None) or conn.cancel
         watchdog = Watchdog(timeout, cancel, cancel_fn)
 
@@ -209,7 +207,6 @@ class PostgresBackend:
             read_only,
             _error,
             "psycopg",
-            self._pool if read_only else None,
         )
 
     def read_only(self, timeout: float | None = None, cancel: Cancel | None = None) -> Any:
@@ -301,16 +298,4 @@ class PostgresBackend:
         """A user's server is never reset."""
 
     def close(self) -> None:
-        self._pool.close()
-
-
-def _alive(conn: Any) -> bool:
-    """An idle pooled connection still answers (SET LOCAL settings died with its rollback)."""
-    try:
-        if conn.closed:
-            return False
-        conn.execute("SELECT 1").fetchall()
-        conn.rollback()
-        return True
-    except Exception:
-        return False
+        pass
