@@ -27,6 +27,8 @@ def percent_encode(value: str) -> str:
     A long value is quoted in chunks: quote() builds a list with one entry per byte, which for a
     16 MiB parameter is a 128 MB list and most of a request's peak memory (probe F4).
     """
+    if value.isalnum() and value.isascii():  # most names and values: nothing to encode
+        return value
     if len(value) <= _CHUNK:
         return quote(value, safe="~")
     if _RESERVED.search(value) is None:
