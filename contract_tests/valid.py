@@ -157,9 +157,6 @@ def fix_positive(
         )
         query.pop("ExportFileType", None)
         query.pop("ResourceDirectoryAccountId", None)
-    elif action == "ExecuteScript":  # the SQL console (helper console): SQL the database knows
-        query["Script"] = data.draw(SQL)
-        query["Logic"] = False
     elif action == "DescribeExportInfo":
         query.pop("ResourceDirectoryAccountId", None)
     elif action == "CreateDataCorrectOrder":  # data-change tickets (helper datachange)

@@ -110,6 +110,36 @@ def test_concurrent_16mib_senders_are_bounded_too(emu: EmulatorProcess, start_rs
     assert peak < PEAK_BOUND_MB, f"peak RSS {peak} MB over {start_rss} MB with 8 senders"
 
 
+def _crafted(filler: bytes, size: int) -> bytes:
+    head = _bogus_v1_body()[:400].split(b"&X=")[0] + b"&X="
+    return head + filler * ((size - len(head)) // len(filler))
+
+
+@pytest.mark.parametrize(
+    "filler, code",
+    [
+        (b"%25", "SignatureDoesNotMatch"),
+        (b"&a=b", "InvalidParameter"),
+        (b"&a=%25", "InvalidParameter"),
+    ],
+    ids=["percent-escapes", "many-parameters", "many-escaped-parameters"],
+)
+def test_crafted_4mib_bodies_stay_within_a_few_copies(
+    emu: EmulatorProcess, start_rss: int, filler: bytes, code: str
+) -> None:
+    """Bodies made of what costs most per byte (an escape for every 3 bytes, a parameter for
+    every 4) peak at a few times their size, not at a hundred: 4 MiB of `%25` peaked at +320 MB,
+    4 MiB of `&a=b` at +230 MB (the 16 MiB forms at 1.3 GB and 0.9 GB)."""
+    assert emu.proc is not None
+    pid = emu.proc.pid
+    _reset_peak(pid)
+    results: list[tuple[int, str]] = []
+    _post(emu.port, _crafted(filler, 4 * MIB), results)
+    assert results == [(400, code)]
+    peak = _status(pid, "VmHWM") - start_rss
+    assert peak < 60, f"peak RSS {peak} MB over {start_rss} MB for a 4 MiB body"
+
+
 def test_a_signed_large_request_still_works(emu: EmulatorProcess) -> None:
     """The bounds do not refuse a legitimate large request: 14 MiB in one signed V1 parameter
     (1 MiB of it percent-encoded), as a 15 MB ExecSQL would be."""

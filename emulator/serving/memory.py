@@ -4,7 +4,7 @@ A 16 MiB form body becomes several 16 MiB objects while it is parsed and its sig
 (bytes, the decoded value, the canonical query, the string to sign). Three rules keep the
 process's memory bounded whatever the number of such requests:
 
-- `LargeBodies` lets at most `RUNNING` requests with a body of `LARGE_BODY` or more into the app
+- `LargeBodies` lets at most `RUNNING` requests with `LARGE_BODY` or more (body and query) into the app
   at once and queues a few more; beyond that, or after `WAIT_S` in the queue, the answer is an
   Alibaba-style 503 ServiceUnavailable (the SDKs retry it). waitress has already spooled a
   waiting body to a temporary file, so a queued request holds no memory.
@@ -89,7 +89,9 @@ class LargeBodies:
         self._admitted = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if not is_large(environ.get("CONTENT_LENGTH")):
+        length = environ.get("CONTENT_LENGTH") or ""
+        size = (int(length) if length.isdigit() else 0) + len(environ.get("QUERY_STRING", ""))
+        if size < LARGE_BODY:  # a query string may carry megabytes too (a 1 MB Script: 3 MB)
             return self.app(environ, start_response)
         with self._lock:
             full = self._admitted >= self.admit_limit
