@@ -92,11 +92,8 @@ SUCCESS_ELSEWHERE = {
     "SubmitOrderApproval": ("stateful:tickets", "test_lifecycles_state_machine"),
     "ApproveOrder": ("stateful:tickets", "test_lifecycles_state_machine"),
     "ExecuteDataExport": ("sdk:ExecuteDataExport", "test_data_export_round_trip"),
-    # an approved data change (helper datachange: tests/test_datachange.py drives it to success)
-    "ExecuteDataCorrect": (
-        "sdk:ExecuteDataCorrect",
-        "test_manual_tenant_change_with_backup_that_restores_exactly",
-    ),
+    # an approved data change: the data-change state machine executes them
+    "ExecuteDataCorrect": ("stateful:datachange", "test_data_change_state_machine"),
 }
 
 
