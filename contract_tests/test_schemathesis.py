@@ -92,7 +92,7 @@ SUCCESS_ELSEWHERE = {
     "SubmitOrderApproval": ("stateful:tickets", "test_lifecycles_state_machine"),
     "ApproveOrder": ("stateful:tickets", "test_lifecycles_state_machine"),
     "ExecuteDataExport": ("sdk:ExecuteDataExport", "test_data_export_round_trip"),
-    # an approved data change: the data-change state machine (dcsurface) executes it
+    # an approved data change: the data-change state machine executes them
     "ExecuteDataCorrect": ("stateful:datachange", "test_data_change_state_machine"),
 }
 

@@ -20,7 +20,6 @@ from typing import Any
 from emulator.core.errors import Forbidden
 from emulator.databases import sqlguard
 from emulator.databases.backend import BackendError, DatabaseBackend, Result, StatementTimeout
-from emulator.databases.dialect import split
 from emulator.platform.accounts import Database, User
 
 SECURE_MODE = "security_collaboration"
@@ -93,6 +92,10 @@ def run_script(
     limits: Limits,
 ) -> list[Outcome]:
     """Every statement of `script` in order, until the first that fails or is refused."""
+    from emulator.databases.dialect import (
+        split,
+    )  # sqlglot: imported at the first script, not at start-up
+
     dialect = backend.dialect
     out: list[Outcome] = []
     for sql in split(script, dialect):
@@ -132,8 +135,9 @@ def _outcome(result: Result, kind: str, dialect: str) -> Outcome:
         return Outcome()
     if not result.columns:
         return Outcome(row_count=max(result.affected, 0))
+    cols = result.columns
     rows = [
-        {c: text(v, dialect) for c, v in zip(result.columns, row, strict=False)}
+        {c: v if type(v) is str else text(v, dialect) for c, v in zip(cols, row, strict=False)}
         for row in result.rows
     ]
     return Outcome(list(result.columns), rows, len(rows))
@@ -144,6 +148,11 @@ def text(value: Any, dialect: str) -> str | None:
     `\\x..`), times as `YYYY-MM-DD HH:MM:SS`, decimals with their declared places."""
     if value is None:
         return None
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is Decimal:
+        return f"{value:f}"
     if isinstance(value, bool):
         return ("true" if value else "false") if dialect == "postgresql" else str(int(value))
     if isinstance(value, int):
