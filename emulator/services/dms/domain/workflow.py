@@ -898,9 +898,9 @@ class Workflow:
             time.sleep(TICK_SECONDS)
             try:
                 busy = self._drive_changes()[1] + self.drive_crons()
-            except Exception:  # a closed store at shutdown, a reset in between: next tick
+            except Exception:  # a closed store at shutdown: it stops (a poll restarts it)
                 log.debug("data-change ticker", exc_info=True)
-                busy = 1
+                busy = 0
             idle = 0 if busy else idle + 1
             if idle >= 4:
                 with self._ticker_lock:
