@@ -611,6 +611,8 @@ class Workflow:
     def driven(self, t: Ticket, user: User) -> Ticket:
         """`t` again after starting its SQL if its start time has come (waiting briefly for
         the outcome, so a poll sees a small change finished)."""
+        if t.state is not None and not lifecycle.is_finished(t.plugin_type, t.state):
+            self._ensure_ticker()  # it stops when idle or after errors; work is pending here
         if t.state is not None and lifecycle.change_running(t.state):
             if self.drive_changes(t.id, wait=POLL_WAIT_SECONDS):
                 t = self._change_ticket(user, t.id, self.clock.now(), act=False)
