@@ -1,0 +1,116 @@
+"""The data-change lifecycle, written out by hand from the DMS docs (specs/README.md,
+"Data-change tickets"), not read from the table under test; and the Quartz cron it fires on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from emulator.services.dms.domain import lifecycle
+from emulator.services.dms.domain.datachange import Cron
+from emulator.services.dms.domain.lifecycle import IllegalTransition, initial_state
+
+PS, PP, PF, SUB, APP, REJ, EXE, RUN, FIN, BAD, CAN = (
+    "precheck_start",
+    "precheck_passed",
+    "precheck_failed",
+    "submit",
+    "approve",
+    "reject",
+    "execute",
+    "start",
+    "finish",
+    "execute_failed",
+    "cancel",
+)
+OK = [PS, PP, SUB, APP]  # approved
+# (events, Status, StatusCode, jobStatus)
+EXAMPLES = [
+    ([], "new", "new", "PENDING"),
+    ([PS], "precheck", "new", "PENDING"),
+    ([PS, PF], "precheckFailed", "closed", "PENDING"),
+    ([PS, PF, PS], "precheck", "new", "PENDING"),
+    ([PS, PP], "precheck_success", "new", "PENDING"),
+    ([PS, PP, PS, PP], "precheck_success", "new", "PENDING"),
+    ([PS, PP, SUB], "toaudit", "toaudit", "PENDING"),
+    (OK, "approved", "Approved", "INIT"),
+    ([PS, PP, SUB, REJ], "reject", "reject", "PENDING"),
+    ([*OK, EXE], "waiting", "processing", "BE_SCHEDULED"),
+    ([*OK, EXE, RUN], "processing", "processing", "RUNNING"),
+    ([*OK, EXE, RUN, FIN], "success", "success", "SUCCESS"),
+    ([*OK, EXE, RUN, BAD], "fail", "closed", "FAIL"),
+    ([CAN], "closed", "closed", "PENDING"),
+    ([PS, PF, CAN], "closed", "closed", "PENDING"),
+    ([*OK, CAN], "closed", "closed", "PENDING"),
+    ([*OK, EXE, CAN], "closed", "closed", "DELETE"),
+]
+ILLEGAL = [
+    [SUB],  # submitted before the precheck passed
+    [PS, SUB],
+    [PS, PF, SUB],
+    [PS, PP, APP],  # approved before submission
+    [PS, PP, EXE],
+    [PS, PP, SUB, EXE],  # executed before approval
+    [*OK, RUN],  # started without ExecuteDataCorrect
+    [*OK, EXE, RUN, CAN],  # running SQL cannot be closed
+    [*OK, EXE, RUN, FIN, CAN],
+    [*OK, EXE, RUN, FIN, BAD],
+    [PS, PP, SUB, REJ, APP],  # a rejected ticket never moves again
+    [CAN, PS],
+    [PS, PS],
+]
+
+
+def _run(events: list[str]) -> lifecycle.TicketState:
+    state = initial_state("DC_COMMON")
+    for ev in events:
+        state = lifecycle.apply(lifecycle.table_for("DC_COMMON"), state, ev)
+    return state
+
+
+@pytest.mark.parametrize("events, status, code, job", EXAMPLES)
+def test_documented_moves(events: list[str], status: str, code: str, job: str) -> None:
+    state = _run(events)
+    shown = state.closed or state.status
+    assert (shown, lifecycle.status_code("DC_CHUNK", state)) == (status, code)
+    assert lifecycle.change_job_status(state) == job
+
+
+@pytest.mark.parametrize("events", ILLEGAL)
+def test_illegal_moves_raise_and_change_nothing(events: list[str]) -> None:
+    before = _run(events[:-1])
+    with pytest.raises(IllegalTransition):
+        lifecycle.apply(lifecycle.table_for("DC_COMMON"), before, events[-1])
+    assert _run(events[:-1]) == before
+
+
+def test_only_processing_runs_sql() -> None:
+    """The one state in which data may change (the driver claims the SQL only there)."""
+    running = {tuple(e) for e, *_ in EXAMPLES if lifecycle.change_running(_run(e))}
+    assert running == {(*OK, EXE, RUN)}
+
+
+def _at(text: str) -> float:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC).timestamp()
+
+
+@pytest.mark.parametrize(
+    "cron, after, want",
+    [
+        ("0 1 21 * * ?", "2026-12-01 12:00:00", "2026-12-01 21:01:00"),
+        ("0 1 21 * * ?", "2026-12-01 21:01:00", "2026-12-02 21:01:00"),
+        ("0 0 3 ? * MON", "2026-12-01 12:00:00", "2026-12-07 03:00:00"),  # a Tuesday
+        ("0 */15 * * * ?", "2026-12-01 12:07:30", "2026-12-01 12:15:00"),
+        ("30 0 0 1 JAN,JUL ?", "2026-12-01 00:00:00", "2027-01-01 00:00:30"),
+        ("0 0 12 29 2 ?", "2026-03-01 00:00:00", "2028-02-29 12:00:00"),
+    ],
+)
+def test_quartz_cron_next_firing(cron: str, after: str, want: str) -> None:
+    assert Cron.parse(cron).next_after(_at(after)) == _at(want)
+
+
+@pytest.mark.parametrize("bad", ["0 1 21 * *", "0 61 * * * ?", "x * * * * ?", "0 0 0 * * 8"])
+def test_bad_cron_expressions_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        Cron.parse(bad)
