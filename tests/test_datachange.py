@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import pytest
 import requests
 from alibabacloud_dms_enterprise20181101 import models as dm
 
@@ -519,3 +520,20 @@ def test_without_transaction_earlier_statements_stay(endpoint: str, control: Con
     oracle = _oracle("hr", "update salaries set bonus = 7 where id <= 5")
     got = exported_rows(dave, control, HR_SALARIES, db=27001)
     assert [_norm(r) for r in got] == [_norm(r) for r in _rows(oracle, HR_SALARIES)]
+
+
+def test_a_bad_cron_expression_is_refused(endpoint: str) -> None:
+    from alibabacloud_tea_openapi.exceptions import ClientException
+
+    param = {
+        "cronFormat": "0 61 * * * ?",
+        "dbItemList": [{"dbId": 17001}],
+        "cronClearItemList": [
+            {"columnName": "ordered_at", "remainDays": 30, "tableName": "orders"}
+        ],
+    }
+    with pytest.raises(ClientException) as exc:
+        dms(endpoint).create_order(
+            dm.CreateOrderRequest(plugin_type="DC_CRON_CLEAR", comment="c", plugin_param=param)
+        )
+    assert exc.value.code == "InvalidPluginParam" and "cronFormat" in exc.value.data["Message"]
