@@ -8,6 +8,7 @@ from emulator.gateway.registry import DMS, Registry
 from emulator.services.dms.api import datatrack, export, meta, specs, tenants, tickets, users
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import datatrack as datatrack_domain
+from emulator.services.dms.domain import instances as instances_domain
 from emulator.services.dms.domain import tickets as tickets_domain
 from emulator.services.dms.domain import users as users_domain
 from emulator.state.schema import Tables
@@ -21,7 +22,12 @@ MODULES = (tickets, export, tenants, datatrack)
 TICKET_TABLES = replace(
     tickets_domain.TABLES, migrations=(*tickets_domain.TABLES.migrations, specs.MIGRATION)
 )
-TABLES: tuple[Tables, ...] = (TICKET_TABLES, datatrack_domain.TABLES, users_domain.TABLES)
+TABLES: tuple[Tables, ...] = (
+    TICKET_TABLES,
+    datatrack_domain.TABLES,
+    users_domain.TABLES,
+    instances_domain.TABLES,  # registered instances (issue 13)
+)
 
 
 class DmsService:
