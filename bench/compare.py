@@ -1,17 +1,27 @@
-"""Benchmarks of issue 7, each next to baselines measured in the same run (machines are noisy):
+"""Benchmarks of issues 7 and 18, each next to baselines measured in the same run (machines are
+noisy, so every figure that the guard checks is a ratio of two measurements taken side by side):
 
 start-up      process start to first 200 on health: emulator, bare Flask on waitress, moto_server
 throughput    signed V3 GetDataExportOrderDetail with wrk (16 keep-alive connections, every request
               its own pre-signed signature and nonce) next to bare Flask's constant JSON and moto_server
+metadata      signed ListTables and GetMetaTableDetailInfo, next to the same bare Flask figure
+workers       the same signed read with --workers 2 next to one worker
+https         signed reads over HTTPS on a --tls port next to plain HTTP on the same port
+export        a 1,000,000-row CSV export (SQL -> CSV -> zip) next to the sqlite3 CLI, and peak RSS
 scale         GetDataExportOrderDetail / ListOrders first and last page with 100 and 100,000 tickets
 durability    CreateOrder throughput with --state FILE next to in-memory
 
-  python bench/compare.py [--quick]      (needs `wrk`: apt-get install wrk; moto[server] for moto)
+  python bench/compare.py [--quick] [--only throughput,workers] [--check] [--record-baseline]
+      (needs `wrk`: apt-get install wrk; moto[server] for moto; sqlite3 for the export baseline)
+
+--check compares each ratio with bench/baseline.json and exits 1 when one is more than 20% worse;
+--record-baseline rewrites that file from this run (deliberately, by hand: never in CI).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -25,6 +35,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,14 +152,25 @@ def create_moto_table(port: int) -> None:
         assert r.status == 200
 
 
-def write_presigned(port: int, order_id: int, n: int, path: Path) -> None:
+def write_presigned(
+    port: int,
+    order_id: int,
+    n: int,
+    path: Path,
+    action: str = "GetDataExportOrderDetail",
+    query: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+) -> None:
+    """`n` requests, each with its own signature and nonce (GetDataExportOrderDetail by default)."""
+    if action == "GetDataExportOrderDetail" and query is None and form is None:
+        query, form = {"Tid": "3000"}, {"OrderId": str(order_id)}
     with path.open("w") as f:
         for _ in range(n):
             p = v3_request(
                 f"127.0.0.1:{port}",
-                "GetDataExportOrderDetail",
-                query={"Tid": "3000"},
-                form={"OrderId": str(order_id)},
+                action,
+                query=query,
+                form=form,
                 key=ALICE,
             )
             url_path = p.url.split(str(port), 1)[1]
@@ -202,7 +224,7 @@ def latency(port: int, action: str, n: int, **kw) -> float:
     return statistics.median(times) * 1000
 
 
-def scale(sizes: list[int], samples: int) -> None:
+def scale(sizes: list[int], samples: int) -> dict[str, float]:
     results = {}
     for size in sizes:
         work = Path(tempfile.mkdtemp(prefix="dms-scale-"))
@@ -243,6 +265,10 @@ def scale(sizes: list[int], samples: int) -> None:
         finally:
             shutil.rmtree(work, ignore_errors=True)
     small, big = results[sizes[0]], results[sizes[-1]]
+    ratios = {
+        "scale_detail": big["detail"] / small["detail"],
+        "scale_last_page": big["last"] / small["last"],
+    }
     for key, label in (
         ("detail", "GetDataExportOrderDetail"),
         ("first", "ListOrders first page"),
@@ -251,6 +277,7 @@ def scale(sizes: list[int], samples: int) -> None:
         print(
             f"  ratio {sizes[-1]:,}/{sizes[0]:,} {label}: {big[key] / small[key]:.2f} (aim <= 1.2)"
         )
+    return ratios
 
 
 def create_rate(extra: list[str], n: int, threads: int = 8) -> float:
@@ -279,91 +306,402 @@ def create_rate(extra: list[str], n: int, threads: int = 8) -> float:
     return rate
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--quick", action="store_true", help="fewer runs and a 10,000-ticket scale test"
-    )
-    args = parser.parse_args()
-    runs, seconds = (3, 4) if args.quick else (7, 8)
-    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
-    have_moto = shutil.which("moto_server") is not None
-    have_wrk = shutil.which("wrk") is not None
+# --- the figures, their aims, and the regression guard ------------------------------------
 
-    print(f"start-up, process start to first 200 on health (median of {runs}):")
-    emu_s = startup(EMULATOR, "/_emulator/health", runs)
-    bare_s = startup(BARE, "/_emulator/health", runs)
-    line = f"  emulator {emu_s * 1000:.0f} ms, bare flask {bare_s * 1000:.0f} ms (ratio {emu_s / bare_s:.2f}, aim <= 1.5)"
-    if have_moto:
-        moto_s = startup(["moto_server"], "/moto-api/", runs)
-        line += f", moto_server {moto_s * 1000:.0f} ms (emulator is {moto_s / emu_s:.1f}x faster)"
-    print(line)
 
-    if have_wrk:
-        work = Path(tempfile.mkdtemp(prefix="dms-wrk-"))
-        try:
-            proc, port, _ = start(EMULATOR, "/_emulator/health")
+@dataclass(frozen=True)
+class Metric:
+    label: str
+    higher_is_better: bool
+    aim: float | None = None
+    guarded: bool = True  # checked by --check (absolute times and sizes are not: load moves them)
+
+
+METRICS: dict[str, Metric] = {
+    "startup_vs_bare": Metric("start-up to first 200, emulator/bare Flask", False, 1.5),
+    "startup_vs_moto": Metric("start-up, moto_server/emulator", True),
+    "signed_vs_bare": Metric("signed V3 read req/s, emulator/bare Flask", True, 0.6),
+    "signed_vs_moto": Metric("signed V3 read req/s, emulator/moto_server", True, 5.0),
+    "signed_p99_ms": Metric("signed V3 read p99 (ms)", False, None, guarded=False),
+    "list_tables_vs_bare": Metric("signed ListTables req/s, emulator/bare Flask", True),
+    "table_detail_vs_bare": Metric("signed GetMetaTableDetailInfo req/s, emulator/bare", True),
+    "workers2_vs_1": Metric("signed read req/s, --workers 2/one worker", True, 1.7),
+    "https_vs_http": Metric("signed read req/s on a --tls port, https/http", True, 0.7),
+    "export_vs_sqlite3": Metric("1M-row CSV export, sqlite3 CLI time/emulator time", True, 0.4),
+    "export_rss_mb": Metric("emulator peak RSS during the export (MB)", False, 100, guarded=False),
+    "scale_detail": Metric("GetDataExportOrderDetail latency, big/small state", False, 1.2),
+    "scale_last_page": Metric("ListOrders last page latency, big/small state", False, 1.2),
+    "durable_vs_memory": Metric("CreateOrder rate, --state FILE/in memory", True),
+}
+TOLERANCE = 0.2  # --check fails a ratio more than 20% worse than its recorded figure
+BASELINE = ROOT / "bench" / "baseline.json"
+
+
+def regressions(
+    figures: dict[str, float], baseline: dict[str, float], tolerance: float = TOLERANCE
+) -> list[str]:
+    """One line per guarded ratio more than `tolerance` worse than the recorded one (for a
+    lower-is-better ratio: above recorded / (1 - tolerance)); figures this run did not take
+    are not judged."""
+    out = []
+    for name, recorded in sorted(baseline.items()):
+        metric = METRICS.get(name)
+        now = figures.get(name)
+        if metric is None or not metric.guarded or now is None or now != now:  # nan: not taken
+            continue
+        if metric.higher_is_better:
+            bad = now < recorded * (1 - tolerance)
+        else:
+            bad = now > recorded / (1 - tolerance)
+        if bad:
+            out.append(f"{name}: {now:.2f} against {recorded:.2f} recorded ({metric.label})")
+    return out
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores {cpu}, python {sys.version.split()[0]}".strip()
+
+
+def record_baseline(figures: dict[str, float], path: Path) -> None:
+    doc = {
+        "recorded": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "note": "refreshed by hand with `python bench/compare.py --quick --record-baseline`",
+        "figures": {k: round(v, 3) for k, v in sorted(figures.items()) if v == v},
+    }
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+
+
+# --- the sections ----------------------------------------------------------------------------
+
+
+class Target:
+    """A server measured by wrk in several short rounds (so that two targets' rounds can
+    alternate and a change of machine load hits both alike)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def start(self, work: Path, rounds: int, seconds: int) -> Target:
+        raise NotImplementedError
+
+    def run(self, index: int, seconds: int) -> dict[str, float]:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+
+class EmuTarget(Target):
+    """The emulator started with `extra`; every request pre-signed with its own nonce."""
+
+    def __init__(
+        self,
+        label: str,
+        extra: list[str] | None = None,
+        action: str = "GetDataExportOrderDetail",
+        query: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
+        scheme: str = "http",
+    ) -> None:
+        super().__init__(label)
+        self.extra, self.action, self.query, self.form = extra or [], action, query, form
+        self.scheme = scheme
+        self.files: list[Path] = []
+
+    def start(self, work: Path, rounds: int, seconds: int) -> Target:
+        self.proc, self.port, _ = start([*EMULATOR, *self.extra], "/_emulator/health")
+        order_id = 0
+        if self.action == "GetDataExportOrderDetail":
             order_id = signed(
-                port,
+                self.port,
                 "CreateOrder",
                 query={"PluginType": "DATA_EXPORT", "Comment": "b"},
                 form={"PluginParam": json.dumps({"dbId": 17001, "exeSQL": "select 1"})},
             ).json()["CreateOrderResult"]["OrderIds"][0]
-            requests_file = work / "requests.txt"
-            write_presigned(port, order_id, 25_000 * seconds // 8 + 5_000, requests_file)
-            emu = wrk(
-                f"http://127.0.0.1:{port}",
-                seconds,
-                [str(ROOT / "bench" / "presigned.lua"), str(requests_file), "2"],
-            )
-            stop(proc)
-            proc, port, _ = start(BARE, "/_emulator/health")
-            bare = wrk(f"http://127.0.0.1:{port}/", seconds)
-            stop(proc)
-            print(f"throughput, wrk 2 threads x 16 keep-alive connections, {seconds} s each:")
-            print(
-                f"  emulator (signed V3 GetDataExportOrderDetail): {emu['rps']:.0f} req/s, p50 {emu['p50']:.2f} ms, "
-                f"p99 {emu['p99']:.2f} ms, non-2xx {emu['non2xx']} of {emu['total']}"
-            )
-            print(
-                f"  bare flask constant JSON: {bare['rps']:.0f} req/s, p50 {bare['p50']:.2f} ms, p99 {bare['p99']:.2f} ms"
-            )
-            print(f"  ratio emulator/bare: {emu['rps'] / bare['rps']:.2f} (aim >= 0.6)")
-            if have_moto:
-                mport = free_port()
-                proc, _, _ = start(["moto_server"], "/moto-api/", mport)
-                create_moto_table(mport)
-                moto = wrk(
-                    f"http://127.0.0.1:{mport}/",
-                    seconds,
-                    [str(ROOT / "bench" / "moto_describe.lua")],
-                )
-                stop(proc)
-                print(
-                    f"  moto_server (DynamoDB DescribeTable, a comparable read): {moto['rps']:.0f} req/s, "
-                    f"p50 {moto['p50']:.2f} ms, p99 {moto['p99']:.2f} ms, non-2xx {moto['non2xx']}"
-                )
-                print(f"  ratio emulator/moto: {emu['rps'] / moto['rps']:.1f} (aim >= 5)")
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(
-            "throughput: wrk not installed (apt-get install wrk); see bench/run.py for a Python load test"
+        for i in range(rounds):
+            path = work / f"requests-{id(self)}-{i}.txt"
+            n = 5_000 * seconds + 2_000  # more than a round can send: no nonce is replayed
+            write_presigned(self.port, order_id, n, path, self.action, self.query, self.form)
+            self.files.append(path)
+        return self
+
+    def run(self, index: int, seconds: int) -> dict[str, float]:
+        script = [str(ROOT / "bench" / "presigned.lua"), str(self.files[index]), "2"]
+        return wrk(f"{self.scheme}://127.0.0.1:{self.port}", seconds, script)
+
+
+class Bare(Target):
+    def start(self, work: Path, rounds: int, seconds: int) -> Target:
+        self.proc, self.port, _ = start(BARE, "/_emulator/health")
+        return self
+
+    def run(self, index: int, seconds: int) -> dict[str, float]:
+        return wrk(f"http://127.0.0.1:{self.port}/", seconds)
+
+
+class Moto(Target):
+    def start(self, work: Path, rounds: int, seconds: int) -> Target:
+        self.port = free_port()
+        self.proc, _, _ = start(["moto_server"], "/moto-api/", self.port)
+        create_moto_table(self.port)
+        return self
+
+    def run(self, index: int, seconds: int) -> dict[str, float]:
+        return wrk(
+            f"http://127.0.0.1:{self.port}/", seconds, [str(ROOT / "bench" / "moto_describe.lua")]
         )
 
-    sizes = [100, 10_000] if args.quick else [100, 100_000]
-    print("scale (median of sequential signed calls):")
-    scale(sizes, 50 if args.quick else 200)
 
-    n = 400 if args.quick else 1200
-    with tempfile.TemporaryDirectory() as tmp:
-        durable = create_rate(["--state", str(Path(tmp) / "s.sqlite")], n)
-    memory = create_rate([], n)
-    print(
-        f"durability cost, CreateOrder with 8 client threads: --state FILE {durable:.0f}/s, "
-        f"in memory {memory:.0f}/s (ratio {durable / memory:.2f})"
+def rounds_of(
+    targets: list[Target], work: Path, rounds: int, seconds: int
+) -> dict[str, list[dict[str, float]]]:
+    """Each target's results, round by round, the targets taking turns within each round."""
+    for t in targets:
+        t.start(work, rounds, seconds)
+    try:
+        out: dict[str, list[dict[str, float]]] = {t.label: [] for t in targets}
+        for i in range(rounds):
+            for t in targets:
+                out[t.label].append(t.run(i, seconds))
+        return out
+    finally:
+        for t in targets:
+            t.stop()
+
+
+def paired(results: dict[str, list[dict[str, float]]], a: str, b: str) -> float:
+    """The median over rounds of a's req/s over b's in the same round."""
+    return statistics.median(
+        x["rps"] / y["rps"] for x, y in zip(results[a], results[b], strict=True)
     )
 
 
+def show(label: str, runs: list[dict[str, float]]) -> None:
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    print(
+        f"  {label}: {med('rps'):.0f} req/s, p50 {med('p50'):.2f} ms, p99 {med('p99'):.2f} ms, "
+        f"non-2xx {sum(r['non2xx'] for r in runs)} of {sum(r['total'] for r in runs)} "
+        f"(median of {len(runs)} rounds)"
+    )
+
+
+def run_startup(figures: dict[str, float], runs: int, have_moto: bool) -> None:
+    """Median start-up of each server, the servers taking turns (load hits all alike)."""
+    print(f"start-up, process start to first 200 on health (median of {runs}):")
+    cmds = {"emu": (EMULATOR, "/_emulator/health"), "bare": (BARE, "/_emulator/health")}
+    if have_moto:
+        cmds["moto"] = (["moto_server"], "/moto-api/")
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(runs):
+        for name, (cmd, health) in cmds.items():
+            times[name].append(startup(cmd, health, 1))
+    emu_s, bare_s = statistics.median(times["emu"]), statistics.median(times["bare"])
+    figures["startup_vs_bare"] = statistics.median(
+        e / b for e, b in zip(times["emu"], times["bare"], strict=True)
+    )
+    line = (
+        f"  emulator {emu_s * 1000:.0f} ms, bare flask {bare_s * 1000:.0f} ms "
+        f"(ratio {figures['startup_vs_bare']:.2f}, aim <= 1.5)"
+    )
+    if have_moto:
+        moto_s = statistics.median(times["moto"])
+        figures["startup_vs_moto"] = moto_s / emu_s
+        line += f", moto_server {moto_s * 1000:.0f} ms (emulator is {moto_s / emu_s:.1f}x faster)"
+    print(line)
+
+
+def run_throughput(
+    figures: dict[str, float],
+    rounds: int,
+    seconds: int,
+    work: Path,
+    have_moto: bool,
+    sections: set[str],
+) -> None:
+    print(
+        f"throughput, wrk 2 threads x 16 keep-alive connections, {rounds} rounds of {seconds} s, "
+        "the servers taking turns in each round:"
+    )
+    targets: list[Target] = [EmuTarget("emu"), Bare("bare")]
+    if have_moto:
+        targets.append(Moto("moto"))
+    if "metadata" in sections:
+        targets.append(
+            EmuTarget(
+                "ListTables", None, "ListTables", {"DatabaseId": "17001", "PageSize": "10"}, {}
+            )
+        )
+        targets.append(
+            EmuTarget(
+                "GetMetaTableDetailInfo",
+                None,
+                "GetMetaTableDetailInfo",
+                {"TableGuid": "IDB_17001.shop.orders"},
+                {},
+            )
+        )
+    if "workers" in sections:
+        targets.append(EmuTarget("workers2", ["--workers", "2"]))
+    r = rounds_of(targets, work, rounds, seconds)
+    show("emulator (signed V3 GetDataExportOrderDetail)", r["emu"])
+    show("bare flask constant JSON", r["bare"])
+    figures["signed_vs_bare"] = paired(r, "emu", "bare")
+    figures["signed_p99_ms"] = statistics.median(x["p99"] for x in r["emu"])
+    print(f"  ratio emulator/bare: {figures['signed_vs_bare']:.2f} (aim >= 0.6)")
+    if have_moto:
+        show("moto_server (DynamoDB DescribeTable, a comparable read)", r["moto"])
+        figures["signed_vs_moto"] = paired(r, "emu", "moto")
+        print(f"  ratio emulator/moto: {figures['signed_vs_moto']:.1f} (aim >= 5)")
+    for name, label in (
+        ("list_tables_vs_bare", "ListTables"),
+        ("table_detail_vs_bare", "GetMetaTableDetailInfo"),
+    ):
+        if label in r:
+            show(f"emulator (signed {label})", r[label])
+            figures[name] = paired(r, label, "bare")
+            print(f"  ratio {label}/bare: {figures[name]:.2f}")
+    if "workers2" in r:
+        show("emulator --workers 2 (signed V3 GetDataExportOrderDetail)", r["workers2"])
+        figures["workers2_vs_1"] = paired(r, "workers2", "emu")
+        print(f"  ratio --workers 2/one worker: {figures['workers2_vs_1']:.2f} (aim >= 1.7)")
+
+
+def run_https(figures: dict[str, float], rounds: int, seconds: int, work: Path) -> None:
+    print(f"https: signed V3 reads on --tls ports, {rounds} rounds of {seconds} s:")
+    r = rounds_of(
+        [EmuTarget("https", ["--tls"], scheme="https"), EmuTarget("http", ["--tls"])],
+        work,
+        rounds,
+        seconds,
+    )
+    show("https on a --tls port", r["https"])
+    show("http on a --tls port", r["http"])
+    figures["https_vs_http"] = paired(r, "https", "http")
+    print(f"  ratio https/http: {figures['https_vs_http']:.2f} (aim >= 0.7)")
+
+
+def run_export(figures: dict[str, float], rows: int) -> None:
+    out = subprocess.run(
+        [PY, str(ROOT / "bench" / "export.py"), "--rows", str(rows)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    print(f"export of {rows:,} rows:")
+    for line in out.splitlines():
+        print(f"  {line}")
+    ratio = re.search(r"ratio cli/emulator[^:]*: ([\d.]+)", out)
+    rss = re.search(r"emulator peak RSS: ([\d.]+) MB", out)
+    if ratio:
+        figures["export_vs_sqlite3"] = float(ratio.group(1))
+    if rss:
+        figures["export_rss_mb"] = float(rss.group(1))
+
+
+SECTIONS = (
+    "startup",
+    "throughput",
+    "metadata",
+    "workers",
+    "https",
+    "export",
+    "scale",
+    "durability",
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer runs and a 10,000-ticket scale test"
+    )
+    parser.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
+    parser.add_argument("--check", action="store_true", help="exit 1 on a ratio >20%% worse")
+    parser.add_argument(
+        "--record-baseline", action="store_true", help="write this run's ratios as the baseline"
+    )
+    parser.add_argument("--baseline", type=Path, default=BASELINE)
+    parser.add_argument(
+        "--figures", type=Path, help="judge these figures (JSON) instead of measuring"
+    )
+    parser.add_argument("--save-figures", type=Path, help="write this run's figures as JSON")
+    args = parser.parse_args(argv)
+    figures: dict[str, float] = {}
+    if args.figures:
+        figures = json.loads(args.figures.read_text())
+    else:
+        measure(figures, args.quick, set(args.only.split(",")) if args.only else set(SECTIONS))
+    if args.save_figures:
+        args.save_figures.write_text(json.dumps(figures, indent=1) + "\n")
+    if args.record_baseline:
+        record_baseline(figures, args.baseline)
+        print(f"baseline written: {args.baseline}")
+    if args.check:
+        recorded = json.loads(args.baseline.read_text())["figures"]
+        bad = regressions(figures, recorded)
+        for line in bad:
+            print(f"REGRESSION {line}")
+        judged = [k for k in recorded if k in figures and METRICS.get(k, Metric("", True)).guarded]
+        print(f"check: {len(judged) - len(bad)} of {len(judged)} ratios within {TOLERANCE:.0%}")
+        return 1 if bad else 0
+    return 0
+
+
+def measure(figures: dict[str, float], quick: bool, sections: set[str]) -> None:
+    runs, rounds, seconds = (5, 3, 2) if quick else (9, 5, 4)
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
+    have_moto = shutil.which("moto_server") is not None
+    have_wrk = shutil.which("wrk") is not None
+    if "startup" in sections:
+        run_startup(figures, runs, have_moto)
+    work = Path(tempfile.mkdtemp(prefix="dms-wrk-"))
+    try:
+        if have_wrk and sections & {"throughput", "metadata", "workers"}:
+            run_throughput(figures, rounds, seconds, work, have_moto, sections)
+        if have_wrk and "https" in sections:
+            run_https(figures, rounds, seconds, work)
+        if not have_wrk:
+            print("throughput: wrk not installed (apt-get install wrk); see bench/run.py")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if "export" in sections:
+        run_export(figures, 1_000_000)
+    if "scale" in sections:
+        sizes = [100, 10_000] if quick else [100, 100_000]
+        print("scale (median of sequential signed calls):")
+        figures.update(scale(sizes, 50 if quick else 200))
+    if "durability" in sections:
+        n = 400 if quick else 1200
+        with tempfile.TemporaryDirectory() as tmp:
+            durable = create_rate(["--state", str(Path(tmp) / "s.sqlite")], n)
+        memory = create_rate([], n)
+        figures["durable_vs_memory"] = durable / memory
+        print(
+            f"durability cost, CreateOrder with 8 client threads: --state FILE {durable:.0f}/s, "
+            f"in memory {memory:.0f}/s (ratio {durable / memory:.2f})"
+        )
+    print("ratios (aim):")
+    for name, value in figures.items():
+        m = METRICS[name]
+        aim = "" if m.aim is None else f" (aim {'>=' if m.higher_is_better else '<='} {m.aim:g})"
+        print(f"  {name:<22} {value:8.2f}{aim}  {m.label}")
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

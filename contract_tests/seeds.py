@@ -42,7 +42,7 @@ def wait(target: Any, predicate: Any, seconds: float = 300) -> Any:
         if time.time() > deadline:
             raise AssertionError("timed out waiting for a seed")
         if target.control:
-            requests.post(f"{target.url}/_emulator/clock/advance", json={"seconds": 2}, timeout=60)
+            requests.post(f"{target.url}/_emulator/clock/advance", json={"seconds": 10}, timeout=60)
         else:
             time.sleep(5)
 
@@ -137,6 +137,55 @@ def track_order(target: Any, client: Dms, db_id: int, bundles: Bundles) -> None:
     )
 
 
+def change_tickets(target: Any, client: Dms, db_id: int, bundles: Bundles) -> None:
+    """Data-change tickets (helper datachange): one that ran (its detail, task, precheck rows
+    and backup), and two whose precheck failed (a failed precheck stays until retried or
+    closed: one for RetryDataCorrectPreCheck, one for CloseOrder)."""
+
+    def create(sql: str, estimate: int) -> int | None:
+        body = client.create_data_correct_order(
+            dm.CreateDataCorrectOrderRequest(
+                comment="contract seed",
+                param=dm.CreateDataCorrectOrderRequestParam(
+                    db_item_list=[dm.CreateDataCorrectOrderRequestParamDbItemList(db_id=db_id)],
+                    sql_type="TEXT",
+                    exec_sql=sql,
+                    estimate_affect_rows=estimate,
+                ),
+            )
+        ).body
+        return int(body.create_order_result[0]) if body.success else None
+
+    ran = create("update products set stock = stock where id = 1", 1)
+    if ran is None:
+        return
+    add(
+        bundles,
+        [
+            "GetDataCorrectOrderDetail",
+            "ListDataCorrectPreCheckSQL",
+            "ListDataCorrectPreCheckDB",
+            "GetDataCorrectTaskDetail",
+            "GetDataCorrectBackupFiles",
+            "GetOrderBaseInfo",
+        ],
+        {"OrderId": ran},
+    )
+    for action in ("RetryDataCorrectPreCheck", "CloseOrder"):
+        failed = create("delete from products where id > 0", 0)
+        if failed is not None:
+            add(bundles, [action], {"OrderId": failed})
+    if target.control:
+
+        def done() -> bool:
+            d = client.get_data_correct_order_detail(
+                dm.GetDataCorrectOrderDetailRequest(order_id=ran)
+            ).body
+            return d.data_correct_order_detail.status in ("success", "fail")
+
+        wait(target, done, 120)
+
+
 def sas_exports(target: Any, bundles: Bundles) -> None:
     client = Sas(config(target))
     pairs = [
@@ -167,5 +216,6 @@ def make(target: Any) -> Bundles:
     if target.mutations:
         export_ticket(target, client, db_id, bundles)
         track_order(target, client, db_id, bundles)
+        change_tickets(target, client, db_id, bundles)
         sas_exports(target, bundles)
     return bundles

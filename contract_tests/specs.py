@@ -35,6 +35,13 @@ MUTATING = {
     "SimplyAddInstance",
     "SyncInstanceMeta",
     "DeleteInstance",
+    # the SQL console runs DML for an ADMIN (helper console)
+    "ExecuteScript",
+    # data-change tickets run their SQL (helper datachange)
+    "CreateDataCorrectOrder",
+    "RetryDataCorrectPreCheck",
+    "ExecuteDataCorrect",
+    "CloseOrder",
     "ExportVul",
     "ExportWarning",
     "ExportSuspEvents",

@@ -56,6 +56,41 @@ PLUGIN_PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
 }
 
 
+# ExecuteScript (helper console): queries, several statements, one that fails inside a success,
+# and a write that changes no value
+SCRIPTS = st.sampled_from(
+    [
+        "select 1",
+        "select * from products",
+        "select id, name from customers where id < 50; select count(*) from orders",
+        "select * from no_such_table",
+        "update products set stock = stock where id = 1",
+    ]
+)
+
+
+# data-change tickets (helper datachange): CreateDataCorrectOrder's Param, ExecuteDataCorrect's
+# ActionDetail
+CHANGE_PARAM = st.fixed_dictionaries(
+    {
+        "DbItemList": st.just([{"DbId": 17001, "Logic": False}]),
+        "SqlType": st.just("TEXT"),
+        "ExecSQL": st.sampled_from(
+            [
+                "update products set stock = stock where id = 1",
+                "update products set stock = stock where price > 100; "
+                "delete from orders where id < 0",
+            ]
+        ),
+        "EstimateAffectRows": st.integers(100, 10**6),
+    },
+    optional={"Classify": st.text(max_size=20), "RollbackSQL": st.just("select 1")},
+)
+CHANGE_DETAIL = st.fixed_dictionaries(
+    {}, optional={"backupData": st.booleans(), "transaction": st.booleans()}
+)
+
+
 def _j(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
     return strategy.map(lambda v: json.dumps(v, ensure_ascii=False))
 
@@ -113,6 +148,9 @@ def fix_positive(
         }.items():
             if name in query:
                 query[name] = data.draw(strat)
+    elif action == "ExecuteScript":
+        query["Script"] = data.draw(SCRIPTS)
+        query["Logic"] = False
     elif action == "ExportRecord":
         query["ExportType"] = data.draw(
             st.sampled_from(["exportHcWarning", "virusScanExport", "assetInstance"])
@@ -125,6 +163,13 @@ def fix_positive(
         query["Host"] = "127.0.0.1"
     elif action == "DescribeExportInfo":
         query.pop("ResourceDirectoryAccountId", None)
+    elif action == "CreateDataCorrectOrder":  # data-change tickets (helper datachange)
+        query["Param"] = data.draw(_j(CHANGE_PARAM))
+        if "RelatedUserList" in query:
+            query["RelatedUserList"] = "[100002]"
+        query.pop("AttachmentKey", None)
+    elif action in ("ExecuteDataCorrect", "GetDataCorrectBackupFiles") and "ActionDetail" in query:
+        query["ActionDetail"] = data.draw(_j(CHANGE_DETAIL))
     elif action in SAS_EXPORT_ACTIONS:  # the Sas export family (helper sas)
         # a documented RD account id is one of the caller's member accounts
         if "ResourceDirectoryAccountId" in query and tid == 3000:

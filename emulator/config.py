@@ -36,3 +36,6 @@ class Settings:
     control_max_body: int = 64 * 1024 * 1024  # bytes a control-plane or console request may send
     journal_bytes: int = 64 * 1024 * 1024  # the journal's total byte budget
     header_fault_max_ms: int = 10_000  # latency or dribble one x-emulator-fault header may cost
+    # the SQL console (ExecuteScript): rows per query, seconds per statement
+    console_max_rows: int = 200
+    console_timeout: float = 60.0

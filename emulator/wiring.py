@@ -21,14 +21,16 @@ from emulator.databases.catalog import DataPlane
 from emulator.faults.engine import FaultEngine
 from emulator.faults.header import HeaderFaults
 from emulator.gateway.journal import Bounds, Journal, MemoryJournal
-from emulator.gateway.nonces import MemoryNonces, NonceCache
+from emulator.gateway.nonces import MemoryNonces, Nonces, SharedNonces
 from emulator.platform import artifacts as artifacts_tables
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import SECRET_META, Artifacts
 from emulator.services.dms import service as dms_service
+from emulator.services.dms.api.console import ConsoleContext
 from emulator.services.dms.api.meta import MetaContext
 from emulator.services.dms.api.users import UsersContext
 from emulator.services.dms.context import DmsContext
+from emulator.services.dms.domain.console import Limits as ConsoleLimits
 from emulator.services.dms.domain.datatrack import DataTracking
 from emulator.services.dms.domain.instances import Instances
 from emulator.services.dms.domain.meta import Meta
@@ -40,7 +42,7 @@ from emulator.services.dms.service import DmsService
 from emulator.services.sas import exports as sas_exports
 from emulator.services.sas.exports import SasExports
 from emulator.state.runtime_db import RuntimeDB
-from emulator.state.store import StateFileError, Store
+from emulator.state.store import Generation, StateFileError, Store
 
 # every table of the emulator's state, by owner (the store creates, migrates, resets, snapshots)
 STATE_TABLES = (artifacts_tables.TABLES, *dms_service.TABLES, sas_exports.TABLES)
@@ -55,10 +57,16 @@ class Emulator:
         # several workers need files to share; without --state they get temporary ones
         self._tmp = tempfile.mkdtemp(prefix="dms-emulator-") if settings.workers > 1 else None
         state = settings.state or (os.path.join(self._tmp, "state.sqlite") if self._tmp else None)
-        self.store = Store(state, STATE_TABLES)
+        # reads are cached until the next write of any worker (the signed-request path, issue 18)
+        self.store = Store(
+            state, STATE_TABLES, Generation(self.shared.store_writes, self.shared.lock)
+        )
         self.runtime_db = RuntimeDB(
             os.path.join(self._tmp, "runtime.sqlite") if self._tmp else None
         )
+        if self._tmp:  # several workers write these files
+            self.store.writer_lock = self.shared.store_writer
+            self.runtime_db.writer_lock = self.shared.runtime_writer
         self.clock = Clock(settings.clock, cells=self.shared.clock, lock=self.shared.lock)
         saved_clock = self.store.get_meta("clock")
         if saved_clock:
@@ -82,9 +90,10 @@ class Emulator:
             state or (os.path.join(self._tmp, "db") if self._tmp else None),
             self.clock.now,
         )
-        # one process keeps nonces and the journal in memory; workers share them in the runtime DB
-        self.nonces: NonceCache | MemoryNonces = (
-            NonceCache(self.runtime_db, capacity=settings.nonce_capacity)
+        # one process keeps nonces and the journal in memory; workers share nonces in shared
+        # memory (no write per request) and the journal in the runtime DB
+        self.nonces: Nonces = (
+            SharedNonces(capacity=settings.nonce_capacity)
             if self._tmp
             else MemoryNonces(capacity=settings.nonce_capacity)
         )
@@ -124,6 +133,11 @@ class Emulator:
             DmsContext(self.accounts, self.tickets, self.workflow, self.datatrack, self.artifacts),
             UsersContext(self.users, self.accounts),
             MetaContext(self.meta, self.accounts, TicketGrants(self.tickets, self.clock)),
+            console_ctx=ConsoleContext(  # the SQL console (issue 14)
+                self.meta,
+                TicketGrants(self.tickets, self.clock),
+                ConsoleLimits(settings.console_max_rows, settings.console_timeout),
+            ),
         )
         self.workflow.resume()
         self.databases.probe()  # dsn databases: checked in the background, reported by /health

@@ -48,15 +48,15 @@ EXAMPLES = [
     ("DATA_EXPORT", [P, A, "cancel"], "WAITING_APPLY_AUDIT", "closed"),
     ("DATA_EXPORT", [P, A, SUB, "cancel"], "APPLY_AUDIT_SUCCESS", "closed"),
     ("DATA_EXPORT", [*READY, "cancel"], "ENABLE_EXPORT", "closed"),
-    ("DC_COMMON", [], "new", None),
-    ("DC_COMMON", [SUB], "toaudit", None),
-    ("DC_COMMON", [SUB, APP], "Approved", None),
-    ("DC_COMMON", [SUB, APP, "start"], "processing", None),
-    ("DC_COMMON", [SUB, APP, "start", "finish"], "success", None),
+    ("NDDL", [], "new", None),
+    ("NDDL", [SUB], "toaudit", None),
+    ("NDDL", [SUB, APP], "Approved", None),
+    ("NDDL", [SUB, APP, "start"], "processing", None),
+    ("NDDL", [SUB, APP, "start", "finish"], "success", None),
     # other tickets have no job status: reject and cancel move the status itself
-    ("DC_COMMON", [SUB, REJ], "reject", "reject"),
-    ("DC_COMMON", ["cancel"], "closed", "closed"),
-    ("DC_COMMON", [SUB, "cancel"], "closed", "closed"),
+    ("NDDL", [SUB, REJ], "reject", "reject"),
+    ("NDDL", ["cancel"], "closed", "closed"),
+    ("NDDL", [SUB, "cancel"], "closed", "closed"),
 ]
 ILLEGAL = [
     ("DATA_EXPORT", ["execute"]),
@@ -68,11 +68,11 @@ ILLEGAL = [
     ("DATA_EXPORT", [P, A, "cancel", SUB]),
     ("DATA_EXPORT", [*READY, "execute", "cancel"]),  # a running export cannot be cancelled
     ("DATA_EXPORT", [*READY, "execute", "start_export", "export_done", "export_failed"]),
-    ("DC_COMMON", [APP]),
-    ("DC_COMMON", ["finish"]),
-    ("DC_COMMON", [SUB, APP, "cancel"]),
-    ("DC_COMMON", [SUB, REJ, APP]),
-    ("DC_COMMON", [SUB, APP, "start", "finish", SUB]),
+    ("NDDL", [APP]),
+    ("NDDL", ["finish"]),
+    ("NDDL", [SUB, APP, "cancel"]),
+    ("NDDL", [SUB, REJ, APP]),
+    ("NDDL", [SUB, APP, "start", "finish", SUB]),
 ]
 # StatusCode (GetOrderBaseInfo) of export states, by hand from the docs
 STATUS_CODES = [
@@ -116,7 +116,7 @@ def test_export_status_codes(events: list[str], code: str) -> None:
 
 
 @given(
-    plugin=st.sampled_from(["DATA_EXPORT", "DC_COMMON"]),
+    plugin=st.sampled_from(["DATA_EXPORT", "NDDL", "DC_COMMON"]),
     events=st.lists(st.sampled_from(list(Event)), max_size=30),
 )
 def test_only_documented_statuses_are_ever_reached(plugin: str, events: list[Event]) -> None:

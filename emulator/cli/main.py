@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_int,
         help="ms of latency or dribble one x-emulator-fault header may cost (0: header faults off)",
     )
+    option("--console-max-rows", "200", type=_int, help="rows ExecuteScript returns per query")
+    option(
+        "--console-timeout",
+        "60",
+        type=_int,
+        help="seconds one ExecuteScript statement may run before it is stopped",
+    )
     serve.add_argument(
         "--tls",
         action="store_true",
@@ -201,6 +208,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         control_max_body=max(1024, args.control_max_body),
         journal_bytes=max(64 * 1024, args.journal_bytes),
         header_fault_max_ms=max(0, args.header_fault_max_ms),
+        console_max_rows=max(1, args.console_max_rows),
+        console_timeout=float(max(1, args.console_timeout)),
     )
 
 

@@ -1,5 +1,6 @@
 """What every worker process must see the same, in shared memory created before the fork:
-the emulated clock, how many background jobs are running, how many fault rules exist."""
+the emulated clock, how many background jobs are running, how many fault rules exist, how
+many writes the state store has committed."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ class Shared:
         self.fault_rules: Any = ctx.RawValue(
             "i", 0
         )  # rules stored; 0 lets requests skip the fault table
+        # writes committed to the state store, all workers: cached reads are tagged with it
+        self.store_writes: Any = ctx.RawValue("q", 0)
+        # one writer at a time per database file, queued here rather than in SQLite's busy wait
+        self.store_writer: Any = ctx.Lock()
+        self.runtime_writer: Any = ctx.Lock()
 
     def add_jobs(self, n: int) -> None:
         with self.lock:

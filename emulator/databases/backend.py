@@ -118,6 +118,18 @@ class Health:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Result:
+    """One statement's outcome (`Session.run`): its result columns and at most `max_rows` rows,
+    whether more rows were left unread, and how many rows it changed (DML; -1 when it changes
+    none, e.g. a query or DDL)."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    affected: int = -1
+    truncated: bool = False
+
+
 class Session(Protocol):
     """One connection in one transaction; read-only sessions refuse every write."""
 
@@ -139,6 +151,12 @@ class Session(Protocol):
 
     def table_rows(self, table: str) -> RowStream:
         """Every row of one table, in one batch (data-tracking before-images)."""
+        ...
+
+    def run(self, sql: str, max_rows: int = 200) -> Result:
+        """Run one statement of any class in the database's dialect (translated on the embedded
+        engine; DDL there keeps the declared catalog truthful): its columns and first `max_rows`
+        rows, or the rows it changed. A read-only session still refuses every write."""
         ...
 
 

@@ -259,6 +259,9 @@ def _constraint(table: _Table, item: exp.Expr) -> None:
         # CHECK constraints and the rest are the server's business, not the emulator's.
 
 
+_SERIALS = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+
+
 def _column(model: _Model, table: _Table, item: exp.ColumnDef, st: Statement, ci: bool) -> None:
     kind = item.args.get("kind")
     if kind is None:
@@ -269,8 +272,10 @@ def _column(model: _Model, table: _Table, item: exp.ColumnDef, st: Statement, ci
         raise FixtureError(model.filename, st.line, str(exc)) from None
     col = _Column(item.name, declared, sqlite_type, boolean=kind_name == "BOOLEAN")
     col.nocase = ci and _is_text_kind(kind_name)
-    if model.dialect == "postgresql" and declared in ("serial", "bigserial", "smallserial"):
+    if model.dialect == "postgresql" and declared in _SERIALS:
+        # PostgreSQL reports a serial as its integer type with a sequence default
         col.auto_increment = True
+        col.column_type = _SERIALS[declared]
     for constraint in item.constraints:
         k = constraint.args.get("kind")
         if isinstance(k, exp.NotNullColumnConstraint):
@@ -289,6 +294,7 @@ def _column(model: _Model, table: _Table, item: exp.ColumnDef, st: Statement, ci
             col.comment = k.this.this if isinstance(k.this, exp.Literal) else k.this.sql()
         elif isinstance(k, exp.PrimaryKeyColumnConstraint):
             table.primary_key = [item.name]
+            col.nullable = False  # a key column is NOT NULL on every server
         elif isinstance(k, exp.UniqueColumnConstraint):
             table.uniques.append((None, [item.name]))
         elif isinstance(k, exp.CollateColumnConstraint):
@@ -720,7 +726,7 @@ def _convert(value: Any, col: _Column | None) -> Any:
     return value
 
 
-def _materialise(model: _Model, conn: sqlite3.Connection) -> None:
+def _side_tables(conn: sqlite3.Connection) -> None:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS _dms_tables (table_name TEXT PRIMARY KEY, comment TEXT, "
         "engine TEXT, charset TEXT, dialect TEXT)"
@@ -731,7 +737,34 @@ def _materialise(model: _Model, conn: sqlite3.Connection) -> None:
         "primary_key INTEGER, auto_increment INTEGER, comment TEXT, "
         "PRIMARY KEY (table_name, column_name))"
     )
-    used_index_names: set[str] = set()
+
+
+def _column_tail(col: _Column, dialect: str, implicit_default: bool = False) -> str:
+    """NOT NULL, DEFAULT and COLLATE of one SQLite column definition. `implicit_default`: a
+    NOT NULL column added to a table with rows gets MySQL's implicit default ('' or 0), which
+    SQLite needs spelled out."""
+    piece = ""
+    if not col.nullable:
+        piece += " NOT NULL"
+    default = None
+    if col.default_sql is not None and not col.auto_increment:
+        try:
+            node = sqlglot.parse_one(col.default_sql, read=_READ[dialect])
+            default = _default_sql(node, col)
+        except SqlglotError:
+            default = None
+    if default is None and implicit_default and not col.nullable:
+        default = "''" if _is_text_kind(col.column_type.split("(")[0].upper()) else "0"
+    if default is not None:
+        piece += f" DEFAULT {default}"
+    if col.nocase:
+        piece += " COLLATE NOCASE"
+    return piece
+
+
+def _materialise(model: _Model, conn: sqlite3.Connection, taken: set[str] | None = None) -> None:
+    _side_tables(conn)
+    used_index_names: set[str] = set(taken or ())
     for table in model.tables.values():
         pk = [p.lower() for p in table.primary_key]
         rowid_pk = None
@@ -745,19 +778,7 @@ def _materialise(model: _Model, conn: sqlite3.Connection) -> None:
                 piece = f"{_q(col.name)} INTEGER PRIMARY KEY"
             else:
                 piece = f"{_q(col.name)} {col.sqlite_type}"
-            if not col.nullable:
-                piece += " NOT NULL"
-            default = None
-            if col.default_sql is not None and not col.auto_increment:
-                try:
-                    node = sqlglot.parse_one(col.default_sql, read=_READ[model.dialect])
-                    default = _default_sql(node, col)
-                except SqlglotError:
-                    default = None
-            if default is not None:
-                piece += f" DEFAULT {default}"
-            if col.nocase:
-                piece += " COLLATE NOCASE"
+            piece += _column_tail(col, model.dialect)
             parts.append(piece)
         if pk and rowid_pk is None:
             parts.append(f"PRIMARY KEY ({', '.join(_q(c) for c in table.primary_key)})")
@@ -824,7 +845,7 @@ def _materialise(model: _Model, conn: sqlite3.Connection) -> None:
                     c.name,
                     i,
                     c.column_type,
-                    int(c.nullable),
+                    int(c.nullable and c.name.lower() not in pk),
                     c.default_sql,
                     pk.index(c.name.lower()) + 1 if c.name.lower() in pk else 0,
                     int(c.auto_increment),
@@ -858,3 +879,259 @@ def load_script(conn: sqlite3.Connection, text: str, dialect: str, filename: str
     for st in split_script(text, dialect):
         _statement(model, conn, st)
     _materialise(model, conn)
+
+
+# --------------------------------------------------------------------------- DDL at run time
+
+
+def _dialect_error(dialect: str, mysql: str, postgresql: str) -> UnsupportedSql:
+    return UnsupportedSql(mysql if dialect == "mysql" else postgresql)
+
+
+def _existing(conn: sqlite3.Connection, name: str) -> str | None:
+    row = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND lower(name) = lower(?)",
+        (name,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _need_table(conn: sqlite3.Connection, name: str, dialect: str, schema: str | None) -> str:
+    found = _existing(conn, name)
+    if found is None:
+        raise _dialect_error(
+            dialect,
+            f"Table '{schema + '.' if schema else ''}{name}' doesn't exist",
+            f'relation "{name}" does not exist',
+        )
+    return found
+
+
+def _console_column(dialect: str, table: str, item: exp.ColumnDef) -> _Column:
+    model = _Model(dialect, "<sql>")
+    holder = _Table(table, 1)
+    try:
+        _column(model, holder, item, Statement(item.sql(), 1), dialect == "mysql")
+    except FixtureError as exc:
+        raise UnsupportedSql(f"the embedded engine cannot take {exc.construct}") from None
+    return holder.columns[0]
+
+
+def _declared_rows(conn: sqlite3.Connection, table: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM _dms_columns WHERE lower(table_name) = lower(?) LIMIT 1", (table,)
+        ).fetchone()
+        is not None
+    )
+
+
+def _alter(conn: sqlite3.Connection, tree: exp.Alter, dialect: str, schema: str | None) -> None:
+    table = _need_table(conn, tree.this.name, dialect, schema)
+    for action in tree.args.get("actions") or []:
+        declared = _declared_rows(conn, table)
+        if isinstance(action, exp.ColumnDef):
+            col = _console_column(dialect, table, action)
+            conn.execute(
+                f"ALTER TABLE {_q(table)} ADD COLUMN {_q(col.name)} {col.sqlite_type}"
+                + _column_tail(col, dialect, implicit_default=True)
+            )
+            if declared:
+                (last,) = conn.execute(
+                    "SELECT coalesce(max(ordinal), 0) FROM _dms_columns "
+                    "WHERE lower(table_name) = lower(?)",
+                    (table,),
+                ).fetchone()
+                conn.execute(
+                    "INSERT OR REPLACE INTO _dms_columns VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                    (table, col.name, int(last) + 1, col.column_type, int(col.nullable),
+                     col.default_sql, int(col.auto_increment), col.comment),
+                )  # fmt: skip
+        elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
+            for target in action.args.get("tables") or []:
+                conn.execute(f"ALTER TABLE {_q(table)} DROP COLUMN {_q(target.name)}")
+                row = conn.execute(
+                    "SELECT ordinal FROM _dms_columns WHERE lower(table_name) = lower(?) "
+                    "AND lower(column_name) = lower(?)",
+                    (table, target.name),
+                ).fetchone()
+                if row is not None:
+                    conn.execute(
+                        "DELETE FROM _dms_columns WHERE lower(table_name) = lower(?) "
+                        "AND lower(column_name) = lower(?)",
+                        (table, target.name),
+                    )
+                    conn.execute(
+                        "UPDATE _dms_columns SET ordinal = ordinal - 1 "
+                        "WHERE lower(table_name) = lower(?) AND ordinal > ?",
+                        (table, int(row[0])),
+                    )
+        elif isinstance(action, exp.AlterRename):
+            new = action.this.name
+            conn.execute(f"ALTER TABLE {_q(table)} RENAME TO {_q(new)}")
+            for side in ("_dms_columns", "_dms_tables"):
+                conn.execute(
+                    f"UPDATE {side} SET table_name = ? WHERE lower(table_name) = lower(?)",
+                    (new, table),
+                )
+            table = new
+        elif isinstance(action, exp.RenameColumn):
+            old, new = action.this.name, action.args["to"].name
+            conn.execute(f"ALTER TABLE {_q(table)} RENAME COLUMN {_q(old)} TO {_q(new)}")
+            conn.execute(
+                "UPDATE _dms_columns SET column_name = ? WHERE lower(table_name) = lower(?) "
+                "AND lower(column_name) = lower(?)",
+                (new, table, old),
+            )
+        elif isinstance(action, exp.ModifyColumn) and isinstance(action.this, exp.ColumnDef):
+            # SQLite keeps values of any type in any column: only the declared catalog changes
+            col = _console_column(dialect, table, action.this)
+            old = action.args.get("rename_from")
+            old_name = old.name if old is not None else col.name
+            if old_name.lower() != col.name.lower():
+                conn.execute(
+                    f"ALTER TABLE {_q(table)} RENAME COLUMN {_q(old_name)} TO {_q(col.name)}"
+                )
+            conn.execute(
+                "UPDATE _dms_columns SET column_name = ?, column_type = ?, nullable = ?, "
+                "default_value = ?, comment = ?, auto_increment = ? "
+                "WHERE lower(table_name) = lower(?) AND lower(column_name) = lower(?)",
+                (col.name, col.column_type, int(col.nullable), col.default_sql, col.comment,
+                 int(col.auto_increment), table, old_name),
+            )  # fmt: skip
+        elif isinstance(action, exp.AddConstraint) and all(
+            isinstance(c, exp.IndexColumnConstraint) for c in action.expressions
+        ):
+            for c in action.expressions:
+                kind = (c.args.get("kind") or "").upper()
+                name = _ident(c.this) or f"idx_{table}_{_columns_of(c.expressions)[0]}"
+                if _index_exists(conn, name):
+                    name = f"{table}_{name}"
+                conn.execute(
+                    f"CREATE {'UNIQUE ' if kind == 'UNIQUE' else ''}INDEX {_q(name)} ON "
+                    f"{_q(table)} ({', '.join(_q(n) for n in _columns_of(c.expressions))})"
+                )
+        else:
+            raise UnsupportedSql(
+                f"ALTER TABLE ... {action.sql(dialect=_READ[dialect])[:60]} is not supported "
+                "on the embedded engine"
+            )
+
+
+def _index_exists(conn: sqlite3.Connection, name: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND lower(name) = lower(?)", (name,)
+        ).fetchone()
+        is not None
+    )
+
+
+def _sync_side_tables(conn: sqlite3.Connection) -> None:
+    """Forget what the side tables say about tables that no longer exist."""
+    for side in ("_dms_columns", "_dms_tables"):
+        conn.execute(
+            f"DELETE FROM {side} WHERE lower(table_name) NOT IN "
+            "(SELECT lower(name) FROM sqlite_master WHERE type IN ('table', 'view'))"
+        )
+
+
+_RENAME = re.compile(r"^\s*RENAME\s+TABLES?\s+(.*)$", re.IGNORECASE | re.DOTALL)
+_RENAME_PAIR = re.compile(r"^\s*[`\"]?([\w$]+)[`\"]?\s+TO\s+[`\"]?([\w$]+)[`\"]?\s*$", re.I)
+
+
+def apply_ddl(conn: sqlite3.Connection, sql: str, dialect: str, schema: str | None = None) -> None:
+    """One DDL statement (MySQL or PostgreSQL dialect) on an embedded database, keeping the
+    declared catalog (`_dms_tables`, `_dms_columns`) what the statement says, so metadata shows
+    a table created by the SQL console or a ticket at once, with its declared types.
+
+    Raises UnsupportedSql (message in the dialect's own words where it has them) or
+    sqlite3.Error; the caller's transaction makes a failed statement change nothing.
+    """
+    _side_tables(conn)
+    renamed = _RENAME.match(sql) if dialect == "mysql" else None
+    if renamed:
+        for pair in renamed.group(1).split(","):
+            m = _RENAME_PAIR.match(pair)
+            if not m:
+                raise UnsupportedSql(f"RENAME TABLE {pair.strip()[:60]}: syntax error")
+            _alter(
+                conn,
+                exp.Alter(
+                    this=exp.to_table(m.group(1)),
+                    kind="TABLE",
+                    actions=[exp.AlterRename(this=exp.to_table(m.group(2)))],
+                ),
+                dialect,
+                schema,
+            )
+        return
+    try:
+        tree = sqlglot.parse_one(sql, read=_READ[dialect], error_level=ErrorLevel.RAISE)
+    except (SqlglotError, ValueError, TypeError, AttributeError, IndexError, KeyError):
+        raise UnsupportedSql("SQL syntax error") from None
+    if (
+        isinstance(tree, exp.Create)
+        and (tree.args.get("kind") or "").upper() == "TABLE"
+        and (isinstance(tree.this, exp.Schema))
+    ):
+        name = tree.this.this.name
+        if _existing(conn, name) is not None:
+            if tree.args.get("exists"):
+                return
+            raise _dialect_error(
+                dialect, f"Table '{name}' already exists", f'relation "{name}" already exists'
+            )
+        model = _Model(dialect, "<sql>")
+        try:
+            _create_table(model, tree, Statement(sql, 1))
+        except FixtureError as exc:
+            raise UnsupportedSql(f"the embedded engine cannot take {exc.construct}") from None
+        taken = {
+            str(r[0]).lower()
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+        try:
+            _materialise(model, conn, taken)
+        except FixtureError as exc:
+            raise UnsupportedSql(exc.construct) from None
+        return
+    if isinstance(tree, exp.Alter) and (tree.args.get("kind") or "").upper() == "TABLE":
+        _alter(conn, tree, dialect, schema)
+        _sync_side_tables(conn)
+        return
+    if isinstance(tree, exp.TruncateTable):
+        for t in tree.expressions:
+            conn.execute(f"DELETE FROM {_q(_need_table(conn, t.name, dialect, schema))}")
+        return
+    if isinstance(tree, exp.Comment) and (tree.args.get("kind") or "").upper() in (
+        "TABLE",
+        "COLUMN",
+    ):
+        _comment_now(conn, tree, dialect, schema)
+        return
+    conn.execute(translate(sql, dialect, schema))
+    _sync_side_tables(conn)
+
+
+def _comment_now(
+    conn: sqlite3.Connection, tree: exp.Comment, dialect: str, schema: str | None
+) -> None:
+    """PostgreSQL's COMMENT ON TABLE / COLUMN, kept where describe() reads comments."""
+    text_node = tree.expression
+    text = None if isinstance(text_node, exp.Null) else str(getattr(text_node, "this", ""))
+    target = tree.this
+    if (tree.args.get("kind") or "").upper() == "TABLE":
+        table = _need_table(conn, target.name, dialect, schema)
+        conn.execute(
+            "INSERT INTO _dms_tables (table_name, comment, dialect) VALUES (?, ?, ?) "
+            "ON CONFLICT (table_name) DO UPDATE SET comment = excluded.comment",
+            (table, text, dialect),
+        )
+        return
+    table = _need_table(conn, target.table, dialect, schema)
+    conn.execute(
+        "UPDATE _dms_columns SET comment = ? WHERE lower(table_name) = lower(?) "
+        "AND lower(column_name) = lower(?)",
+        (text, table, target.name),
+    )

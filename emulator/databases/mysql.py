@@ -21,6 +21,7 @@ from emulator.databases.backend import (
     Column,
     Health,
     Index,
+    Result,
     RowStream,
     SqlRejected,
     StatementTimeout,
@@ -139,6 +140,24 @@ class MySQLSession:
     def table_rows(self, table: str) -> RowStream:
         cur = self._run(f"SELECT * FROM {identifier(table, 'mysql')} ORDER BY 1")
         return RowStream([d[0] for d in cur.description or ()], iter([list(cur.fetchall())]))
+
+    def run(self, sql: str, max_rows: int = 200) -> Result:
+        # the server stops a query after max_rows + 1 rows (top-level SELECTs only: not the
+        # SELECT of an INSERT ... SELECT), so a capped read never ships a whole table
+        self._run(f"SET SESSION sql_select_limit = {max(0, int(max_rows)) + 1}").close()
+        cur = self._run(sql)
+        try:
+            if cur.description is None:
+                return Result([], [], int(cur.rowcount))
+            cols = [d[0] for d in cur.description]
+            rows = list(cur.fetchmany(max_rows + 1))
+            while cur.nextset():  # a CALL or multi-result statement: drop what follows
+                pass
+        except Exception as exc:
+            raise _error(exc, self.watchdog) from None
+        finally:
+            quiet(cur.close)
+        return Result(cols, rows[:max_rows], -1, len(rows) > max_rows)
 
 
 class MySQLBackend:

@@ -17,6 +17,7 @@ from emulator.databases.backend import (
     Column,
     Health,
     Index,
+    Result,
     RowStream,
     SqlRejected,
     StatementTimeout,
@@ -61,9 +62,10 @@ def _error(exc: Exception, watchdog: Watchdog | None = None) -> BackendError:
 
 
 class PostgresSession:
-    def __init__(self, conn: Any, watchdog: Watchdog):
+    def __init__(self, conn: Any, watchdog: Watchdog, read_only: bool = True):
         self.conn, self.watchdog = conn, watchdog
         self.dialect = "postgresql"
+        self.read_only = read_only
         self._n = 0
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -104,6 +106,32 @@ class PostgresSession:
     def table_rows(self, table: str) -> RowStream:
         cur = self._run(f"SELECT * FROM {identifier(table, 'postgresql')} ORDER BY 1")
         return RowStream([d.name for d in cur.description or ()], iter([list(cur.fetchall())]))
+
+    def run(self, sql: str, max_rows: int = 200) -> Result:
+        from emulator.databases.sqlguard import READ_HEADS, head
+
+        if self.read_only and head(sql, "postgresql") in READ_HEADS:
+            # a server-side cursor: only max_rows + 1 rows ever leave the server
+            self._n += 1
+            cur = self.conn.cursor(name=f"dms_run_{self._n}")
+            try:
+                cur.execute(sql)
+            except Exception as exc:
+                quiet(cur.close)
+                raise _error(exc, self.watchdog) from None
+        else:
+            cur = self._run(sql)
+        try:
+            if cur.description is None:
+                return Result([], [], int(cur.rowcount))
+            cols = [d.name for d in cur.description]
+            rows = list(cur.fetchmany(max_rows + 1))
+            affected = -1 if self.read_only or cur.rowcount < 0 else int(cur.rowcount)
+        except Exception as exc:
+            raise _error(exc, self.watchdog) from None
+        finally:
+            quiet(cur.close)
+        return Result(cols, rows[:max_rows], affected, len(rows) > max_rows)
 
 
 _COLUMNS = """
@@ -172,7 +200,13 @@ class PostgresBackend:
                     cur.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
 
         return server_session(
-            conn, watchdog, begin, PostgresSession(conn, watchdog), read_only, _error, "psycopg"
+            conn,
+            watchdog,
+            begin,
+            PostgresSession(conn, watchdog, read_only),
+            read_only,
+            _error,
+            "psycopg",
         )
 
     def read_only(self, timeout: float | None = None, cancel: Cancel | None = None) -> Any:

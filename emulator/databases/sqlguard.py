@@ -225,3 +225,82 @@ def check_read_only(sql: str, dialect: str) -> str:
                 f"only a read-only SELECT may be exported (the function {t.text.lower()} is refused)"
             )
     return strip_sql(sql)
+
+
+# --------------------------------------------------------------------------- the SQL console
+
+READ = "READ"  # a query: runs in a read-only transaction
+DML = "DML"  # changes rows (or locks them: SELECT ... FOR UPDATE)
+DDL = "DDL"  # changes the catalog
+OTHER = "OTHER"  # session, transaction, privilege, server or file statements: never run
+
+_CONSOLE_READ = {
+    "mysql": (*READ_HEADS, "SHOW", "DESC", "DESCRIBE", "EXPLAIN"),
+    "postgresql": (*READ_HEADS, "SHOW", "EXPLAIN"),
+    "sqlite": (*READ_HEADS, "EXPLAIN"),
+}
+_CONSOLE_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE")
+_CONSOLE_DDL = ("CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "COMMENT")
+# DDL that reaches outside the database's own tables
+_DDL_OBJECTS_DENIED = {
+    "DATABASE", "SCHEMA", "USER", "ROLE", "SERVER", "TABLESPACE", "EXTENSION", "EVENT",
+    "LOGFILE", "PUBLICATION", "SUBSCRIPTION", "SYSTEM", "RESOURCE", "INSTANCE", "DEFINER",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Classified:
+    kind: str  # READ | DML | DDL | OTHER
+    head: str  # the statement's first keyword (upper case), for messages
+    why: str = ""  # OTHER: why the console does not run it
+
+
+def classify(sql: str, dialect: str) -> Classified:
+    """What one console statement is: READ, DML, DDL, or OTHER (with why it never runs).
+
+    Lexed, not parsed, so it judges every dialect alike: a read head that also writes or locks
+    (`WITH d AS (DELETE ...)`, `SELECT ... FOR UPDATE`) is DML; one that writes a file or a
+    variable (`SELECT ... INTO`) or calls a function with effects outside the query is OTHER.
+    """
+    d = _dialect(dialect)
+    parts = statements(sql, d)
+    if len(parts) != 1:
+        return Classified(OTHER, "", "one statement at a time")
+    toks = parts[0]
+    first = next((t for t in toks if not (t.kind == "punct" and t.text == "(")), None)
+    word = first.text if first is not None and first.kind == "word" else ""
+    denied = DENIED_FUNCTIONS.get(d, set()) | DENIED_FUNCTIONS["sqlite"]
+    for k, t in enumerate(toks):
+        after = toks[k + 1] if k + 1 < len(toks) else None
+        if (
+            t.kind == "word"
+            and after is not None
+            and after.text == "("
+            and t.text.lower() in denied
+        ):
+            return Classified(OTHER, word, f"the function {t.text.lower()} is not allowed")
+    if word in _CONSOLE_READ.get(d, READ_HEADS):
+        kind = READ
+        for k, t in enumerate(toks):
+            if t.kind != "word":
+                continue
+            after = toks[k + 1] if k + 1 < len(toks) else None
+            call = after is not None and after.kind == "punct" and after.text == "("
+            if t.text == "INTO" and not call and word not in ("EXPLAIN",):
+                return Classified(OTHER, word, "SELECT ... INTO is not allowed")
+            if (t.text in _CONSOLE_DML and not call) or (
+                after is not None and (t.text, after.text) in _LOCKING
+            ):
+                kind = DML
+            if t.text == "LOCK" and not call:
+                kind = DML  # LOCK IN SHARE MODE
+        return Classified(kind, word)
+    if word in _CONSOLE_DML:
+        return Classified(DML, word)
+    if word in _CONSOLE_DDL:
+        skip = {"OR", "REPLACE", "TEMPORARY", "TEMP", "UNIQUE", "GLOBAL", "LOCAL", "ONLINE"}
+        target = next((t.text for t in toks[1:6] if t.kind == "word" and t.text not in skip), "")
+        if target in _DDL_OBJECTS_DENIED:
+            return Classified(OTHER, word, f"{word} {target} is not allowed in the SQL console")
+        return Classified(DDL, word)
+    return Classified(OTHER, word, f"{word or 'this'} statements are not supported")

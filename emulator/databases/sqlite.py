@@ -13,6 +13,7 @@ and kill -9: SQLite commits are durable before the call is acknowledged); reset 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -33,6 +34,7 @@ from emulator.databases.backend import (
     Column,
     Health,
     Index,
+    Result,
     RowStream,
     SqlRejected,
     StatementTimeout,
@@ -60,6 +62,29 @@ def _authorizer(
     if action == sqlite3.SQLITE_READ and (arg1 or "").lower().startswith(_HIDDEN_PREFIX):
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK if action in _ALLOWED else sqlite3.SQLITE_DENY
+
+
+_WRITE_DENIED = {
+    sqlite3.SQLITE_ATTACH,
+    sqlite3.SQLITE_DETACH,
+    sqlite3.SQLITE_PRAGMA,
+    sqlite3.SQLITE_TRANSACTION,
+    getattr(sqlite3, "SQLITE_SAVEPOINT", 32),
+}
+
+
+def _write_authorizer(
+    action: int, arg1: str | None, arg2: str | None, dbname: str | None, source: str | None
+) -> int:
+    """Read-write sessions: any statement on the database's own tables, nothing outside them
+    (no ATTACH, PRAGMA or transaction control, no dangerous function, no hidden side table)."""
+    if action in _WRITE_DENIED:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS["sqlite"]:
+        return sqlite3.SQLITE_DENY
+    if (arg1 or "").lower().startswith(_HIDDEN_PREFIX):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 def _loader_digest() -> str:
@@ -154,9 +179,10 @@ class SqliteSession:
         timeout: float | None,
         cancel: Cancel | None,
         schema: str | None = None,
+        read_only: bool = True,
     ):
         self.conn, self.dialect, self.timeout, self.cancel = conn, dialect, timeout, cancel
-        self.schema = schema
+        self.schema, self.read_only = schema, read_only
 
     def _sql(self, sql: str) -> str:
         if self.dialect == "sqlite":
@@ -206,6 +232,48 @@ class SqliteSession:
         cur = self._run(f"SELECT * FROM {identifier(table, 'sqlite')}")
         return RowStream([d[0] for d in cur.description or ()], iter([cur.fetchall()]))
 
+    def run(self, sql: str, max_rows: int = 200) -> Result:
+        try:
+            return self._run_one(sql, max_rows)
+        except BackendError as exc:
+            raise type(exc)(dialect_message(str(exc), self.dialect, self.schema)) from None
+
+    def _run_one(self, sql: str, max_rows: int) -> Result:
+        if self.dialect != "sqlite" and not self.read_only and _is_ddl(sql, self.dialect):
+            self._ddl(sql)
+            return Result([], [])
+        cur = self._run(self._sql(sql))
+        if not cur.description:
+            return Result([], [], int(cur.rowcount) if cur.rowcount >= 0 else -1)
+        cols = [d[0] for d in cur.description]
+        try:
+            rows = cur.fetchmany(max_rows + 1)
+        except sqlite3.Error as exc:
+            raise _error(exc, self.timeout, self.cancel) from None
+        truncated = len(rows) > max_rows
+        rows = rows[:max_rows]
+        if self.dialect != "sqlite" and rows:
+            self.conn.set_authorizer(None)  # the declared types live in the hidden side table
+            try:
+                rows = _declared_decimals(self.conn, sql, self.dialect, cols, rows)
+            finally:
+                self.conn.set_authorizer(_authorizer if self.read_only else _write_authorizer)
+        return Result(cols, rows, -1, truncated)
+
+    def _ddl(self, sql: str) -> None:
+        """DDL through the loader, which keeps the declared catalog; it writes the side tables
+        the write authorizer hides, so the authorizer is off for that one statement."""
+        loader = importlib.import_module("emulator.databases.loader")
+        self.conn.set_authorizer(None)
+        try:
+            loader.apply_ddl(self.conn, sql, self.dialect, self.schema)
+        except sqlite3.Error as exc:
+            raise _error(exc, self.timeout, self.cancel) from None
+        except ValueError as exc:  # UnsupportedSql: the message names the construct
+            raise SqlRejected(f"SQL error: {exc}") from None
+        finally:
+            self.conn.set_authorizer(_write_authorizer)
+
 
 class SqliteBackend:
     """One embedded database: its built fixture, and its working copy once written."""
@@ -242,7 +310,7 @@ class SqliteBackend:
             self._install(conn)
             conn.set_authorizer(_authorizer)
             _deadline_handler(conn, timeout, cancel)
-            yield SqliteSession(conn, self.dialect, timeout, cancel, self.schema)
+            yield SqliteSession(conn, self.dialect, timeout, cancel, self.schema, True)
         finally:
             conn.close()
 
@@ -282,11 +350,14 @@ class SqliteBackend:
             self._install(conn)
             _deadline_handler(conn, timeout, cancel)
             conn.execute("BEGIN IMMEDIATE")
+            conn.set_authorizer(_write_authorizer)
             try:
-                yield SqliteSession(conn, self.dialect, timeout, cancel, self.schema)
+                yield SqliteSession(conn, self.dialect, timeout, cancel, self.schema, False)
             except BaseException:
+                conn.set_authorizer(None)
                 conn.execute("ROLLBACK")
                 raise
+            conn.set_authorizer(None)
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -468,3 +539,126 @@ def _size(conn: sqlite3.Connection, name: str, rows: int) -> int:
         )  # fmt: skip
     except sqlite3.Error:  # a build without the dbstat table
         return rows * 64
+
+
+# --------------------------------------------------------------------------- SQL console helpers
+
+_DDL_HEADS = ("CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "COMMENT")
+
+
+def _is_ddl(sql: str, dialect: str) -> bool:
+    from emulator.databases.sqlguard import head
+
+    return head(sql, dialect) in _DDL_HEADS
+
+
+_MESSAGES: tuple[tuple[str, str, str], ...] = (
+    # (SQLite's message, MySQL's, PostgreSQL's) with {0}, {1} the names SQLite gave
+    (r"no such table: (?:main\.)?(\S+)", "Table '{schema}{0}' doesn't exist", 'relation "{0}" does not exist'),
+    (r"no such column: (\S+)", "Unknown column '{0}' in 'field list'", 'column "{0}" does not exist'),
+    (r"table (\S+) already exists", "Table '{0}' already exists", 'relation "{0}" already exists'),
+    (r"index (\S+) already exists", "Duplicate key name '{0}'", 'relation "{0}" already exists'),
+    (r"NOT NULL constraint failed: (\S+)\.(\S+)", "Column '{1}' cannot be null",
+     'null value in column "{1}" of relation "{0}" violates not-null constraint'),
+    (r"UNIQUE constraint failed: (\S+?)\.(\S+)", "Duplicate entry for key '{1}'",
+     'duplicate key value violates unique constraint on "{0}" ({1})'),
+)  # fmt: skip
+
+
+def dialect_message(message: str, dialect: str, schema: str | None) -> str:
+    """An embedded-engine error in the words the dialect's server would use for it (clients
+    and people match on those: `Table 'shop.nope' doesn't exist`)."""
+    if dialect == "sqlite":
+        return message
+    import re
+
+    for pattern, mysql, postgresql in _MESSAGES:
+        m = re.search(pattern, message)
+        if m:
+            text = mysql if dialect == "mysql" else postgresql
+            said = text.format(*m.groups(), schema=f"{schema}." if schema else "")
+            return ("SQL error: " if message.startswith("SQL error: ") else "") + said
+    return message
+
+
+def _declared_decimals(
+    conn: sqlite3.Connection, sql: str, dialect: str, cols: list[str], rows: list[Any]
+) -> list[Any]:
+    """Values of result columns that are declared `decimal(p,s)` / `numeric(p,s)` columns, as
+    the server's driver returns them (Decimal with s places: `8.00`, not the REAL `8.0`)."""
+    from decimal import Decimal, InvalidOperation
+
+    scales = _scales(conn, sql, dialect, tuple(cols))
+    if not scales:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, places in scales.items():
+            v = values[i]
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                try:
+                    values[i] = Decimal(repr(v)).quantize(Decimal(1).scaleb(-places))
+                except InvalidOperation:
+                    pass
+        out.append(tuple(values))
+    return out
+
+
+def _scales(
+    conn: sqlite3.Connection, sql: str, dialect: str, cols: tuple[str, ...]
+) -> dict[int, int]:
+    import re
+
+    tables, sources = _projection(sql, dialect)
+    if not tables:
+        return {}
+    marks = ", ".join("?" * len(tables))
+    try:
+        declared = conn.execute(
+            "SELECT lower(column_name), column_type FROM _dms_columns "
+            f"WHERE lower(table_name) IN ({marks})",
+            tables,
+        ).fetchall()
+    except sqlite3.Error:
+        return {}
+    by_name: dict[str, set[int]] = {}
+    for name, ctype in declared:
+        m = re.match(r"^(?:decimal|numeric|dec|fixed)\(\s*\d+\s*,\s*(\d+)\s*\)", str(ctype))
+        by_name.setdefault(str(name), set()).add(int(m.group(1)) if m else -1)
+    out = {}
+    for i, col in enumerate(cols):
+        source = sources.get(col.lower(), col.lower() if "*" in sources else None)
+        found = by_name.get(source or "")
+        if found is not None and len(found) == 1 and (places := next(iter(found))) >= 0:
+            out[i] = places
+    return out
+
+
+def _projection(sql: str, dialect: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The tables a query reads and, per result column that is a plain column, its source
+    column (`*` marks a star: every result column is its own source)."""
+    return _projection_cached(sql, dialect)
+
+
+@functools.lru_cache(maxsize=1024)
+def _projection_cached(sql: str, dialect: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    try:
+        import sqlglot
+        from sqlglot import exp
+
+        tree = sqlglot.parse_one(sql, read={"mysql": "mysql", "postgresql": "postgres"}[dialect])
+    except Exception:
+        return (), {}
+    if not isinstance(tree, exp.Select):
+        return (), {}
+    tables = tuple(sorted({t.name.lower() for t in tree.find_all(exp.Table) if t.name}))
+    sources: dict[str, str] = {}
+    for sel in tree.selects:
+        if isinstance(sel, exp.Star) or (isinstance(sel, exp.Column) and sel.is_star):
+            sources["*"] = "*"
+        elif isinstance(sel, exp.Alias) and isinstance(sel.this, exp.Column):
+            sources[sel.alias.lower()] = sel.this.name.lower()
+        elif isinstance(sel, exp.Column):
+            sources[sel.name.lower()] = sel.name.lower()
+    return tables, sources

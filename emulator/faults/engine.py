@@ -15,6 +15,7 @@ from emulator.core.randomness import RandomSource
 from emulator.state.runtime_db import RuntimeDB
 
 MATCH_KEYS = {"product", "action", "tid", "access_key_id", "params", "nth", "order_id"}
+PRODUCTS = ("dms-enterprise", "sas")  # the gateway registry's product names (call.product)
 RULE_KEYS = {"match", "probability", "times", "after", "effect", "id", "name"}
 EFFECT_KEYS = {
     "error": {"type", "code", "http_status", "message", "retry_after"},
@@ -23,7 +24,7 @@ EFFECT_KEYS = {
     "lifecycle": {"type", "stage", "outcome", "reason", "seconds"},
 }
 CONNECTION_MODES = ("reset", "empty", "truncated", "dribble")
-STAGES = ("precheck", "approval", "export", "datatrack", "sas_export")
+STAGES = ("precheck", "approval", "export", "datatrack", "sas_export", "execution")
 MAX_LATENCY_MS = 600_000.0  # no latency effect ever sleeps longer
 LOGNORMAL_TAIL = 20.0  # a lognormal latency without max_ms stops at 20 x its median
 
@@ -129,6 +130,27 @@ class Rule:
         }
 
 
+def _check_match(match: dict[str, Any]) -> None:
+    """Every match value of the type it is compared with: a wrong-typed one would never match,
+    and the rule would sit there silently."""
+    for key in ("tid", "order_id"):
+        _num(match, key, "match", 0, 2**63 - 1, integer=True)
+    _num(match, "nth", "match", 1, 2**63 - 1, integer=True)  # the first match is the 1st
+    for key in ("product", "action", "access_key_id"):
+        if key in match and (not isinstance(match[key], str) or not 0 < len(match[key]) <= 256):
+            raise FaultError(f"match.{key}: must be a non-empty string")
+    if "product" in match and match["product"] not in PRODUCTS:
+        raise FaultError(f"match.product: one of {', '.join(PRODUCTS)}")
+    params = match.get("params")
+    if params is None:
+        return
+    if not isinstance(params, dict):
+        raise FaultError("match.params: must be an object of parameter names to values")
+    for name, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise FaultError(f"match.params.{name[:64]}: must be a string or a whole number")
+
+
 def validate_rule(doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise FaultError("rule: must be an object")
@@ -143,14 +165,7 @@ def validate_rule(doc: Any) -> dict[str, Any]:
             raise FaultError(
                 f"match.{key}: unknown match key (one of {', '.join(sorted(MATCH_KEYS))})"
             )
-    for key in ("tid", "nth", "order_id"):
-        if key in match:
-            _num(match, key, "match", 0, 2**63 - 1, integer=True)
-    if "params" in match and not (
-        isinstance(match["params"], dict)
-        and all(isinstance(v, (str, int)) for v in match["params"].values())
-    ):
-        raise FaultError("match.params: must be an object of parameter names to values")
+    _check_match(match)
     _num(doc, "probability", "rule", 0, 1)
     _num(doc, "times", "rule", 1, 10**9, integer=True)
     _num(doc, "after", "rule", 0, 10**9, integer=True)

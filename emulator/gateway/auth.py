@@ -11,7 +11,7 @@ import calendar
 
 from emulator.gateway import errors, signing
 from emulator.gateway.call import Call
-from emulator.gateway.nonces import MemoryNonces, NonceCache
+from emulator.gateway.nonces import Nonces
 from emulator.platform.accounts import Accounts, User
 
 SKEW_SECONDS = 15 * 60
@@ -80,9 +80,7 @@ def _lookup(accounts: Accounts, access_key_id: str) -> User:
     return user
 
 
-def authenticate(
-    call: Call, accounts: Accounts, nonces: NonceCache | MemoryNonces, now: float
-) -> User:
+def authenticate(call: Call, accounts: Accounts, nonces: Nonces, now: float) -> User:
     authorization = call.header("authorization") or ""
     if authorization.startswith("ACS3-"):
         return _authenticate_v3(call, authorization, accounts, nonces, now)
@@ -104,7 +102,7 @@ def _authenticate_v3(
     call: Call,
     authorization: str,
     accounts: Accounts,
-    nonces: NonceCache | MemoryNonces,
+    nonces: Nonces,
     now: float,
 ) -> User:
     call.scheme = "v3"
@@ -159,9 +157,7 @@ def _authenticate_v3(
     return user
 
 
-def _authenticate_v1(
-    call: Call, accounts: Accounts, nonces: NonceCache | MemoryNonces, now: float
-) -> User:
+def _authenticate_v1(call: Call, accounts: Accounts, nonces: Nonces, now: float) -> User:
     call.scheme = "v1"
     params = call.query_pairs + call.form_pairs
     p = dict(params)

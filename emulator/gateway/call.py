@@ -73,4 +73,6 @@ class Call:
         return self.operation.product.name if self.operation else None
 
     def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
+        """Headers are stored lower-cased; the gateway asks in lower case (no copy per lookup)."""
+        value = self.headers.get(name)
+        return value if value is not None or name.islower() else self.headers.get(name.lower())

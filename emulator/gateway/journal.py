@@ -11,14 +11,20 @@ One process keeps it in memory; several worker processes share it in the runtime
 from __future__ import annotations
 
 import json
+import logging
+import multiprocessing
+import os
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.state.runtime_db import RuntimeDB
+
+log = logging.getLogger("emulator.gateway.journal")
 
 TRIM_EVERY = 200
 REDACTED = "***redacted***"
@@ -217,33 +223,109 @@ class MemoryJournal:
             self._bytes = sum(s for s, _ in kept)
 
 
+INSERT_ENTRY = (
+    "INSERT INTO journal (ts, action, code, access_key_id, tid, request_id, doc) "
+    "VALUES (?,?,?,?,?,?,?)"
+)
+WRITERS = 256  # worker processes (replacements included) that get a write-behind slot
+FLUSH_DELAY = 0.001  # seconds a writer waits for more entries before one batch INSERT
+SETTLE_SECONDS = 3.0  # longest a reader waits for the other workers' entries to land
+
+
 class Journal:
-    """Several worker processes: the runtime database, so every worker writes one journal."""
+    """Several worker processes: the runtime database, so every worker writes one journal.
+
+    Write-behind: a request hands its entry to its process's writer thread, which inserts
+    batches (one transaction, no SQLite call and no lock on the request path). A reader first
+    waits until every live worker has written what it had been handed when the read began, so
+    a query sees every call answered before it, whichever worker answered."""
 
     def __init__(self, db: RuntimeDB, capacity: int = 10_000, bounds: Bounds | None = None):
         self.db = db
         self.capacity = capacity
         self.bounds = bounds or Bounds()
         self._writes = 0
+        ctx = multiprocessing.get_context("fork")
+        self._queued = ctx.RawArray("q", WRITERS)  # entries handed over, per process slot
+        self._written = ctx.RawArray("q", WRITERS)  # of them, in the database
+        self._pids = ctx.RawArray("q", WRITERS)  # whose slot it is
+        self._slots = ctx.RawValue("i", 0)
+        self._slots_lock = ctx.Lock()
+        self._forget()
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        """A new process (or the first): no slot, no buffer, no writer thread yet."""
+        self._pid = -1
+        self._slot = -1
+        self._buffer: list[tuple[Any, ...]] = []
+        self._local = threading.Lock()
+        self._wake = threading.Event()
+
+    def _my_slot(self) -> int:
+        if self._pid == os.getpid():
+            return self._slot
+        with self._local:
+            if self._pid != os.getpid():
+                with self._slots_lock:
+                    slot = self._slots.value
+                    if slot < WRITERS:
+                        self._slots.value = slot + 1
+                        self._pids[slot] = os.getpid()
+                self._slot = slot if slot < WRITERS else -1
+                if self._slot >= 0:
+                    threading.Thread(
+                        target=self._writer, name="journal-writer", daemon=True
+                    ).start()
+                self._pid = os.getpid()
+        return self._slot
 
     def record(self, entry: dict[str, Any]) -> None:
         bound_entry(entry, self.bounds)
+        row = (
+            entry.get("ts", 0),
+            entry.get("action"),
+            entry.get("code"),
+            entry.get("access_key_id"),
+            entry.get("tid"),
+            entry.get("request_id"),
+            json.dumps(entry, ensure_ascii=False, default=str),
+        )
+        slot = self._my_slot()
+        if slot < 0:  # out of slots: written at once
+            self._insert([row])
+            return
+        with self._local:
+            self._buffer.append(row)
+            self._queued[slot] += 1  # only this process writes its slot, under its lock
+        self._wake.set()
+
+    def _writer(self) -> None:
+        slot, pid = self._slot, os.getpid()
+        while pid == os.getpid():
+            self._wake.wait()
+            time.sleep(FLUSH_DELAY)
+            self._wake.clear()
+            with self._local:
+                rows, self._buffer = self._buffer, []
+            if not rows:
+                continue
+            try:
+                self._insert(rows)
+            except Exception:
+                log.exception("journal: %d entries could not be written", len(rows))
+            self._written[slot] += len(rows)
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        """One batch in one transaction; crossing a multiple of `TRIM_EVERY` enforces the
+        count and byte bounds."""
         with self.db.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO journal (ts, action, code, access_key_id, tid, request_id, doc) VALUES (?,?,?,?,?,?,?)",
-                (
-                    entry.get("ts", 0),
-                    entry.get("action"),
-                    entry.get("code"),
-                    entry.get("access_key_id"),
-                    entry.get("tid"),
-                    entry.get("request_id"),
-                    json.dumps(entry, ensure_ascii=False, default=str),
-                ),
-            )
-            self._writes += 1
-            last = int(cur.lastrowid or 0)
-            if self._writes % TRIM_EVERY == 0 or last % TRIM_EVERY == 0:
+            conn.executemany(INSERT_ENTRY, rows)
+            before, self._writes = self._writes, self._writes + len(rows)
+            last = int(conn.execute("SELECT max(seq) FROM journal").fetchone()[0] or 0)
+            if before // TRIM_EVERY != self._writes // TRIM_EVERY or (
+                last // TRIM_EVERY != (last - len(rows)) // TRIM_EVERY
+            ):
                 conn.execute("DELETE FROM journal WHERE seq <= ?", (last - self.capacity,))
                 over = conn.execute(
                     "SELECT seq FROM (SELECT seq, sum(length(doc)) OVER (ORDER BY seq DESC) AS "
@@ -253,12 +335,26 @@ class Journal:
                 if over is not None:
                     conn.execute("DELETE FROM journal WHERE seq <= ?", (int(over[0]),))
 
+    def settle(self) -> None:
+        """Wait until every live worker wrote what it was handed before now (bounded: a worker
+        that died with entries in hand is skipped)."""
+        count = min(self._slots.value, WRITERS)
+        target = [self._queued[i] for i in range(count)]
+        deadline = time.monotonic() + SETTLE_SECONDS
+        for i in range(count):
+            while self._written[i] < target[i] and time.monotonic() < deadline:
+                if not _alive(int(self._pids[i])):
+                    break
+                time.sleep(0.0005)
+
     @property
     def bytes(self) -> int:
+        self.settle()
         row = self.db.query_one("SELECT coalesce(sum(length(doc)), 0) FROM journal")
         return int(row[0]) if row else 0
 
     def query(self, where: Filter = ANY, limit: int | None = None) -> list[dict[str, Any]]:
+        self.settle()
         sql = "SELECT seq, doc FROM journal WHERE 1=1"
         args: list[Any] = []
         for column, value in (
@@ -293,7 +389,18 @@ class Journal:
         return out
 
     def clear(self, tid: int | None = None) -> None:
+        self.settle()  # entries handed over before the reset go with it
         if tid is None:
             self.db.execute("DELETE FROM journal")
         else:
             self.db.execute("DELETE FROM journal WHERE tid=?", (tid,))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

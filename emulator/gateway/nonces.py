@@ -10,12 +10,19 @@ of (access key, nonce), so a 200 KB nonce costs what a UUID costs.
 from __future__ import annotations
 
 import hashlib
+import mmap
+import multiprocessing
+import struct
 import threading
+import time
 from collections import OrderedDict
+from typing import Union
 
 from emulator.state.runtime_db import RuntimeDB
 
 SWEEP_EVERY = 1000
+Nonces = Union["MemoryNonces", "NonceCache", "SharedNonces"]  # what the gateway checks against
+_EXPIRY = struct.Struct("<d")
 
 
 def digest(access_key_id: str, nonce: str) -> bytes:
@@ -100,3 +107,55 @@ class NonceCache:
     def __len__(self) -> int:
         row = self.db.query_one("SELECT count(*) FROM nonces")
         return int(row[0]) if row else 0
+
+
+SLOT = 24  # bytes per remembered nonce: its 16-byte digest, then its expiry (a double)
+PROBE = 8  # slots a digest may occupy, from the one its hash names
+
+
+class SharedNonces:
+    """Several worker processes: a hash table in shared memory made before the fork (no file,
+    no SQLite write per request). A digest lives in one of `PROBE` slots from its hash; a free
+    or expired slot takes it, else the one nearest to expiring is forgotten (as at capacity in
+    the other stores). Check and record are one step under a lock every worker shares."""
+
+    def __init__(self, window_seconds: float = 900.0, capacity: int = 500_000):
+        self.window = window_seconds
+        self.capacity = capacity
+        self.slots = max(PROBE, 1 << (max(1, 2 * capacity) - 1).bit_length())  # 2x, a power of 2
+        self._mem = mmap.mmap(-1, (self.slots + PROBE) * SLOT)  # anonymous, MAP_SHARED
+        ctx = multiprocessing.get_context("fork")
+        self._lock = ctx.Lock()
+        # entries recorded before the last clear() are void (clearing never touches the table)
+        self._cleared = ctx.RawValue("d", 0.0)
+
+    def check_and_record(self, access_key_id: str, nonce: str, now: float) -> bool:
+        key = digest(access_key_id, nonce)
+        first = (int.from_bytes(key[:8], "little") & (self.slots - 1)) * SLOT
+        live_after = max(now, self._cleared.value + self.window)  # expiry of a live entry
+        mem = self._mem
+        with self._lock:
+            window = mem[first : first + PROBE * SLOT]
+            victim, victim_expires = -1, float("inf")
+            for i in range(0, PROBE * SLOT, SLOT):
+                (expires,) = _EXPIRY.unpack_from(window, i + 16)
+                live = expires > live_after
+                if live and window[i : i + 16] == key:
+                    return False
+                if not live:
+                    expires = 0.0  # free: taken before any live one
+                if expires < victim_expires:
+                    victim, victim_expires = i, expires
+            mem[first + victim : first + victim + SLOT] = key + _EXPIRY.pack(now + self.window)
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cleared.value = time.time()
+
+    def __len__(self) -> int:
+        """Live entries (a scan of the table: for tests and the console, not the request path)."""
+        now = max(time.time(), self._cleared.value + self.window)
+        with self._lock:
+            data = self._mem[:]
+        return sum(1 for i in range(16, len(data), SLOT) if _EXPIRY.unpack_from(data, i)[0] > now)

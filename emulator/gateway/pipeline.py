@@ -179,6 +179,8 @@ class Gateway:
     def respond(
         self, call: Call, environ: dict[str, Any]
     ) -> tuple[str, list[tuple[str, str]], bytes]:
+        if call.error is not None:  # the traceback's frames hold `call`: a cycle only gc frees
+            call.error.__traceback__ = call.error.__context__ = call.error.__cause__ = None
         product = call.operation.product if call.operation else None
         host_id = product.host if product else call.host
         if call.error is not None:

@@ -27,9 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
+from waitress.utilities import Error as WaitressError
+from waitress.utilities import RequestEntityTooLarge
 
+from emulator.gateway import errors as api_errors
+from emulator.gateway.parse import MAX_BODY
+from emulator.serving import memory
+from emulator.serving.envelope import control_error_response, error_response
 from emulator.serving.netfaults import ENV_WIRE, SocketWire
 
 if TYPE_CHECKING:
@@ -66,8 +73,75 @@ class _Task(WSGITask):
         return env
 
 
+def _wire_error(error: WaitressError) -> tuple[str, str]:
+    """Code and Message for a request waitress refused before the app could see it."""
+    detail = str(error.body).strip().rstrip(".")[:200]
+    if error.code == 413:
+        return "RequestEntityTooLarge", api_errors.body_too_large().message
+    if error.code == 431:
+        return "RequestHeaderFieldsTooLarge", f"The request headers are too large: {detail}."
+    if error.code == 400:
+        return "BadRequest", f"The HTTP request is malformed: {detail}."
+    if error.code == 501:
+        return "NotImplemented", f"The request uses an unsupported HTTP feature: {detail}."
+    return "InternalError", "The request processing has failed due to some unknown error."
+
+
+def _control_message(error: WaitressError, limit: int) -> str:
+    if error.code == 413:
+        return f"request body larger than the control plane accepts ({limit} bytes)"
+    return f"{error.reason}: {str(error.body).strip()[:200]}"
+
+
+CONTROL_PREFIX = "/_emulator"
+
+
+class _Parser(HTTPRequestParser):
+    """An API request whose Content-Length passes MAX_BODY is refused once its headers are read,
+    before the body is spooled (waitress's own limit is the largest any route accepts: the
+    control plane's)."""
+
+    def received(self, data: bytes) -> int:
+        had_headers = self.headers_finished
+        consumed = int(super().received(data))
+        if (
+            not had_headers
+            and self.headers_finished
+            and getattr(self, "error", None) is None
+            and self.content_length > MAX_BODY
+            and not (self.path or "").startswith(CONTROL_PREFIX)
+        ):
+            self.error = RequestEntityTooLarge(f"exceeds max_body of {MAX_BODY}")
+            self.completed = True
+        return consumed
+
+
+class _ErrorTask(ErrorTask):
+    """waitress's own refusals (malformed request line or headers, a body over the limit) in
+    the Alibaba envelope rather than waitress's plain text, so SDKs report them as API errors;
+    under /_emulator in the control plane's `{"error": ...}` form."""
+
+    def execute(self) -> None:
+        error: WaitressError = self.request.error
+        if (getattr(self.request, "path", None) or "").startswith(CONTROL_PREFIX):
+            limit = self.channel.server.adj.max_request_body_size - 1
+            status, headers, body = control_error_response(
+                error.code, _control_message(error, limit)
+            )
+        else:
+            code, message = _wire_error(error)
+            status, headers, body = error_response(error.code, code, message)
+        self.status = status
+        self.response_headers.extend(headers)
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class _Channel(HTTPChannel):
     task_class = _Task
+    error_task_class = _ErrorTask
+    parser_class = _Parser
     spoke = False  # has the peer sent anything yet
 
     def received(self, data: bytes) -> bool:
@@ -135,7 +209,15 @@ class _Waitress(TcpWSGIServer):
             self.task_dispatcher.shutdown(timeout=STOP_GRACE)
 
 
+def _body_limit(app: WSGIApp) -> int:
+    """The largest body any route accepts: the API's, or the control plane's (Flask's config)."""
+    config = getattr(app, "config", None)
+    control = config.get("MAX_CONTENT_LENGTH") if isinstance(config, dict) else None
+    return max(MAX_BODY, control or 0)
+
+
 def _waitress(app: WSGIApp, sock: socket.socket, threads: int, behind_front: bool) -> _Waitress:
+    memory.configure_allocator()
     adj = Adjustments(
         sockets=[sock],
         threads=threads,
@@ -145,11 +227,15 @@ def _waitress(app: WSGIApp, sock: socket.socket, threads: int, behind_front: boo
         cleanup_interval=2,
         clear_untrusted_proxy_headers=True,
         asyncore_use_poll=True,  # select() fails outright on a descriptor above 1024
+        max_request_body_size=_body_limit(app) + 1,  # refused from its headers, not spooled
+        # the DMS SDK sends every parameter in the query string: a 1 MB ExecuteScript Script,
+        # percent-encoded, is up to 3 MB of request line (console helper)
+        max_request_header_size=4 * 1024 * 1024,
     )
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(threads)
     server = _Waitress(
-        app,
+        memory.LargeBodies(app, threads),
         {},
         True,
         sock,

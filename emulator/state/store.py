@@ -8,16 +8,20 @@ run inside `transaction()` so concurrent calls can never interleave halfway.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import logging
 import math
 import os
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from emulator.state.schema import Migration, Tables
+
+log = logging.getLogger("emulator.state.store")
 
 # The state file's schema version: the newest migration any owner declares. Version 3 is the
 # last one written when the store still named every table itself.
@@ -50,6 +54,61 @@ class DocumentError(ValueError):
 _REOPEN = [threading.Lock()]
 os.register_at_fork(after_in_child=lambda: _REOPEN.__setitem__(0, threading.Lock()))
 
+CACHE_ENTRIES = 1024  # distinct reads kept between two writes (then the cache starts over)
+CACHE_ROWS = 256  # a read with more rows than this is not kept
+
+
+class Generation:
+    """How many writes the database has committed, as every process sees it: `cell` is shared
+    memory made before `--workers` forks (core/shared.py), else a counter of this process.
+
+    A cached read is tagged with the value read before it ran and bumped only after a commit,
+    so a cached result is never older than its tag: a write answered to one client is seen by
+    the next request of any worker (a disabled user's key is refused at once)."""
+
+    def __init__(self, cell: Any = None, lock: Any = None):
+        self.cell = cell if cell is not None else ctypes.c_longlong(0)
+        self.lock = lock if lock is not None else threading.Lock()
+
+    @property
+    def value(self) -> int:
+        return int(self.cell.value)
+
+    def bump(self) -> None:
+        with self.lock:  # += is read-then-write: two processes must not both write the same value
+            self.cell.value += 1
+
+
+def _cacheable(sql: str) -> bool:
+    return sql.lstrip()[:6].upper() == "SELECT"
+
+
+_MISS = object()
+_NO_LOCK = nullcontext()
+STUCK_SECONDS = 5.0  # a writer lock held this long was left by a worker that died holding it
+
+
+class _Queued:
+    """Holds the shared writer lock around one write. Only a queue: SQLite's own locking keeps
+    writes correct, so a lock a killed worker left held is taken over after `STUCK_SECONDS`."""
+
+    def __init__(self, lock: Any):
+        self.lock = lock
+        self.held = False
+
+    def __enter__(self) -> None:
+        self.held = bool(self.lock.acquire(timeout=STUCK_SECONDS))
+        if not self.held:
+            log.warning("a writer lock was held for %gs: taken over", STUCK_SECONDS)
+            try:
+                self.lock.release()  # free it for the others; this write goes on without it
+            except ValueError:
+                pass
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self.lock.release()
+
 
 class SqliteDB:
     """One SQLite database, safe across threads and forked worker processes.
@@ -59,11 +118,23 @@ class SqliteDB:
     sequences run inside `transaction()` (BEGIN IMMEDIATE, so other processes wait their turn).
     """
 
-    def __init__(self, path: str | None, durable: bool = True):
+    def __init__(
+        self, path: str | None, durable: bool = True, generation: Generation | None = None
+    ):
         self.path = path
         self.durable = durable
         self._pid = -1
         self._lock = threading.RLock()
+        # with a generation, SELECTs outside a transaction are answered from memory until the
+        # next committed write (of any process): the signed-request path then asks SQLite
+        # nothing, and never gives up the GIL to a query (a convoy under many threads)
+        self.generation = generation
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._cache_gen = -1
+        self._cacheable: dict[str, bool] = {}
+        # a lock all worker processes share (core/shared.py): writers queue on it, never in
+        # SQLite's busy handler, whose sleeps of 1 ms and more halved `--workers 2` throughput
+        self.writer_lock: Any = None
         self._open()
 
     def _open(self) -> None:
@@ -80,6 +151,8 @@ class SqliteDB:
             conn.execute("PRAGMA cache_size=-32000")
         self._lock = threading.RLock()
         self._depth = 0
+        self._cache = {}
+        self._cache_gen = -1
         self._conn = conn
         self._pid = os.getpid()
 
@@ -105,39 +178,90 @@ class SqliteDB:
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
+            with self._writers():
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                else:
+                    self._conn.execute("COMMIT")
+                finally:
+                    self._depth = 0
+                    self._wrote()
+
+    def _writers(self) -> Any:
+        """The shared writer queue for a write outside a transaction (a no-op without one)."""
+        if self.writer_lock is None or self._depth:
+            return _NO_LOCK
+        return _Queued(self.writer_lock)
+
+    def _wrote(self) -> None:
+        """After a write (or a transaction) committed: every process's cached reads are stale."""
+        if self.generation is not None and not self._depth:
+            self._cache.clear()
+            self.generation.bump()
+
+    def _read(self, sql: str, args: tuple[Any, ...], one: bool) -> Any:
+        """A SELECT, from the cache while no write was committed since it last ran."""
+        self._check_process()
+        gen = self.generation.value if self.generation is not None else None
+        with self._lock:
+            if gen is None or self._depth:
+                cursor = self._conn.execute(sql, args)
+                return cursor.fetchone() if one else cursor.fetchall()
+            ok = self._cacheable.get(sql)
+            if ok is None:
+                ok = self._cacheable.setdefault(sql, _cacheable(sql))
+            if not ok:  # a PRAGMA, or a statement that writes: never kept, and it may have written
+                cursor = self._conn.execute(sql, args)
+                rows = cursor.fetchone() if one else cursor.fetchall()
+                self._wrote()
+                return rows
+            if self._cache_gen != gen or len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+                self._cache_gen = gen
+            key: tuple[Any, ...] | None = (one, sql, args)
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
+                hit = self._cache.get((one, sql, args), _MISS)
+            except TypeError:  # an unhashable argument: not kept
+                key, hit = None, _MISS
+            if hit is not _MISS:
+                return hit if one else list(hit)
+            cursor = self._conn.execute(sql, args)
+            rows = cursor.fetchone() if one else cursor.fetchall()
+            if key is not None and (one or len(rows) <= CACHE_ROWS):
+                self._cache[key] = rows
+                return rows if one else list(rows)
+            return rows
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        self._check_process()
-        with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+        rows: list[sqlite3.Row] = self._read(sql, args, False)  # a list of its own
+        return rows
 
     def query_one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        self._check_process()
-        with self._lock:
-            return self._conn.execute(sql, args).fetchone()
+        row: sqlite3.Row | None = self._read(sql, args, True)
+        return row
 
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> int:
         """Run one write, atomic by itself (or inside the caller's transaction); returns lastrowid."""
         self._check_process()
-        with self._lock:
-            return int(self._conn.execute(sql, args).lastrowid or 0)
+        with self._lock, self._writers():
+            try:
+                return int(self._conn.execute(sql, args).lastrowid or 0)
+            finally:
+                self._wrote()
 
     def execute_count(self, sql: str, args: tuple[Any, ...] = ()) -> int:
         """One statement on its own (atomic by itself); returns how many rows it changed."""
         self._check_process()
-        with self._lock:
-            return int(self._conn.execute(sql, args).rowcount)
+        with self._lock, self._writers():
+            try:
+                return int(self._conn.execute(sql, args).rowcount)
+            finally:
+                self._wrote()
 
     def close(self) -> None:
         with self._lock:
@@ -159,7 +283,12 @@ class Store(SqliteDB):
     snapshots what the owners' `Tables` declarations say.
     """
 
-    def __init__(self, path: str | None = None, tables: Sequence[Tables] = ()):
+    def __init__(
+        self,
+        path: str | None = None,
+        tables: Sequence[Tables] = (),
+        generation: Generation | None = None,
+    ):
         self.tables: tuple[Tables, ...] = (STORE_TABLES, *tables)
         self.version = max(
             [FIRST_DECLARED_VERSION] + [m.version for t in self.tables for m in t.migrations]
@@ -168,7 +297,7 @@ class Store(SqliteDB):
         self.json_columns = {pair for t in self.tables for pair in t.json_columns}
         self.row_checks = {name: fn for t in self.tables for name, fn in t.row_checks.items()}
         try:
-            super().__init__(path, durable=True)
+            super().__init__(path, durable=True, generation=generation)
             self._migrate()
         except StateFileError:
             raise

@@ -111,3 +111,85 @@ def poll_download(
             return seen, st
         control.advance(0.5)
     raise AssertionError(seen)
+
+
+# --- data-change tickets -------------------------------------------------------------------
+
+
+def exported_rows(client: Any, control: Control, sql: str, db: int = 17001) -> list[tuple]:
+    """What an export of `sql` delivers, as SQLite-typed tuples (the header row dropped)."""
+    import io
+    import zipfile
+
+    import requests
+
+    from emulator.testing.csvread import parse, typed
+
+    order = create_export(client, sql, db=db)
+    ends = {"EXPORT_SUCCESS", "EXPORT_FAIL", "PRE_CHECK_FAIL"}
+    last = watch(client, control, order, ends | {"WAITING_APPLY_AUDIT"})[-1]
+    if last == "WAITING_APPLY_AUDIT":  # a manual tenant: the caller (an ADMIN) approves it
+        client.submit_order_approval(dm.SubmitOrderApprovalRequest(order_id=order))
+        wf = client.get_order_base_info(
+            dm.GetOrderBaseInfoRequest(order_id=order)
+        ).body.order_base_info.workflow_instance_id
+        client.approve_order(dm.ApproveOrderRequest(workflow_instance_id=wf, approval_type="AGREE"))
+        client.execute_data_export(dm.ExecuteDataExportRequest(order_id=order))
+        last = watch(client, control, order, ends)[-1]
+    assert last == "EXPORT_SUCCESS", order
+    body = client.get_data_export_download_url(
+        dm.GetDataExportDownloadURLRequest(order_id=order)
+    ).body
+    blob = requests.get(body.download_urlresult.url, timeout=30).content
+    zf = zipfile.ZipFile(io.BytesIO(blob))
+    rows = parse(zf.read(zf.namelist()[0]).decode("utf-8"))
+    return [tuple(typed(f) for f in r) for r in rows[1:]]
+
+
+def create_change(
+    client: Any, sql: str, db: int = 17001, estimate: int = 1_000_000, **extra
+) -> int:
+    """A DC_COMMON ticket through CreateDataCorrectOrder (the SDK's Param model)."""
+    body = client.create_data_correct_order(
+        dm.CreateDataCorrectOrderRequest(
+            comment="change",
+            param=dm.CreateDataCorrectOrderRequestParam(
+                db_item_list=[dm.CreateDataCorrectOrderRequestParamDbItemList(db_id=db)],
+                sql_type="TEXT",
+                exec_sql=sql,
+                estimate_affect_rows=estimate,
+                **extra,
+            ),
+        )
+    ).body
+    assert body.success, body.to_map()
+    return int(body.create_order_result[0])
+
+
+def change_status(client: Any, order_id: int) -> str:
+    body = client.get_data_correct_order_detail(
+        dm.GetDataCorrectOrderDetailRequest(order_id=order_id)
+    ).body
+    assert body.success, body.to_map()
+    return str(body.data_correct_order_detail.status)
+
+
+def watch_change(
+    client: Any, control: Control, order_id: int, until: set[str], limit: int = 120
+) -> list[str]:
+    """Statuses a data-change ticket shows while the emulated clock moves a second at a time."""
+    import time
+
+    seen = [change_status(client, order_id)]
+    for _ in range(limit):
+        if seen[-1] in until:
+            return seen
+        control.advance(1)
+        s = change_status(client, order_id)
+        if s == "processing":  # the SQL runs in the background: give it real time
+            time.sleep(0.05)
+        if s != seen[-1]:
+            seen.append(s)
+    if seen[-1] in until:
+        return seen
+    raise AssertionError(f"never reached {until}: {seen}")

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from emulator.gateway.registry import DMS, Registry
-from emulator.services.dms.api import datatrack, export, meta, specs, tenants, tickets, users
+from emulator.services.dms.api import console as console_api
+from emulator.services.dms.api import (
+    datachange,
+    datatrack,
+    export,
+    meta,
+    specs,
+    tenants,
+    tickets,
+    users,
+)
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import datatrack as datatrack_domain
 from emulator.services.dms.domain import instances as instances_domain
@@ -14,7 +24,7 @@ from emulator.services.dms.domain import users as users_domain
 from emulator.state.schema import Tables
 
 # every wire module lists its actions; adding an action = a handler + a line in its ACTIONS
-MODULES = (tickets, export, tenants, datatrack)
+MODULES = (tickets, export, tenants, datatrack, datachange)
 
 
 # the state tables DMS owns, each declared by the one module that writes it
@@ -33,10 +43,17 @@ TABLES: tuple[Tables, ...] = (
 class DmsService:
     product = DMS
 
-    def __init__(self, ctx: DmsContext, users_ctx: users.UsersContext, meta_ctx: meta.MetaContext):
+    def __init__(
+        self,
+        ctx: DmsContext,
+        users_ctx: users.UsersContext,
+        meta_ctx: meta.MetaContext,
+        console_ctx: console_api.ConsoleContext | None = None,
+    ):
         self.ctx = ctx
         self.users_ctx = users_ctx
         self.meta_ctx = meta_ctx
+        self.console_ctx = console_ctx  # the SQL console (ExecuteScript)
 
     def register(self, registry: Registry) -> None:
         for module in MODULES:
@@ -44,6 +61,8 @@ class DmsService:
                 registry.add(DMS, name, action.handler, self.ctx, action.stages)
         users.register(registry, self.users_ctx)
         meta.register(registry, self.meta_ctx)
+        if self.console_ctx is not None:
+            console_api.register(registry, self.console_ctx)
 
     @staticmethod
     def tables() -> tuple[Tables, ...]:

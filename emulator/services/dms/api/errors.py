@@ -32,7 +32,11 @@ NOT_FOUND = {
     "instance": "InstanceNotExist",
 }
 EXISTS = {"user": "UserAlreadyExist", "instance": "InstanceAlreadyExist"}
-WRONG_KIND = {"DATA_EXPORT": "NotDataExportOrder", "DATA_TRACK": "NotDataTrackOrder"}
+WRONG_KIND = {
+    "DATA_EXPORT": "NotDataExportOrder",
+    "DATA_TRACK": "NotDataTrackOrder",
+    "DC_COMMON": "NotDataCorrectOrder",
+}
 
 
 def _not_found(exc: DomainError) -> str:

@@ -55,6 +55,7 @@ class _Strict(Schema):
 class DbItem(_Strict):
     dbId = StrictInt(required=True)
     logic = StrictBool(load_default=False)
+    instanceId = StrictInt(load_default=None, allow_none=True)
 
 
 class Watermark(_Strict):
@@ -100,6 +101,40 @@ class DcCommon(_Strict):
             raise ValidationError(
                 "attachmentName is required when sqlType is ATTACHMENT.", "attachmentName"
             )
+
+
+EXEC_MODES = ("COMMITOR", "AUTO", "LAST_AUDITOR")
+SQL_TYPES = ("TEXT", "ATTACHMENT")
+
+
+class DataCorrect(_Strict):
+    """CreateDataCorrectOrder's Param (the SDK model's names, first letter folded)."""
+
+    dbItemList = fields.List(
+        fields.Nested(DbItem), required=True, validate=validate.Length(min=1, max=100)
+    )
+    sqlType = fields.String(required=True, validate=validate.OneOf(SQL_TYPES))
+    execSQL = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_SQL)
+    )
+    estimateAffectRows = StrictInt(required=True)
+    execMode = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(EXEC_MODES)
+    )
+    rollbackSQL = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_SQL)
+    )
+    rollbackSqlType = fields.String(
+        load_default="TEXT", allow_none=True, validate=validate.OneOf(SQL_TYPES)
+    )
+    classify = Text(load_default="", allow_none=True)
+    attachmentName = Text(load_default=None, allow_none=True)
+    rollbackAttachmentName = Text(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _sql_present(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("sqlType") == "TEXT" and not data.get("execSQL"):
+            raise ValidationError("ExecSQL is required when SqlType is TEXT.", "execSQL")
 
 
 class DcChunk(_Strict):
@@ -220,6 +255,9 @@ SCHEMAS: dict[str, type[Schema]] = {
 if tuple(SCHEMAS) != PLUGIN_TYPES:  # one list of what CreateOrder accepts
     raise RuntimeError("plugin_types.PLUGIN_TYPES and plugin_params.SCHEMAS disagree")
 SCHEMAS["DATA_TRACK"] = DataTrack  # created by CreateDataTrackOrder only
+# CreateDataCorrectOrder's Param: a DC_COMMON ticket in the SDK's names
+DATA_CORRECT = "DATA_CORRECT"
+SCHEMAS[DATA_CORRECT] = DataCorrect
 
 
 def fold_keys(value: Any) -> Any:

@@ -12,6 +12,9 @@ import sqlite3
 from typing import Any
 
 from emulator.services.dms.domain.model import (
+    ChangeSpec,
+    CronClearItem,
+    CronClearSpec,
     ExportSpec,
     RequestSpec,
     Spec,
@@ -80,7 +83,48 @@ def from_wire(plugin_type: str, params: dict[str, Any]) -> Spec:
         db_ids = tuple(int(item["dbId"]) for item in params["dbItemList"])
     else:
         db_ids = (int(params["dbId"]),)
+    if plugin_type in ("DC_COMMON", "DC_CHUNK", "DATA_CORRECT"):
+        return _change(db_ids, params)
+    if plugin_type == "DC_CRON_CLEAR":
+        items = tuple(
+            CronClearItem(
+                str(i["tableName"]),
+                str(i["columnName"]),
+                int(i["remainDays"]),
+                str(i.get("filterSQL") or ""),
+            )
+            for i in params["cronClearItemList"]
+        )
+        return CronClearSpec(
+            db_ids,
+            str(params["cronFormat"]),
+            items,
+            str(params.get("classify") or ""),
+            int(params.get("duration") or 0),
+            bool(params.get("specifyDuration")),
+        )
     return RequestSpec(db_ids, _convert(params, _snake))
+
+
+def _change(db_ids: tuple[int, ...], p: dict[str, Any]) -> ChangeSpec:
+    """CreateOrder's DC_COMMON/DC_CHUNK PluginParam (`rbSQL`...) or CreateDataCorrectOrder's
+    Param (`RollbackSQL`...), both first-letter folded."""
+    logic = any(bool(i.get("logic")) for i in p.get("dbItemList", []))
+    return ChangeSpec(
+        db_ids=db_ids,
+        sql=str(p.get("execSQL") or ""),
+        estimate_affect_rows=p.get("estimateAffectRows"),
+        classify=str(p.get("classify") or ""),
+        sql_type=str(p.get("sqlType") or "TEXT"),
+        exec_mode=str(p.get("execMode") or ""),
+        rollback_sql=str(p.get("rollbackSQL") or p.get("rbSQL") or ""),
+        rollback_sql_type=str(p.get("rollbackSqlType") or p.get("rbSQLType") or "TEXT"),
+        attachment_name=str(p.get("attachmentName") or ""),
+        rollback_attachment_name=str(
+            p.get("rollbackAttachmentName") or p.get("rbAttachmentName") or ""
+        ),
+        logic=logic,
+    )
 
 
 def to_wire(spec: Spec) -> dict[str, Any]:
@@ -90,6 +134,34 @@ def to_wire(spec: Spec) -> dict[str, Any]:
     if isinstance(spec, TrackSpec):
         values = {k: getattr(spec, f) for f, k in TRACK_KEYS.items()}
         return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+    if isinstance(spec, ChangeSpec):
+        return {
+            "dbItemList": [{"dbId": d, "logic": spec.logic} for d in spec.db_ids],
+            "execSQL": spec.sql,
+            "estimateAffectRows": spec.estimate_affect_rows,
+            "classify": spec.classify,
+            "sqlType": spec.sql_type,
+            "execMode": spec.exec_mode,
+            "rbSQL": spec.rollback_sql,
+            "rbSQLType": spec.rollback_sql_type,
+        }
+    if isinstance(spec, CronClearSpec):
+        return {
+            "dbItemList": [{"dbId": d, "logic": False} for d in spec.db_ids],
+            "cronFormat": spec.cron,
+            "classify": spec.classify,
+            "duration": spec.duration,
+            "specifyDuration": spec.specify_duration,
+            "cronClearItemList": [
+                {
+                    "tableName": i.table,
+                    "columnName": i.column,
+                    "remainDays": i.remain_days,
+                    "filterSQL": i.filter_sql or None,
+                }
+                for i in spec.items
+            ],
+        }
     return _convert(spec.fields, _camel)
 
 

@@ -20,6 +20,7 @@ from emulator.services.dms.api.common import (
 )
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import lifecycle
+from emulator.services.dms.domain.model import ChangeSpec
 from emulator.services.dms.domain.plugin_types import PLUGIN_TYPES, PluginParamError
 from emulator.services.dms.domain.tickets import Ticket
 
@@ -27,7 +28,7 @@ APPROVAL_TYPES = ("AGREE", "CANCEL", "REJECT", "TRANSFER", "ADD_APPROVAL_NODE")
 ORDER_STATUS = ("ALL", "FINISHED", "RUNNING")
 RESULT_TYPES = ("AS_ADMIN", "AS_COMMITTER", "AS_HANDLER", "AS_OWNER", "AS_Related")
 # a ticket created by these actions may carry faults for these stages
-CREATE_STAGES = ("precheck", "approval", "export")
+CREATE_STAGES = ("precheck", "approval", "export", "execution")
 LIST_FIELDS = (
     "Comment",
     "Committer",
@@ -60,10 +61,15 @@ def create_ticket(
         params = validate_plugin_param(plugin_type, raw)
     except PluginParamError as exc:
         raise errors.invalid(param_name, str(exc)) from None
+    spec = specs.from_wire(plugin_type, params)
+    if isinstance(spec, ChangeSpec) and spec.sql_type == "ATTACHMENT":
+        from emulator.services.dms.api.datachange import refuse_attachment
+
+        refuse_attachment(spec)
     return ctx.workflow.create(
         user,
         plugin_type,
-        specs.from_wire(plugin_type, params),
+        spec,
         comment,
         related,
         opt_str(call.params, "AttachmentKey", 1024),
@@ -134,6 +140,8 @@ def base_info(ctx: DmsContext, t: Ticket) -> dict[str, Any]:
 def get_order_base_info(call: Call, ctx: DmsContext) -> dict[str, Any]:
     user = caller(call)
     t = ctx.tickets.of(user, req_int(call.params, "OrderId", 1), call.now)
+    if lifecycle.is_change(t.plugin_type):
+        t = ctx.workflow.driven(t, user)  # a data change due to run starts now
     return {"OrderBaseInfo": base_info(ctx, t)}
 
 

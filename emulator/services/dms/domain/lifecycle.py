@@ -57,6 +57,8 @@ class Event(str, Enum):
     EXPORT_FAILED = "export_failed"
     START = "start"  # non-export tickets: execution begins
     FINISH = "finish"  # non-export tickets: execution ends
+    PRECHECK_START = "precheck_start"  # data changes: a precheck (or its retry) begins
+    EXECUTE_FAILED = "execute_failed"  # data changes: the SQL failed and was rolled back
 
 
 J = JobStatus
@@ -79,6 +81,60 @@ EXPORT_TRANSITIONS: dict[tuple[str, Event], str] = {
     (J.ENABLE_EXPORT, E.CANCEL): J.ENABLE_EXPORT,
 }
 
+
+class ChangeStatus(str, Enum):
+    """`DataCorrectOrderDetail.Status` of a data-change ticket (DC_COMMON, DC_CHUNK).
+
+    The SDK's text capitalises Approved/Success, the docs' example JSON writes them lower case;
+    this emulator writes every status lower case as the example does (specs/README.md).
+    """
+
+    NEW = "new"
+    PRECHECK = "precheck"
+    PRECHECK_FAILED = "precheckFailed"
+    PRECHECK_SUCCESS = "precheck_success"
+    TOAUDIT = "toaudit"
+    APPROVED = "approved"
+    REJECT = "reject"
+    WAITING = "waiting"
+    PROCESSING = "processing"
+    SUCCESS = "success"
+    FAIL = "fail"
+    CLOSED = "closed"
+
+
+C = ChangeStatus
+CHANGE_TRANSITIONS: dict[tuple[str, Event], str] = {
+    (C.NEW, E.PRECHECK_START): C.PRECHECK,
+    (C.PRECHECK, E.PRECHECK_PASSED): C.PRECHECK_SUCCESS,
+    (C.PRECHECK, E.PRECHECK_FAILED): C.PRECHECK_FAILED,
+    # RetryDataCorrectPreCheck: again after a failure, or before submission
+    (C.PRECHECK_FAILED, E.PRECHECK_START): C.PRECHECK,
+    (C.PRECHECK_SUCCESS, E.PRECHECK_START): C.PRECHECK,
+    (C.PRECHECK_SUCCESS, E.SUBMIT): C.TOAUDIT,
+    (C.TOAUDIT, E.APPROVE): C.APPROVED,
+    (C.TOAUDIT, E.REJECT): C.REJECT,
+    (C.APPROVED, E.EXECUTE): C.WAITING,  # ExecuteDataCorrect (or the auto schedule)
+    (C.WAITING, E.START): C.PROCESSING,  # the SQL runs from here on
+    (C.PROCESSING, E.FINISH): C.SUCCESS,
+    (C.PROCESSING, E.EXECUTE_FAILED): C.FAIL,
+    # CloseOrder (or ApproveOrder CANCEL) closes anything that has not started running
+    **{
+        (s, E.CANCEL): C.CLOSED
+        for s in (
+            C.NEW,
+            C.PRECHECK,
+            C.PRECHECK_FAILED,
+            C.PRECHECK_SUCCESS,
+            C.TOAUDIT,
+            C.APPROVED,
+            C.WAITING,
+        )
+    },
+}
+# ticket types that run their SQL for real through CHANGE_TRANSITIONS
+CHANGE_TYPES = ("DC_COMMON", "DC_CHUNK")
+
 F = Flow
 FLOW_TRANSITIONS: dict[tuple[str, Event], str] = {
     (F.NEW, E.SUBMIT): F.TOAUDIT,
@@ -100,15 +156,25 @@ def _plain(table: dict) -> dict[tuple[str, Event], str]:
 
 EXPORT_TRANSITIONS = _plain(EXPORT_TRANSITIONS)
 FLOW_TRANSITIONS = _plain(FLOW_TRANSITIONS)
+CHANGE_TRANSITIONS = _plain(CHANGE_TRANSITIONS)
 
 # events that close a ticket for good, and the StatusCode they leave
 CLOSING: dict[Event, str] = {E.REJECT: F.REJECT.value, E.CANCEL: F.CLOSED.value}
 
 # events after which a ticket is finished (whatever its type)
-TERMINAL_EVENTS = (E.PRECHECK_FAILED, E.EXPORT_DONE, E.EXPORT_FAILED, E.REJECT, E.CANCEL, E.FINISH)
+TERMINAL_EVENTS = (
+    E.PRECHECK_FAILED,
+    E.EXPORT_DONE,
+    E.EXPORT_FAILED,
+    E.REJECT,
+    E.CANCEL,
+    E.FINISH,
+    E.EXECUTE_FAILED,
+)
 
 EXPORT_TERMINAL = {J.PRE_CHECK_FAIL.value, J.EXPORT_FAIL.value, J.EXPORT_SUCCESS.value}
 FLOW_TERMINAL = {F.REJECT.value, F.SUCCESS.value, F.CLOSED.value}
+CHANGE_TERMINAL = {C.REJECT.value, C.SUCCESS.value, C.FAIL.value, C.CLOSED.value}
 
 
 class IllegalTransition(Exception):
@@ -127,12 +193,19 @@ class TicketState(NamedTuple):
 
 
 def table_for(plugin_type: str) -> dict[tuple[str, Event], str]:
+    if plugin_type in CHANGE_TYPES:
+        return CHANGE_TRANSITIONS
     return EXPORT_TRANSITIONS if plugin_type == "DATA_EXPORT" else FLOW_TRANSITIONS
 
 
 def initial_state(plugin_type: str) -> TicketState:
     first = J.PRE_CHECKING.value if plugin_type == "DATA_EXPORT" else F.NEW.value
     return TicketState(status=first, path=(first,))
+
+
+def is_change(plugin_type: str) -> bool:
+    """A data-change ticket whose SQL the emulator runs (DC_COMMON, DC_CHUNK)."""
+    return plugin_type in CHANGE_TYPES
 
 
 def apply(
@@ -164,6 +237,8 @@ def status_code(plugin_type: str, state: TicketState) -> str:
     """The ticket-level `StatusCode` (GetOrderBaseInfo, ListOrders)."""
     if state.closed:
         return state.closed
+    if plugin_type in CHANGE_TYPES:
+        return CHANGE_CODES[state.status]
     if plugin_type != "DATA_EXPORT":
         return state.status
     return {
@@ -180,6 +255,24 @@ def status_code(plugin_type: str, state: TicketState) -> str:
     }[state.status]
 
 
+# StatusCode of each data-change status: only documented codes (a failure reads as closed, as
+# a failed export does; clients treat reject/closed as failure)
+CHANGE_CODES = {
+    C.NEW.value: F.NEW.value,
+    C.PRECHECK.value: F.NEW.value,
+    C.PRECHECK_SUCCESS.value: F.NEW.value,
+    C.PRECHECK_FAILED.value: F.CLOSED.value,
+    C.TOAUDIT.value: F.TOAUDIT.value,
+    C.APPROVED.value: F.APPROVED.value,
+    C.WAITING.value: F.PROCESSING.value,
+    C.PROCESSING.value: F.PROCESSING.value,
+    C.SUCCESS.value: F.SUCCESS.value,
+    C.FAIL.value: F.CLOSED.value,
+    C.REJECT.value: F.REJECT.value,
+    C.CLOSED.value: F.CLOSED.value,
+}
+
+
 STATUS_DESC = {
     "new": "Created",
     "toaudit": "Waiting for approval",
@@ -194,6 +287,8 @@ STATUS_DESC = {
 def is_finished(plugin_type: str, state: TicketState) -> bool:
     if state.closed:
         return True
+    if plugin_type in CHANGE_TYPES:
+        return state.status in CHANGE_TERMINAL
     terminal = EXPORT_TERMINAL if plugin_type == "DATA_EXPORT" else FLOW_TERMINAL
     return state.status in terminal
 
@@ -217,7 +312,7 @@ def succeeded(plugin_type: str, state: TicketState) -> bool:
         return False
     if plugin_type == "DATA_EXPORT":
         return state.status == J.EXPORT_SUCCESS.value
-    return state.status == F.SUCCESS.value
+    return state.status == F.SUCCESS.value  # also ChangeStatus.SUCCESS
 
 
 WORKFLOW_DESC = {F.TOAUDIT.value: "Waiting for approval", F.REJECT.value: "Rejected"}
@@ -235,7 +330,11 @@ def workflow_desc(status_code: str) -> str:
 
 def awaits_submission(state: TicketState) -> bool:
     """Created but not yet submitted for approval (a manual tenant's ticket waits here)."""
-    return not state.closed and state.status in (J.WAITING_APPLY_AUDIT.value, F.NEW.value)
+    return not state.closed and state.status in (
+        J.WAITING_APPLY_AUDIT.value,
+        F.NEW.value,
+        C.PRECHECK_SUCCESS.value,
+    )
 
 
 def awaits_decision(plugin_type: str, state: TicketState) -> bool:
@@ -245,6 +344,8 @@ def awaits_decision(plugin_type: str, state: TicketState) -> bool:
         return False
     if plugin_type == "DATA_EXPORT":
         return state.status in (J.WAITING_APPLY_AUDIT.value, J.APPLY_AUDIT_SUCCESS.value)
+    if plugin_type in CHANGE_TYPES:
+        return state.status in (C.PRECHECK_SUCCESS.value, C.TOAUDIT.value)
     return state.status in (F.NEW.value, F.TOAUDIT.value)
 
 
@@ -266,3 +367,47 @@ def export_failed(state: TicketState) -> bool:
 
 def precheck_failed(state: TicketState) -> bool:
     return not state.closed and state.status == J.PRE_CHECK_FAIL.value
+
+
+# --- data changes: the questions their workflow and wire layer ask ---------------------------
+
+# a data change's SQL runs from this event until one of its outcomes is recorded
+CHANGE_STARTED = E.START
+CHANGE_OUTCOMES = (E.FINISH, E.EXECUTE_FAILED)
+# stage marks of a data change's lifecycle faults (precheck and approval as above)
+CHANGE_STAGE_MARKS: dict[str, tuple[Event, Event]] = {
+    "precheck": (E.PRECHECK_PASSED, E.PRECHECK_FAILED),
+    "approval": (E.APPROVE, E.REJECT),
+    "execution": (E.FINISH, E.EXECUTE_FAILED),
+}
+
+
+def change_running(state: TicketState) -> bool:
+    """The SQL may be running now: started, no outcome yet (the only time data changes)."""
+    return not state.closed and state.status == C.PROCESSING.value
+
+
+def change_precheck_done(state: TicketState) -> bool:
+    """The latest precheck has an outcome (its steps can be shown as finished)."""
+    return state.status not in (C.NEW.value, C.PRECHECK.value)
+
+
+def change_reached_execution(state: TicketState) -> bool:
+    """ExecuteDataCorrect happened (or the auto schedule's execution): a task exists."""
+    return C.WAITING.value in state.path
+
+
+def change_job_status(state: TicketState) -> str:
+    """`DataCorrectTaskDetail.jobStatus` (documented: INIT, PENDING, BE_SCHEDULED, RUNNING,
+    SUCCESS, FAIL, PAUSE, DELETE)."""
+    if state.status == C.WAITING.value:
+        return "BE_SCHEDULED"
+    if state.status == C.PROCESSING.value:
+        return "RUNNING"
+    if state.status == C.SUCCESS.value:
+        return "SUCCESS"
+    if state.status == C.FAIL.value:
+        return "FAIL"
+    if state.closed and change_reached_execution(state):
+        return "DELETE"
+    return "INIT" if state.status in (C.APPROVED.value,) else "PENDING"

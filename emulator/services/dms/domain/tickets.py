@@ -45,6 +45,8 @@ TABLES = Tables(
         "CREATE INDEX IF NOT EXISTS orders_tid ON orders (tid, id)",
         "CREATE UNIQUE INDEX IF NOT EXISTS orders_workflow ON orders (workflow_id)",
         "CREATE INDEX IF NOT EXISTS orders_tseq ON orders (tid, tseq)",
+        # the data-change ticker asks for tickets of a few types only
+        "CREATE INDEX IF NOT EXISTS orders_type ON orders (plugin_type, id)",
         """CREATE TABLE IF NOT EXISTS order_events (
           seq INTEGER PRIMARY KEY AUTOINCREMENT,
           order_id INTEGER NOT NULL,
@@ -205,17 +207,19 @@ class Tickets:
         return [self._load(row, now) for row in rows]
 
     def with_event_but_not(
-        self, plugin_type: str, happened: Event, missing: tuple[Event, ...]
+        self, plugin_type: str | tuple[str, ...], happened: Event, missing: tuple[Event, ...]
     ) -> list[tuple[int, int]]:
-        """(tid, id) of tickets with a `happened` event and none of `missing` (e.g. export jobs
-        a crash interrupted)."""
+        """(tid, id) of tickets of these types with a `happened` event and none of `missing`
+        (e.g. export jobs a crash interrupted, data changes due to run)."""
+        types = (plugin_type,) if isinstance(plugin_type, str) else plugin_type
         marks = ",".join("?" for _ in missing)
+        kinds = ",".join("?" for _ in types)
         rows = self.store.query(
-            "SELECT o.tid, o.id FROM orders o WHERE o.plugin_type=? "
+            f"SELECT o.tid, o.id FROM orders o WHERE o.plugin_type IN ({kinds}) "
             "AND EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id AND e.event=?) "
             "AND NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id=o.id "
             f"AND e.event IN ({marks}))",
-            (plugin_type, happened.value, *(m.value for m in missing)),
+            (*types, happened.value, *(m.value for m in missing)),
         )
         return [(int(r["tid"]), int(r["id"])) for r in rows]
 

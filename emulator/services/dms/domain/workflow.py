@@ -6,19 +6,23 @@ illegal call raises `IllegalState` and leaves the history as it was.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from emulator.core.clock import Clock
-from emulator.core.errors import Forbidden, IllegalState, Invalid, NotFound, Unsupported
+from emulator.core.errors import Forbidden, IllegalState, Invalid, NotFound, Unsupported, WrongKind
 from emulator.core.jobs import Jobs
 from emulator.databases.catalog import DataPlane
 from emulator.platform.accounts import Accounts, User
 from emulator.platform.artifacts import Artifacts
-from emulator.services.dms.domain import lifecycle
+from emulator.services.dms.domain import datachange, lifecycle, permissions
+from emulator.services.dms.domain.datachange import ChangePrecheck, Cron, RunOptions
 from emulator.services.dms.domain.datatrack import DataTracking
 from emulator.services.dms.domain.exporter import (
     FILE_TYPES,
@@ -28,7 +32,13 @@ from emulator.services.dms.domain.exporter import (
     run_export,
 )
 from emulator.services.dms.domain.lifecycle import Event, IllegalTransition
-from emulator.services.dms.domain.model import ExportSpec, Spec, TrackSpec
+from emulator.services.dms.domain.model import (
+    ChangeSpec,
+    CronClearSpec,
+    ExportSpec,
+    Spec,
+    TrackSpec,
+)
 from emulator.services.dms.domain.tickets import (
     JOB_ID_START,
     PRECHECK_ID_START,
@@ -46,7 +56,7 @@ E = Event
 class LifecycleFault:
     """A lifecycle fault to apply to one ticket (set by the fault engine)."""
 
-    stage: str  # precheck | approval | export
+    stage: str  # precheck | approval | export | execution (data changes)
     outcome: str  # fail | stall
     reason: str = ""
     seconds: float | None = None
@@ -92,6 +102,8 @@ class Workflow:
         self.tickets, self.artifacts, self.jobs = tickets, artifacts, jobs
         self.datatrack = datatrack
         self.d = tickets.durations
+        self._ticker_pid = -1
+        self._ticker_lock = threading.Lock()
 
     def _auto(self, tid: int) -> bool:
         return self.accounts.tenants[tid].approval == "auto"
@@ -116,6 +128,11 @@ class Workflow:
         now: float,
     ) -> Ticket:
         checked: list[PrecheckOutcome] = []
+        changed: list[ChangePrecheck] = []
+        if isinstance(spec, ChangeSpec):
+            for db_id in spec.db_ids:
+                self.tickets.database(user, db_id)
+            changed.append(self._change_precheck(user, spec))  # before the store's lock, too
         if isinstance(spec, ExportSpec):
             # before the store's lock (F3): a slow precheck never makes another tenant wait
             db = self.tickets.database(user, spec.db_id)
@@ -133,6 +150,9 @@ class Workflow:
             if ticket.plugin_type == "DATA_EXPORT":
                 self._schedule_export(ticket, now, fault, checked[0])
                 return
+            if changed:
+                self._schedule_change(ticket, now, fault, changed[0])
+                return
             if ticket.plugin_type == "DATA_TRACK":
                 track = ticket.spec
                 assert isinstance(track, TrackSpec)
@@ -141,9 +161,12 @@ class Workflow:
                 self.tickets.update_doc(ticket, track={"schema": db.schema})
             self._schedule_flow(ticket, now, fault)
 
-        return self.tickets.create(
+        ticket = self.tickets.create(
             user, plugin_type, spec, comment, related, attachment_key, schedule, now
         )
+        if changed or isinstance(spec, CronClearSpec):
+            self._ensure_ticker()
+        return ticket
 
     def _schedule_flow(self, t: Ticket, now: float, fault: LifecycleFault | None) -> None:
         step = self.d.flow_step
@@ -262,7 +285,11 @@ class Workflow:
             elif self.tickets.pull_forward(fresh, event, now):
                 return
             self.tickets.record(fresh, now, event, actor=user.uid, detail={"comment": comment})
-            if event == E.APPROVE and fresh.plugin_type != "DATA_EXPORT":
+            if (
+                event == E.APPROVE
+                and fresh.plugin_type != "DATA_EXPORT"
+                and not lifecycle.is_change(fresh.plugin_type)
+            ):
                 self.tickets.record(fresh, now + 1, E.START)
                 self.tickets.record(fresh, now + 1 + self.d.flow_step, E.FINISH)
 
@@ -365,16 +392,29 @@ class Workflow:
             t = self.tickets.find(order_id, now)
             if tid is not None and t.tid != tid:
                 raise NotFound("ticket", f"no ticket {order_id}")
-            if t.plugin_type != "DATA_EXPORT" and fault.stage != "approval":
+            change = lifecycle.is_change(t.plugin_type)
+            if change and fault.stage not in lifecycle.CHANGE_STAGE_MARKS:
+                raise IllegalState(
+                    f"ticket {order_id} is a {t.plugin_type} ticket; only precheck, approval and "
+                    "execution faults apply"
+                )
+            if not change and t.plugin_type != "DATA_EXPORT" and fault.stage != "approval":
                 raise IllegalState(
                     f"ticket {order_id} is a {t.plugin_type} ticket; only approval faults apply"
                 )
-            ok_event, fail_event = lifecycle.STAGE_MARKS[fault.stage]
+            if not change and fault.stage not in lifecycle.STAGE_MARKS:
+                raise IllegalState(
+                    f"ticket {order_id} is a {t.plugin_type} ticket; {fault.stage} faults do not apply"
+                )
+            marks = lifecycle.CHANGE_STAGE_MARKS if change else lifecycle.STAGE_MARKS
+            ok_event, fail_event = marks[fault.stage]
             pending = [e for e in t.events if e["at"] > now]
             done = {e["event"] for e in t.events if e["at"] <= now}
             if ok_event.value in done or fail_event.value in done:
                 raise IllegalState(f"ticket {order_id} is already past the {fault.stage} stage")
             target = next((e for e in pending if e["event"] == ok_event.value), None)
+            if change and fault.stage == "execution":
+                target = None  # the outcome is recorded when the SQL has run (it reads the fault)
             if fault.outcome == "stall":
                 if target is not None:
                     self.tickets.delay_from(t, target["at"], fault.hold(fault.stage))
@@ -382,7 +422,12 @@ class Workflow:
                 reason = fault.reason or f"{fault.stage} failed (injected fault)"
                 self.tickets.drop_from(t, target["at"])
                 self.tickets.record(t, target["at"], fail_event, detail={"reason": reason})
-                if fault.stage == "precheck":
+                if fault.stage == "precheck" and change:
+                    failed = ChangePrecheck.from_doc(t.doc["precheck"]).failed(reason)
+                    self.tickets.update_doc(
+                        t, precheck={"id": t.doc["precheck"].get("id"), **failed.doc()}
+                    )
+                elif fault.stage == "precheck":
                     self.tickets.update_doc(
                         t, precheck={**t.doc.get("precheck", {}), "ok": False, "reason": reason}
                     )
@@ -400,7 +445,10 @@ class Workflow:
 
     def resume(self) -> int:
         """After a restart, rerun export jobs whose result was never recorded (within their
-        real-time deadline; a job past it ends as EXPORT_FAIL instead)."""
+        real-time deadline; a job past it ends as EXPORT_FAIL instead); data changes whose SQL
+        was running when the process died end as failed (their transaction was rolled back
+        with the connection), and due ones start."""
+        self._resume_changes()
         rows = self.tickets.with_event_but_not(
             "DATA_EXPORT", lifecycle.EXPORT_STARTED, lifecycle.EXPORT_OUTCOMES
         )
@@ -467,3 +515,389 @@ class Workflow:
         if t.state and lifecycle.precheck_failed(t.state):
             return None, f"the precheck failed: {t.doc.get('precheck', {}).get('reason', '')}"
         return None, f"the export has not finished yet (status {status})"
+
+    # --- data changes (DC_COMMON, DC_CHUNK): precheck, approval, execution for real --------
+
+    def _change_precheck(self, user: User, spec: ChangeSpec) -> ChangePrecheck:
+        """The four precheck steps on the ticket's databases (outside the store's lock)."""
+        grants = permissions.TicketGrants(self.tickets, self.clock)
+        access = permissions.access(user, self.accounts, grants)
+
+        def denied(db_id: int) -> str | None:
+            if access.database(db_id):
+                return None
+            return (
+                f"user {user.name} ({user.role}) has no permission to change database {db_id}; "
+                "apply for it with a PERM_APPLY ticket (or ask an ADMIN to make you an owner)"
+            )
+
+        backends = {d: self.databases.backend(d) for d in spec.db_ids}
+        timeout = min(datachange.PRECHECK_SECONDS, self.jobs.deadline)
+        return datachange.precheck_change(
+            backends, spec.sql, spec.estimate_affect_rows, denied, timeout
+        )
+
+    def _schedule_change(
+        self, t: Ticket, now: float, fault: LifecycleFault | None, pc: ChangePrecheck
+    ) -> None:
+        """Record a precheck (new -> precheck -> its outcome); on auto tenants lay out the rest:
+        submission, approval, execution with backup in one transaction."""
+        if fault and fault.fails("precheck"):
+            pc = pc.failed(fault.reason or "precheck failed (injected fault)")
+        self.tickets.update_doc(
+            t, precheck={"id": self.store.next_id("precheck", PRECHECK_ID_START), **pc.doc()}
+        )
+        if fault is not None:
+            self._keep_fault(t, fault)
+        self.tickets.record(t, now, E.PRECHECK_START)
+        at = now + self.d.precheck + _hold(fault, "precheck")
+        if not pc.ok:
+            self.tickets.record(t, at, E.PRECHECK_FAILED, detail={"reason": pc.reason})
+            return
+        self.tickets.record(t, at, E.PRECHECK_PASSED)
+        if not self._auto(t.tid):
+            return  # waits for SubmitOrderApproval
+        at += self.d.submit
+        self.tickets.record(t, at, E.SUBMIT)
+        at += self.d.approval + _hold(fault, "approval")
+        if fault and fault.fails("approval"):
+            reason = fault.reason or "rejected (injected fault)"
+            self.tickets.record(t, at, E.REJECT, detail={"reason": reason})
+            return
+        self.tickets.record(t, at, E.APPROVE)
+        self._schedule_run(t, at + self.d.execute, RunOptions())
+
+    def _keep_fault(self, t: Ticket, fault: LifecycleFault) -> None:
+        faults = dict(t.doc.get("faults") or {})
+        faults[fault.stage] = {
+            "stage": fault.stage,
+            "outcome": fault.outcome,
+            "reason": fault.reason,
+            "seconds": fault.seconds,
+        }
+        self.tickets.update_doc(t, faults=faults)
+
+    def _schedule_run(self, t: Ticket, at: float, opts: RunOptions) -> None:
+        """approved -> waiting now, -> processing at the start time: from then on the SQL may
+        run (the driver claims it once)."""
+        start = max(at + self.d.waiting_export, opts.start if opts.start is not None else 0.0)
+        self.tickets.update_doc(
+            t,
+            run={
+                "id": self.store.next_id("change_task", JOB_ID_START),
+                "backup": opts.backup,
+                "transaction": opts.transaction,
+                "claimed": False,
+            },
+        )
+        self.tickets.record(t, at, E.EXECUTE, detail=opts.detail())
+        self.tickets.record(t, start, E.START)
+
+    def _change_ticket(self, user: User, order_id: int, now: float, act: bool) -> Ticket:
+        t = self.tickets.of(user, order_id, now, act=act)
+        if not lifecycle.is_change(t.plugin_type):
+            raise WrongKind(
+                "DC_COMMON",
+                f"The ticket {order_id} is a {t.plugin_type} ticket, not a data-change ticket "
+                "(DC_COMMON or DC_CHUNK).",
+            )
+        return t
+
+    def change_ticket(self, user: User, order_id: int, now: float) -> Ticket:
+        """A data-change ticket as the caller may see it, after starting its SQL if due."""
+        t = self._change_ticket(user, order_id, now, act=False)
+        return self.driven(t, user)
+
+    def driven(self, t: Ticket, user: User) -> Ticket:
+        """`t` again after starting its SQL if its start time has come (waiting briefly for
+        the outcome, so a poll sees a small change finished)."""
+        if t.state is not None and lifecycle.change_running(t.state):
+            if self.drive_changes(t.id, wait=POLL_WAIT_SECONDS):
+                t = self._change_ticket(user, t.id, self.clock.now(), act=False)
+        return t
+
+    def retry_precheck(self, user: User, order_id: int, fault: LifecycleFault | None) -> None:
+        """RetryDataCorrectPreCheck: the four steps again, on the data as it is now."""
+        now = self.clock.now()
+        t = self._change_ticket(user, order_id, now, act=True)
+        self._check(t, E.PRECHECK_START)
+        spec = t.spec
+        assert isinstance(spec, ChangeSpec)
+        pc = self._change_precheck(user, spec)
+        now = self.clock.now()
+        with self.store.transaction():
+            fresh = self.tickets.get(t.tid, t.id, now)
+            self._check(fresh, E.PRECHECK_START)
+            self.tickets.drop_pending(fresh, now)
+            self._schedule_change(fresh, now, fault or self._order_fault(fresh, "precheck"), pc)
+
+    def execute_change(
+        self,
+        user: User,
+        order_id: int,
+        opts: RunOptions,
+        fault: LifecycleFault | None,
+        now: float,
+    ) -> None:
+        """ExecuteDataCorrect: an approved ticket waits for its start time, then runs."""
+        t = self._change_ticket(user, order_id, now, act=True)
+        with self.store.transaction():
+            fresh = self.tickets.get(t.tid, t.id, now)
+            self._check(fresh, E.EXECUTE)
+            if fault is not None:
+                self._keep_fault(fresh, fault)
+            if self.tickets.pull_forward(fresh, E.EXECUTE, now):
+                run = {**fresh.doc.get("run", {}), "backup": opts.backup}
+                self.tickets.update_doc(fresh, run={**run, "transaction": opts.transaction})
+            else:
+                self._schedule_run(fresh, now, opts)
+        self._ensure_ticker()
+        self.drive_changes(t.id, wait=POLL_WAIT_SECONDS)
+
+    def close(self, user: User, order_id: int, reason: str, now: float) -> None:
+        """CloseOrder: any ticket that has not started running closes, and nothing of it runs."""
+        t = self.tickets.of(user, order_id, now, act=True)
+        with self.store.transaction():
+            fresh = self.tickets.get(t.tid, t.id, now)
+            self._check(fresh, E.CANCEL)
+            self.tickets.drop_pending(fresh, now)
+            self.tickets.record(fresh, now, E.CANCEL, actor=user.uid, detail={"reason": reason})
+
+    def drive_changes(self, order_id: int | None = None, wait: float = 0.0) -> int:
+        """Start the SQL of every data change whose start time has come: claimed once (across
+        worker processes: the claim is a store transaction), then run as a background job.
+        Called by reads of the ticket, by ExecuteDataCorrect and by the ticker; `wait`: real
+        seconds to wait for what it started (a poll then answers with the outcome of a small
+        change rather than `processing`)."""
+        return self._drive_changes(order_id, wait)[0]
+
+    def _drive_changes(self, order_id: int | None = None, wait: float = 0.0) -> tuple[int, int]:
+        """(changes started, changes still to run or running)."""
+        now = self.clock.now()
+        if order_id is None:
+            rows = self.tickets.with_event_but_not(
+                lifecycle.CHANGE_TYPES, lifecycle.CHANGE_STARTED, lifecycle.CHANGE_OUTCOMES
+            )
+        else:
+            row = self.tickets.find(order_id, now)
+            rows = [(row.tid, row.id)]
+        started = 0
+        done: list[threading.Event] = []
+        for tid, oid in rows:
+            with self.store.transaction():
+                try:
+                    t = self.tickets.get(tid, oid, now)
+                except NotFound:
+                    continue
+                run = t.doc.get("run") or {}
+                if not run or run.get("claimed") or t.state is None:
+                    continue
+                if not lifecycle.change_running(t.state):
+                    continue
+                self.tickets.update_doc(t, run={**run, "claimed": True, "claimed_at": time.time()})
+            event = threading.Event()
+            done.append(event)
+            self.jobs.submit(
+                f"change-{oid}", functools.partial(self._run_change, tid, oid, event), tid=tid
+            )
+            started += 1
+        until = time.monotonic() + wait
+        for event in done:
+            event.wait(max(0.0, until - time.monotonic()))
+        return started, len(rows)
+
+    def _run_change(self, tid: int, order_id: int, done: threading.Event | None = None) -> None:
+        """The ticket's SQL on its databases (outside the store's lock, under the job's
+        deadline), the backup file, then the outcome on the emulated clock."""
+        try:
+            self._run_change_now(tid, order_id)
+        finally:
+            if done is not None:
+                done.set()
+
+    def _run_change_now(self, tid: int, order_id: int) -> None:
+        t = self.tickets.get(tid, order_id)
+        spec = t.spec
+        assert isinstance(spec, ChangeSpec)
+        run = dict(t.doc.get("run") or {})
+        cancel = self.jobs.current()
+        fault = self._order_fault(t, "execution")
+        art = None
+        affected, error, backup_rows = 0, "", 0
+        if fault and fault.fails("execution"):
+            error = fault.reason or "execution failed (injected fault)"
+        else:
+            schema = self.accounts.databases[spec.db_id].schema
+            if run.get("backup"):
+                art = self.artifacts.reserve(
+                    "dms-backup",
+                    str(order_id),
+                    tid,
+                    datachange.backup_name(schema, order_id),
+                    self.clock.now(),
+                )
+            try:
+                affected, error, backup_rows = self._run_sql(
+                    t, spec, art, bool(run.get("transaction", True)), cancel
+                )
+            except Exception as exc:  # anything unexpected fails the ticket, never the emulator
+                log.exception("data change %s failed", order_id)
+                error = f"the execution failed: {exc or type(exc).__name__}"
+        now = self.clock.now()
+        with self.store.transaction():
+            try:
+                t = self.tickets.get(tid, order_id, now)
+            except NotFound:
+                return  # the tenant was reset while the SQL ran
+            fault = fault or self._order_fault(t, "execution")
+            start = next(
+                (e["at"] for e in t.events if e["event"] == lifecycle.CHANGE_STARTED.value), now
+            )
+            done_at = max(start + self.d.flow_step, now) + _hold(fault, "execution")
+            result = {"affected": affected, "message": error, "backup_rows": backup_rows}
+            if art is not None and not error:
+                size = os.path.getsize(art.path) if art.path and os.path.exists(art.path) else 0
+                self.artifacts.finish(art.key, backup_rows, size, now)
+                result["backup_key"] = art.key
+            elif art is not None:
+                self.artifacts.fail(art.key, error, now)
+            self.tickets.update_doc(t, run={**run, "claimed": True, **result})
+            if error:
+                self.tickets.record(t, done_at, E.EXECUTE_FAILED, detail={"reason": error})
+            else:
+                self.tickets.record(t, done_at, E.FINISH, detail={"affected": affected})
+
+    def _run_sql(
+        self, t: Ticket, spec: ChangeSpec, art: Any, transaction: bool, cancel: Any
+    ) -> tuple[int, str, int]:
+        """(rows changed, error, rollback statements written) over every database."""
+        affected = rows = 0
+        out = open(art.path, "w", encoding="utf-8") if art is not None and art.path else None
+        try:
+            for db_id in spec.db_ids:
+                backend = self.databases.backend(db_id)
+                if out is not None:
+                    schema = self.accounts.databases[db_id].schema
+                    datachange.write_backup_header(out, t.id, schema, backend.dialect)
+                result = datachange.execute_change(
+                    backend, spec.sql, db_id, out, transaction, self.jobs.deadline, cancel
+                )
+                affected += result.affected
+                rows += result.backup_rows
+                if not result.ok:
+                    where = f" on database {db_id}" if len(spec.db_ids) > 1 else ""
+                    return affected, result.message + where, rows
+        finally:
+            if out is not None:
+                out.close()
+        return affected, "", rows
+
+    def _resume_changes(self) -> None:
+        rows = self.tickets.with_event_but_not(
+            lifecycle.CHANGE_TYPES, lifecycle.CHANGE_STARTED, lifecycle.CHANGE_OUTCOMES
+        )
+        for tid, oid in rows:
+            t = self.tickets.get(tid, oid)
+            if not (t.doc.get("run") or {}).get("claimed"):
+                continue
+            now = self.clock.now()
+            reason = (
+                "the emulator stopped while the SQL ran; its transaction was rolled back with "
+                "the connection"
+            )
+            with self.store.transaction():
+                self.tickets.record(t, now, E.EXECUTE_FAILED, detail={"reason": reason})
+        if rows:
+            self._ensure_ticker()
+
+    # --- DC_CRON_CLEAR: the cron fires on the emulated clock --------------------------------
+
+    def drive_crons(self) -> int:
+        """Fire every active DC_CRON_CLEAR ticket whose next firing has come: once for all
+        firings missed (the latest cutoff wins), counted in CronCallTimes; returns how many
+        cron tickets are active."""
+        now = self.clock.now()
+        rows = self.tickets.with_event_but_not(("DC_CRON_CLEAR",), E.FINISH, (E.CANCEL,))
+        fired = 0
+        for tid, oid in rows:
+            with self.store.transaction():
+                try:
+                    t = self.tickets.get(tid, oid, now)
+                except NotFound:
+                    continue
+                spec = t.spec
+                if not isinstance(spec, CronClearSpec) or t.state is None:
+                    continue
+                if not lifecycle.succeeded(t.plugin_type, t.state):
+                    continue
+                cron = dict(t.doc.get("cron") or {})
+                since = cron.get("last") or next(
+                    (e["at"] for e in t.events if e["event"] == E.FINISH.value), now
+                )
+                try:
+                    times = list(Cron.parse(spec.cron).firings(float(since), now))
+                except ValueError:
+                    continue
+                if not times:
+                    continue
+                cron.update(last=times[-1], calls=int(cron.get("calls", 0)) + len(times))
+                self.tickets.update_doc(t, cron=cron)
+            deleted, error = 0, ""
+            for db_id in spec.db_ids:
+                try:
+                    deleted += datachange.cron_clear(
+                        self.databases.backend(db_id), spec.items, times[-1], self.jobs.deadline
+                    )
+                except Exception as exc:
+                    error = str(exc)
+            with self.store.transaction():
+                try:
+                    t = self.tickets.get(tid, oid, now)
+                except NotFound:
+                    continue
+                cron = dict(t.doc.get("cron") or {})
+                cron.update(deleted=int(cron.get("deleted", 0)) + deleted, error=error)
+                self.tickets.update_doc(t, cron=cron)
+            fired += 1
+        return len(rows)
+
+    def cron_next(self, t: Ticket, now: float) -> float | None:
+        spec = t.spec
+        if not isinstance(spec, CronClearSpec):
+            return None
+        since = (t.doc.get("cron") or {}).get("last") or now
+        try:
+            return Cron.parse(spec.cron).next_after(max(float(since), now))
+        except ValueError:
+            return None
+
+    # --- the ticker: due data changes and crons run without anyone polling -----------------
+
+    def _ensure_ticker(self) -> None:
+        with self._ticker_lock:
+            if self._ticker_pid == os.getpid():
+                return
+            self._ticker_pid = os.getpid()
+            threading.Thread(target=self._tick, name="dms-changes", daemon=True).start()
+
+    def _tick(self) -> None:
+        """Every TICK_SECONDS while some data change is to run or some cron is active; it
+        stops when there is none (a new ticket starts it again)."""
+        pid = os.getpid()
+        idle = 0
+        while self._ticker_pid == pid:
+            time.sleep(TICK_SECONDS)
+            try:
+                busy = self._drive_changes()[1] + self.drive_crons()
+            except Exception:  # a closed store at shutdown, a reset in between: next tick
+                log.debug("data-change ticker", exc_info=True)
+                busy = 1
+            idle = 0 if busy else idle + 1
+            if idle >= 4:
+                with self._ticker_lock:
+                    self._ticker_pid = -1
+                return
+
+
+TICK_SECONDS = 0.5
+POLL_WAIT_SECONDS = 2.0  # the longest a poll waits for the SQL it started (real time)
