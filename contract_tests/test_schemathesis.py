@@ -95,11 +95,8 @@ SUCCESS_ELSEWHERE = {
     # instances helper: success needs a server the target reaches (test_instances_contract.py)
     "SimplyAddInstance": ("sdk:SimplyAddInstance", "test_instance_registration_round_trip"),
     "DeleteInstance": ("sdk:DeleteInstance", "test_instance_registration_round_trip"),
-    # an approved data change (helper datachange: tests/test_datachange.py drives it to success)
-    "ExecuteDataCorrect": (
-        "sdk:ExecuteDataCorrect",
-        "test_manual_tenant_change_with_backup_that_restores_exactly",
-    ),
+    # an approved data change: the data-change state machine executes them
+    "ExecuteDataCorrect": ("stateful:datachange", "test_data_change_state_machine"),
 }
 
 

@@ -302,6 +302,9 @@ class DataChange(Console):
         estimate=st.sampled_from(["exact", "more", "less"]),
     )
     def create(self, db: int, kind: str, k: int, via: str, estimate: str) -> Ticket:
+        return self.new_ticket(db, kind, k, via, estimate)
+
+    def new_ticket(self, db: int, kind: str, k: int, via: str, estimate: str) -> Ticket:
         if not self.free[db]:
             db = SHOP if db == HR else HR
         s = self.free[db].pop(0)
@@ -365,7 +368,7 @@ class DataChange(Console):
     )
     def first(self, db: int, kind: str, via: str, verdict: str) -> Ticket:
         """Every run starts with one ticket walked to its end, so runs go deep at once."""
-        t = self.create(db, kind, 3, via, "exact")
+        t = self.new_ticket(db, kind, 3, via, "exact")
         self.drive(t, verdict)
         return t
 

@@ -378,7 +378,8 @@ def test_console_ddl_shows_in_metadata_at_once_with_declared_types(env: Any, db_
         assert (
             body.results[0].rows == server_rows(oracle, "SELECT code, price FROM console_made")[1]
         )
-        assert run(emu, db_id, "DROP TABLE console_made").results[0].success
+        dropped = run(emu, db_id, "DROP TABLE console_made").results[0]
+        assert dropped.success, dropped.message
         assert _described(emu, db_id, "console_made") is None
     finally:
         oracle.query("DROP TABLE IF EXISTS console_made", database=DB)

@@ -9,6 +9,7 @@ DMS docs (specs/README.md, "Data-change tickets").
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import requests
 from alibabacloud_dms_enterprise20181101 import models as dm
@@ -366,3 +367,92 @@ def test_attachments_are_refused_clearly(endpoint: str) -> None:
     )
     assert (body.success, body.error_code) == (False, "UnsupportedSqlType")
     assert "ExecSQL" in body.error_message
+
+
+def test_a_change_survives_kill_9_after_success_was_reported(tmp_path) -> None:
+    import signal
+
+    from emulator.testing.process import EmulatorProcess
+
+    state = tmp_path / "state.sqlite"
+    sql = "UPDATE products SET stock = 4242 WHERE id % 3 = 0; DELETE FROM orders WHERE id > 2900"
+    oracle = _oracle("shop", sql)
+    with EmulatorProcess("--clock", "manual", "--state", str(state)) as first:
+        client, control = dms(first.endpoint), Control(first.url)
+        order = create_change(client, sql)
+        assert watch_change(client, control, order, {"success", "fail"})[-1] == "success"
+        assert _base(client, order).status_code == "success"
+        first.stop(signal.SIGKILL)
+    with EmulatorProcess("--clock", "manual", "--state", str(state)) as second:
+        client, control = dms(second.endpoint), Control(second.url)
+        assert _base(client, order).status_code == "success"
+        for table in ("products", "orders"):
+            q = SHOP_TABLES[table]
+            assert exported_rows(client, control, q) == _rows(oracle, q), table
+
+
+def test_cron_clear_deletes_rows_past_remain_days_when_its_cron_fires(
+    endpoint: str, control: Control
+) -> None:
+    """DC_CRON_CLEAR: once approved, its Quartz cron fires on the emulated clock and deletes the
+    rows older than remainDays before the firing (oracle: the same DELETE on SQLite)."""
+    import datetime as dt
+
+    client = dms(endpoint)
+    now = dt.datetime.fromisoformat(control.get("/clock")["now"].replace("Z", "+00:00"))
+    # orders run 2024-01 .. ; keep the last 700 days before the first firing
+    body = client.create_order(
+        dm.CreateOrderRequest(
+            plugin_type="DC_CRON_CLEAR",
+            comment="keep orders short",
+            plugin_param={
+                "cronFormat": "0 0 3 * * ?",
+                "dbItemList": [{"dbId": 17001, "logic": False}],
+                "cronClearItemList": [
+                    {
+                        "tableName": "orders",
+                        "columnName": "ordered_at",
+                        "remainDays": 700,
+                        "filterSQL": "status <> 'NEW'",
+                    }
+                ],
+            },
+        )
+    ).body
+    assert body.success, body.to_map()
+    order = body.create_order_result.order_ids[0]
+    q = SHOP_TABLES["orders"]
+    control.advance(20)  # approved and active; the cron has not fired yet
+    assert _base(client, order).status_code == "success"
+    detail = client.get_data_correct_order_detail(
+        dm.GetDataCorrectOrderDetailRequest(order_id=order)
+    ).body.data_correct_order_detail.config_detail
+    assert (detail.cron, detail.cron_call_times, detail.cron_format) == (True, 0, "0 0 3 * * ?")
+    fire = (now + dt.timedelta(seconds=20)).replace(hour=3, minute=0, second=0, microsecond=0)
+    if fire <= now + dt.timedelta(seconds=20):
+        fire += dt.timedelta(days=1)
+    assert detail.cron_next_call_time == fire.strftime("%Y-%m-%d %H:%M:%S")
+    assert exported_rows(client, control, q) == _rows(fixture_db("shop"), q)
+    # two days pass: it fires twice, the later cutoff wins
+    left = (fire - now).total_seconds() - 20 - 7 * 2  # the export above moved the clock
+    control.advance(left + 86400 + 60)
+    cutoff = (fire + dt.timedelta(days=1) - dt.timedelta(days=700)).strftime("%Y-%m-%d %H:%M:%S")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        detail = client.get_data_correct_order_detail(
+            dm.GetDataCorrectOrderDetailRequest(order_id=order)
+        ).body.data_correct_order_detail.config_detail
+        if detail.cron_call_times == 2:
+            break
+        time.sleep(0.2)
+    assert detail.cron_call_times == 2
+    assert detail.cron_last_call_start_time == (fire + dt.timedelta(days=1)).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    time.sleep(1)  # the DELETE runs right after the firing is recorded
+    oracle = _oracle(
+        "shop", f"DELETE FROM orders WHERE ordered_at < '{cutoff}' AND (status <> 'NEW')"
+    )
+    want = _rows(oracle, q)
+    assert len(want) < len(_rows(fixture_db("shop"), q))
+    assert exported_rows(client, control, q) == want

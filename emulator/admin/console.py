@@ -129,16 +129,18 @@ def ticket(order_id: int) -> Any:
     download = (
         ops.download_link(emu, request.host_url, view["result_key"]) if view["result_key"] else None
     )
-    waiting = (
-        view["status"] in ("WAITING_APPLY_AUDIT", "APPLY_AUDIT_SUCCESS")
-        or view["status_code"] in ("new", "toaudit")
-        and view["plugin_type"] != "DATA_EXPORT"
+    change = view["change"]
+    backup = (
+        ops.download_link(emu, request.host_url, change["backup_key"])
+        if change and change["backup_key"]
+        else None
     )
     return page(
         "ticket.html",
         t=view,
         download=download,
-        can_decide=waiting and not view["closed"],
+        backup=backup,
+        can_decide=view["can_decide"],
         svg=diagram.render(view["plugin_type"], view["path"], view["closed"]),
         refresh=2 if not view["finished"] and request.args.get("refresh") != "0" else None,
     )

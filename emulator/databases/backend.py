@@ -280,7 +280,8 @@ def server_session(
     """One transaction on a real server, the same for every driver: begin, yield the session,
     roll back on error and always when read-only (nothing a read-only session did may land),
     commit otherwise; driver errors become BackendError; the watchdog stops and the connection
-    closes whatever happens."""
+    closes whatever happens. (Connections are not pooled: a user may drop and recreate their
+    database while the emulator runs, which PostgreSQL refuses while a session is open.)"""
     try:
         begin()
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -73,3 +74,23 @@ def identifier(name: str, dialect: str = "sqlite") -> str:
     if _dialect(dialect) == "postgresql":
         return '"' + name.replace('"', '""') + '"'
     return "`" + name.replace("`", "``") + "`"
+
+
+def literals_of(values: Sequence[Any], dialect: str = "sqlite") -> list[str]:
+    """`literal` of every value of one column, exactly as `literal` renders each, with fast
+    paths for whole columns of integers or strings (100,000 before-images of a data-change
+    backup render in a few hundredths of a second)."""
+    d = _dialect(dialect)
+    types = set(map(type, values))
+    nullable = type(None) in types
+    types.discard(type(None))
+    if types <= {int}:
+        if not nullable:
+            return list(map(str, values))
+        return ["NULL" if v is None else str(v) for v in values]
+    if types == {str}:
+        if d == "mysql":
+            table = _MYSQL_TABLE
+            return ["NULL" if v is None else "'" + v.translate(table) + "'" for v in values]
+        return ["NULL" if v is None else "'" + v.replace("'", "''") + "'" for v in values]
+    return [literal(v, dialect) for v in values]

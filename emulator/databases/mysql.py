@@ -143,8 +143,19 @@ class MySQLSession:
 
     def run(self, sql: str, max_rows: int = 200) -> Result:
         # the server stops a query after max_rows + 1 rows (top-level SELECTs only: not the
-        # SELECT of an INSERT ... SELECT), so a capped read never ships a whole table
+        # SELECT of an INSERT ... SELECT), so a capped read never ships a whole table; later
+        # statements of the session (a stream, an export) are not capped
         self._run(f"SET SESSION sql_select_limit = {max(0, int(max_rows)) + 1}").close()
+        uncapped = "SET SESSION sql_select_limit = DEFAULT"
+        try:
+            result = self._capped(sql, max_rows)
+        except BaseException:
+            quiet(lambda: self._run(uncapped).close())
+            raise
+        self._run(uncapped).close()
+        return result
+
+    def _capped(self, sql: str, max_rows: int) -> Result:
         cur = self._run(sql)
         try:
             if cur.description is None:
@@ -217,7 +228,13 @@ class MySQLBackend:
                 cur.execute("START TRANSACTION READ ONLY" if read_only else "START TRANSACTION")
 
         return server_session(
-            conn, watchdog, begin, MySQLSession(conn, watchdog), read_only, _error, "pymysql"
+            conn,
+            watchdog,
+            begin,
+            MySQLSession(conn, watchdog),
+            read_only,
+            _error,
+            "pymysql",
         )
 
     def read_only(self, timeout: float | None = None, cancel: Cancel | None = None) -> Any:

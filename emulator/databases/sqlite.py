@@ -596,10 +596,10 @@ def _declared_decimals(
         values = list(row)
         for i, places in scales.items():
             v = values[i]
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                try:
-                    values[i] = Decimal(repr(v)).quantize(Decimal(1).scaleb(-places))
-                except InvalidOperation:
+            if type(v) is float or type(v) is int:
+                try:  # the stored value has at most `places` decimals: format, do not round
+                    values[i] = Decimal(f"{v:.{places}f}")
+                except (InvalidOperation, ValueError):
                     pass
         out.append(tuple(values))
     return out

@@ -11,6 +11,8 @@ from emulator.platform.accounts import User
 from emulator.services.dms.api import specs
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import lifecycle
+from emulator.services.dms.domain.datachange import ChangePrecheck
+from emulator.services.dms.domain.model import ChangeSpec
 from emulator.services.dms.domain.tickets import Ticket
 
 
@@ -39,6 +41,8 @@ def ticket_view(ctx: DmsContext, t: Ticket) -> dict[str, Any]:
         "params": specs.to_wire(t.spec),
         "precheck": t.doc.get("precheck"),
         "result_key": ctx.workflow.result_key(t),
+        "can_decide": lifecycle.awaits_decision(t.plugin_type, t.state),
+        "change": change_view(t),
         "history": [
             {
                 "at": iso(e["at"]),
@@ -49,6 +53,57 @@ def ticket_view(ctx: DmsContext, t: Ticket) -> dict[str, Any]:
             }
             for e in t.events
         ],
+    }
+
+
+def change_view(t: Ticket) -> dict[str, Any] | None:
+    """What the console shows of a data-change ticket: its SQL, each precheck step (shown as
+    running until the precheck's outcome is due on the clock), the statements as checked, the
+    execution (job status, rows changed once the outcome is due, the database's message) and
+    the artifact key of its backup (the rollback SQL), as GetDataCorrect* tell them."""
+    spec = t.spec
+    if not isinstance(spec, ChangeSpec) or t.state is None:
+        return None
+    state = t.state
+    doc = t.doc.get("precheck")
+    pc = ChangePrecheck.from_doc(doc) if doc and "steps" in doc else None
+    done = lifecycle.change_precheck_done(state)
+    run = t.doc.get("run") or {}
+    finished = state.status in lifecycle.CHANGE_TERMINAL
+    return {
+        "db_ids": list(spec.db_ids),
+        "sql": spec.sql,
+        "rollback_sql": spec.rollback_sql,
+        "estimate": spec.estimate_affect_rows,
+        "exec_mode": spec.exec_mode or "COMMITOR",
+        "precheck_done": done,
+        "steps": [
+            {
+                "step": s.step,
+                "status": s.status if done else "RUNNING",
+                "tip": s.tip if done else "",
+            }
+            for s in (pc.steps if pc else ())
+        ],
+        "statements": [
+            {
+                "db_id": c.db_id,
+                "sql": c.sql,
+                "kind": c.kind,
+                "tables": ", ".join(c.tables),
+                "affect_rows": c.affect_rows,
+                "review": c.review if done else "RUNNING",
+            }
+            for c in (pc.statements if pc else ())
+        ],
+        "executed": lifecycle.change_reached_execution(state),
+        "job_status": lifecycle.change_job_status(state),
+        "backup": bool(run.get("backup")),
+        "transaction": bool(run.get("transaction", True)) if run else None,
+        "affected": int(run.get("affected", 0)) if finished and run else None,
+        "message": run.get("message") if finished else None,
+        "backup_key": run.get("backup_key") if finished else None,
+        "backup_rows": run.get("backup_rows") if finished else None,
     }
 
 

@@ -132,8 +132,9 @@ def _outcome(result: Result, kind: str, dialect: str) -> Outcome:
         return Outcome()
     if not result.columns:
         return Outcome(row_count=max(result.affected, 0))
+    cols = result.columns
     rows = [
-        {c: text(v, dialect) for c, v in zip(result.columns, row, strict=False)}
+        {c: v if type(v) is str else text(v, dialect) for c, v in zip(cols, row, strict=False)}
         for row in result.rows
     ]
     return Outcome(list(result.columns), rows, len(rows))
@@ -144,6 +145,11 @@ def text(value: Any, dialect: str) -> str | None:
     `\\x..`), times as `YYYY-MM-DD HH:MM:SS`, decimals with their declared places."""
     if value is None:
         return None
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is Decimal:
+        return f"{value:f}"
     if isinstance(value, bool):
         return ("true" if value else "false") if dialect == "postgresql" else str(int(value))
     if isinstance(value, int):

@@ -716,6 +716,7 @@ class Workflow:
                 done.set()
 
     def _run_change_now(self, tid: int, order_id: int) -> None:
+        began = time.perf_counter()
         t = self.tickets.get(tid, order_id)
         spec = t.spec
         assert isinstance(spec, ChangeSpec)
@@ -739,6 +740,13 @@ class Workflow:
             try:
                 affected, error, backup_rows = self._run_sql(
                     t, spec, art, bool(run.get("transaction", True)), cancel
+                )
+                log.info(
+                    "data change %s: %s rows changed, %s rollback statements, in %.3f s",
+                    order_id,
+                    affected,
+                    backup_rows,
+                    time.perf_counter() - began,
                 )
             except Exception as exc:  # anything unexpected fails the ticket, never the emulator
                 log.exception("data change %s failed", order_id)
