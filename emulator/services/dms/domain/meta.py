@@ -135,6 +135,8 @@ def _unquote(default: str | None) -> str | None:
     if default is None:
         return None
     text = default.strip()
+    if text.upper() == "NULL":  # MariaDB's information_schema (and PRAGMA) for DEFAULT NULL
+        return None
     if len(text) >= 2 and text[0] == text[-1] == "'":
         return text[1:-1].replace("''", "'")
     return text
