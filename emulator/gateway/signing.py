@@ -29,6 +29,8 @@ def percent_encode(value: str) -> str:
     (a 128 MB list and 6 s for a 16 MiB value of `%`, probe F4), so a long value goes through
     str.translate over its UTF-8 bytes (spelt as latin-1 characters) instead.
     """
+    if value.isalnum() and value.isascii():  # most names and values: nothing to encode
+        return value
     if len(value) <= 64:
         return quote(value, safe="~")
     if value.isascii():

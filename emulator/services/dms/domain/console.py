@@ -20,7 +20,6 @@ from typing import Any
 from emulator.core.errors import Forbidden
 from emulator.databases import sqlguard
 from emulator.databases.backend import BackendError, DatabaseBackend, Result, StatementTimeout
-from emulator.databases.dialect import split
 from emulator.platform.accounts import Database, User
 
 SECURE_MODE = "security_collaboration"
@@ -93,6 +92,10 @@ def run_script(
     limits: Limits,
 ) -> list[Outcome]:
     """Every statement of `script` in order, until the first that fails or is refused."""
+    from emulator.databases.dialect import (
+        split,
+    )  # sqlglot: imported at the first script, not at start-up
+
     dialect = backend.dialect
     out: list[Outcome] = []
     for sql in split(script, dialect):

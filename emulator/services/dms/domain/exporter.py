@@ -160,6 +160,8 @@ def _batches(
         types = set(map(type, chain.from_iterable(rows)))  # C speed: usually nothing to do
         if types <= _PLAIN and (null is None or type(None) not in types):
             yield rows
+        elif types <= _PLAIN:  # only NULLs to mark: rows without one (`in` runs in C) stay
+            yield [r if None not in r else tuple(null if v is None else v for v in r) for r in rows]
         else:
             yield _convert(rows, decimal_text, null)
 
