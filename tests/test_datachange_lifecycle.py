@@ -114,3 +114,60 @@ def test_quartz_cron_next_firing(cron: str, after: str, want: str) -> None:
 def test_bad_cron_expressions_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         Cron.parse(bad)
+
+
+def test_a_data_change_of_an_older_state_file_still_folds(tmp_path) -> None:
+    """State files before data changes ran for real (schema <= 5) hold DC_COMMON tickets that
+    walked the flow lifecycle; migration 6 gives them the events their lifecycle needs."""
+    import json
+    import sqlite3
+    from pathlib import Path
+
+    from alibabacloud_dms_enterprise20181101 import models as dm
+
+    from emulator.testing.process import EmulatorProcess
+    from emulator.testing.sdk import dms
+
+    data = Path(__file__).parent / "data"
+    state = tmp_path / "old.sqlite"
+    state.write_bytes((data / "state-v3.db").read_bytes())
+    conn = sqlite3.connect(state)
+    params = {
+        "dbItemList": [{"dbId": 17001, "logic": False}],
+        "execSQL": "update products set stock = 1 where id = 1",
+        "estimateAffectRows": 1,
+        "sqlType": "TEXT",
+    }
+    done, waiting = 4000101, 4000102
+    for order_id, workflow, events in (
+        (done, 9000101, ["submit", "approve", "start", "finish"]),
+        (waiting, 9000102, []),
+    ):
+        conn.execute(
+            "INSERT INTO orders (id, tid, plugin_type, committer_uid, comment, created_at, "
+            "workflow_id, doc, tseq) VALUES (?, 3000, 'DC_COMMON', 100001, 'old', 1000.0, ?, ?, ?)",
+            (order_id, workflow, json.dumps({"params": params, "related": []}), order_id),
+        )
+        for n, event in enumerate(events):
+            conn.execute(
+                "INSERT INTO order_events (order_id, at, event, actor, detail) "
+                "VALUES (?, ?, ?, NULL, '{}')",
+                (order_id, 1002.0 + 2 * n, event),
+            )
+    conn.commit()
+    conn.close()
+    with EmulatorProcess("--state", str(state), "--clock", "manual") as proc:
+        client = dms(proc.endpoint)
+        codes = {}
+        for order_id in (done, waiting):
+            body = client.get_order_base_info(dm.GetOrderBaseInfoRequest(order_id=order_id)).body
+            assert body.success, body.to_map()
+            codes[order_id] = body.order_base_info.status_code
+            detail = client.get_data_correct_order_detail(
+                dm.GetDataCorrectOrderDetailRequest(order_id=order_id)
+            ).body
+            assert detail.success, detail.to_map()
+            assert detail.data_correct_order_detail.order_detail.exe_sql == params["execSQL"]
+        assert codes == {done: "success", waiting: "new"}
+        listed = client.list_orders(dm.ListOrdersRequest(plugin_type="DC_COMMON")).body
+        assert listed.success and listed.total_count == 2
