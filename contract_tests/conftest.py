@@ -18,6 +18,9 @@ import pytest
 import requests
 from hypothesis import HealthCheck, settings
 
+# one private MariaDB per session for every suite that registers instances (started on first use)
+from emulator.testing.dbservers import mariadb_server  # noqa: F401
+
 settings.register_profile(
     "default", max_examples=12, deadline=None, suppress_health_check=list(HealthCheck)
 )

@@ -63,17 +63,32 @@ class Files:
                     self.pristine[db_id] = built
         missing = set(tables_of) - set(self.pristine)
         assert not missing, f"no built fixture found for {missing} in {cache}"
+        self._cache: dict[int, tuple[Any, Rows]] = {}
 
     def current(self, db_id: int) -> Path:
         copy = self.work / f"{db_id}.sqlite"
         return copy if copy.exists() else self.pristine[db_id]
 
     def rows(self, db_id: int) -> Rows:
-        conn = read_only(self.current(db_id))
+        """Every row, read again only when the file (or its write-ahead log) changed."""
+        path = self.current(db_id)
+        stamp: list[Any] = [path]
+        for p in (path, Path(f"{path}-wal")):
+            try:
+                st = p.stat()
+                stamp.append((st.st_mtime_ns, st.st_size))
+            except FileNotFoundError:
+                stamp.append(None)
+        cached = self._cache.get(db_id)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        conn = read_only(path)
         try:
-            return rows_of(conn)
+            rows = rows_of(conn)
         finally:
             conn.close()
+        self._cache[db_id] = (stamp, rows)
+        return rows
 
     def query(self, db_id: int, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         conn = read_only(self.current(db_id))

@@ -224,3 +224,102 @@ def test_sas_export_round_trip(target) -> None:
     info = wait(target, done)
     assert info.message == "success" and info.current_count == info.total_count and info.link
     target.covered.update({"sdk:ExportRecord", "sdk:DescribeExportInfo"})
+
+
+DC_SQL = os.environ.get("DMS_CONTRACT_DC_SQL", "update products set stock = stock where id = 1")
+
+
+def test_sql_console_and_data_change_round_trip(target) -> None:
+    """The public programs' loop: ExecuteScript, then a data-change ticket driven the way they
+    drive it (ListDataCorrectPreCheckSQL until PASS, submit, approve, ExecuteDataCorrect,
+    GetDataCorrectTaskDetail / GetOrderBaseInfo until success)."""
+    need_mutations(target)
+    client = Dms(config(target))
+    script = client.execute_script(
+        dm.ExecuteScriptRequest(tid=target.tid, db_id=DB_ID, logic=False, script=SQL)
+    ).body
+    assert script.success and script.results and script.results[0].success, script.to_map()
+    assert script.results[0].row_count == len(script.results[0].rows)
+    created = client.create_data_correct_order(
+        dm.CreateDataCorrectOrderRequest(
+            tid=target.tid,
+            comment="contract round trip",
+            param=dm.CreateDataCorrectOrderRequestParam(
+                db_item_list=[dm.CreateDataCorrectOrderRequestParamDbItemList(db_id=DB_ID)],
+                sql_type="TEXT",
+                exec_sql=DC_SQL,
+                estimate_affect_rows=1,
+                classify="contract",
+            ),
+        )
+    ).body
+    assert created.success, created.to_map()
+    order_id = created.create_order_result[0]
+
+    def reviewed():
+        rows = client.list_data_correct_pre_check_sql(
+            dm.ListDataCorrectPreCheckSQLRequest(tid=target.tid, order_id=order_id)
+        ).body.pre_check_sqllist
+        states = {r.sql_review_status for r in rows or []}
+        return states if states and states <= {"PASS", "BLOCK", "IGNORE"} else None
+
+    assert wait(target, reviewed) == {"PASS"}
+
+    def status() -> str:
+        return client.get_data_correct_order_detail(
+            dm.GetDataCorrectOrderDetailRequest(tid=target.tid, order_id=order_id)
+        ).body.data_correct_order_detail.status
+
+    if status() == "precheck_success":
+        assert client.submit_order_approval(
+            dm.SubmitOrderApprovalRequest(tid=target.tid, order_id=order_id)
+        ).body.success
+    info = client.get_order_base_info(
+        dm.GetOrderBaseInfoRequest(tid=target.tid, order_id=order_id)
+    ).body.order_base_info
+    if info.status_code == "toaudit":
+        client.approve_order(
+            dm.ApproveOrderRequest(
+                tid=target.tid,
+                workflow_instance_id=info.workflow_instance_id,
+                approval_type="AGREE",
+            )
+        )
+    wait(target, lambda: status().lower() != "toaudit")
+    if status().lower() == "approved":
+        ran = client.execute_data_correct(
+            dm.ExecuteDataCorrectRequest(
+                tid=str(target.tid) if target.tid else None,
+                order_id=order_id,
+                action_detail={"backupData": True, "transaction": True},
+            )
+        ).body
+        assert ran.success, ran.to_map()
+
+    def task():
+        d = client.get_data_correct_task_detail(
+            dm.GetDataCorrectTaskDetailRequest(tid=target.tid, order_id=order_id)
+        ).body.data_correct_task_detail
+        return d if d.job_status in ("SUCCESS", "FAIL") else None
+
+    done = wait(target, task)
+    assert done.job_status == "SUCCESS" and done.actual_affect_rows == 1, done.to_map()
+    code = client.get_order_base_info(
+        dm.GetOrderBaseInfoRequest(tid=target.tid, order_id=order_id)
+    ).body.order_base_info.status_code
+    assert code == "success"
+    backups = client.get_data_correct_backup_files(
+        dm.GetDataCorrectBackupFilesRequest(tid=target.tid, order_id=order_id)
+    ).body
+    assert backups.success, backups.to_map()
+    target.covered.update(
+        {
+            "sdk:ExecuteScript",
+            "sdk:CreateDataCorrectOrder",
+            "sdk:ListDataCorrectPreCheckSQL",
+            "sdk:GetDataCorrectOrderDetail",
+            "sdk:ExecuteDataCorrect",
+            "sdk:GetDataCorrectTaskDetail",
+            "sdk:GetDataCorrectBackupFiles",
+        }
+    )

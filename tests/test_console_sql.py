@@ -424,3 +424,20 @@ def test_state_keeps_console_changes_across_a_restart(tmp_path: Path) -> None:
     with EmulatorProcess("--state", str(state)) as emu:
         body = run(emu, 17001, "SELECT COUNT(*) AS n FROM orders", key=ALICE_KEY)
         assert body.results[0].rows == [{"n": "10"}]
+
+
+def test_show_and_desc_on_the_embedded_engine_answer_as_mariadb(env: Any) -> None:
+    emu, my, _pg = env
+    body = run(emu, EMB_MY, "SHOW TABLES; DESC customers; SHOW COLUMNS FROM orders")
+    tables, customers, orders = body.results
+    assert tables.column_names == ["Tables_in_shop"]
+    assert [list(r.values()) for r in tables.rows] == [
+        [n] for (n,) in my.query("SHOW TABLES", database=DB)
+    ]
+    for got, table in ((customers, "customers"), (orders, "orders")):
+        names, rows = server_rows(my, f"DESC {table}")
+        assert got.column_names == names
+        keep = ("Field", "Type", "Null", "Key", "Extra")
+        assert [{k: r[k] for k in keep} for r in got.rows] == [
+            {k: r[k] for k in keep} for r in rows
+        ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import pytest
 import requests
 from alibabacloud_dms_enterprise20181101 import models as dm
 
@@ -456,3 +457,83 @@ def test_cron_clear_deletes_rows_past_remain_days_when_its_cron_fires(
     want = _rows(oracle, q)
     assert len(want) < len(_rows(fixture_db("shop"), q))
     assert exported_rows(client, control, q) == want
+
+
+def test_after_success_the_console_and_data_tracking_see_the_changed_data(
+    endpoint: str, control: Control
+) -> None:
+    import csv
+    import io
+    import json
+    import zipfile
+
+    from emulator.testing.flows import poll_download, track_order
+
+    client = dms(endpoint)
+    sql = "UPDATE orders SET remark = concat('dc-', id) WHERE id <= 400"
+    order = create_change(client, sql)
+    assert watch_change(client, control, order, {"success", "fail"})[-1] == "success"
+    # ExecuteScript (the SQL console) reads the changed rows
+    body = client.execute_script(
+        dm.ExecuteScriptRequest(
+            db_id=17001, logic=False, script="select id, remark from orders where id <= 150"
+        )
+    ).body
+    assert body.success, body.to_map()
+    (result,) = body.results
+    assert result.success and result.row_count == 150  # under the console's row cap
+    assert {r["remark"] for r in result.rows} == {f"dc-{i}" for i in range(1, 151)}
+    # a data-tracking ticket made now starts from the changed rows (its before-images)
+    tracked = track_order(client, tables=("orders",), types=("UPDATE", "DELETE"))
+    control.advance(30)
+    key = client.download_data_track_result(
+        dm.DownloadDataTrackResultRequest(order_id=tracked, filter_table_list=["orders"])
+    ).body.download_key_id
+    _, st = poll_download(client, control, tracked, key)
+    zf = zipfile.ZipFile(io.BytesIO(requests.get(st.download_url, timeout=10).content))
+    events = list(csv.DictReader(io.StringIO(zf.read("events.csv").decode())))
+    befores = [json.loads(e["Before"]) for e in events if e["Before"]]
+    low = [b for b in befores if b["id"] <= 400]
+    assert low, "some tracked events touch the changed rows"
+    assert all(b["remark"] == f"dc-{b['id']}" for b in low)
+
+
+def test_without_transaction_earlier_statements_stay(endpoint: str, control: Control) -> None:
+    """ActionDetail transaction:false commits statement by statement and stops at the first
+    failure (DAVE's manual tenant, hr)."""
+    dave = dms(endpoint, DAVE)
+    sql = (
+        "update salaries set bonus = 7 where id <= 5; "
+        "insert into salaries (id, employee_id, period, gross) values (1, 1, '2024-01', 1); "
+        "update salaries set bonus = 8 where id <= 5"
+    )
+    order = create_change(dave, sql, db=27001)
+    _approve(endpoint, control, order)
+    assert dave.execute_data_correct(
+        dm.ExecuteDataCorrectRequest(
+            order_id=order, action_detail={"transaction": False, "backupData": True}
+        )
+    ).body.success
+    assert watch_change(dave, control, order, {"success", "fail"})[-1] == "fail"
+    message = _task(dave, order).error_message or ""
+    assert "statement 2 failed" in message and "1 earlier statement(s) stay committed" in message
+    oracle = _oracle("hr", "update salaries set bonus = 7 where id <= 5")
+    got = exported_rows(dave, control, HR_SALARIES, db=27001)
+    assert [_norm(r) for r in got] == [_norm(r) for r in _rows(oracle, HR_SALARIES)]
+
+
+def test_a_bad_cron_expression_is_refused(endpoint: str) -> None:
+    from alibabacloud_tea_openapi.exceptions import ClientException
+
+    param = {
+        "cronFormat": "0 61 * * * ?",
+        "dbItemList": [{"dbId": 17001}],
+        "cronClearItemList": [
+            {"columnName": "ordered_at", "remainDays": 30, "tableName": "orders"}
+        ],
+    }
+    with pytest.raises(ClientException) as exc:
+        dms(endpoint).create_order(
+            dm.CreateOrderRequest(plugin_type="DC_CRON_CLEAR", comment="c", plugin_param=param)
+        )
+    assert exc.value.code == "InvalidPluginParam" and "cronFormat" in exc.value.data["Message"]

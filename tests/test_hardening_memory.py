@@ -171,6 +171,26 @@ def test_a_body_over_16mib_is_refused_from_its_headers(emu: EmulatorProcess) -> 
     assert "16 MiB" in doc["Message"] and doc["RequestId"]
 
 
+def test_a_chunked_body_is_refused_once_it_passes_16mib(emu: EmulatorProcess) -> None:
+    """No Content-Length to judge by: the 413 comes as soon as more than 16 MiB has arrived,
+    not after the sender's last chunk (this one never sends it)."""
+    chunk = b"a" * MIB
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        )
+        for _ in range(16):
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        sock.sendall(b"10\r\n" + b"a" * 16 + b"\r\n")  # past the limit; no terminating chunk
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"413", answer[:300]
+    assert json.loads(body)["Code"] == "RequestEntityTooLarge"
+
+
 def test_the_control_plane_keeps_its_own_larger_body_limit(emu: EmulatorProcess) -> None:
     """The API's 16 MiB is not imposed on PUT /_emulator/state (64 MiB by default): a 20 MB
     document reaches the control plane and is judged there (refused as JSON, not as too large);

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, request
 
 from emulator.admin.console import page
 from emulator.admin.context import emulator
+from emulator.databases.backend import BackendError
 from emulator.services.dms.domain import meta as m
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
@@ -24,13 +25,19 @@ def index() -> str:
         for inst in emu.meta.instances(t.tid):
             dbs = []
             for db in inst.databases:
-                names = emu.meta.list_tables(db)
-                stats = emu.meta.table_stats(db, [n for n, _ in names])
+                # a server that is down, or a schema dropped behind DMS's back, is shown as such
+                try:
+                    names = emu.meta.list_tables(db)
+                    stats = emu.meta.table_stats(db, [n for n, _ in names])
+                    error = None
+                except BackendError as exc:
+                    names, stats, error = [], {}, str(exc) or type(exc).__name__
                 dbs.append(
                     {
                         "db": db,
                         "db_type": m.db_type(db),
                         "tables": [(n, k, stats.get(n, (0, 0))[0]) for n, k in names],
+                        "error": error,
                     }
                 )
             instances.append({"inst": inst, "databases": dbs})
@@ -42,7 +49,10 @@ def index() -> str:
 def table(db_id: int, table: str) -> str:
     emu = emulator()
     db = emu.accounts.databases.get(db_id)
-    found = emu.meta.describe_table(db, table) if db else None
+    try:
+        found = emu.meta.describe_table(db, table) if db else None
+    except BackendError:
+        found = None  # the database cannot be read now: no such table to show
     if db is None or found is None:
         abort(404)
     return page(

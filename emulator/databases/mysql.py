@@ -8,6 +8,8 @@ unbuffered (server-side) cursor, so a million rows never sit in memory.
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -84,6 +86,29 @@ def _pymysql() -> Any:
             "the MySQL driver is not installed: pip install 'dms-emulator[mysql]'"
         ) from None
     return pymysql
+
+
+@functools.lru_cache(maxsize=1)
+def _connection_class() -> Any:
+    """PyMySQL's Connection, with the TLS context of its default ("preferred": TLS when the
+    server offers it, unverified, as PyMySQL does) made once per process instead of on every
+    connect, where loading the system CA store costs ~30 ms (the console connects per statement).
+    A PyMySQL without that method simply builds its own."""
+    pymysql = _pymysql()
+    base = pymysql.connections.Connection
+    lock = threading.Lock()
+    shared: list[Any] = []
+
+    class Connection(base):  # type: ignore[misc, valid-type]
+        def _create_ssl_ctx(self, sslp: Any) -> Any:
+            if sslp != {}:  # options the user gave: PyMySQL's own handling
+                return super()._create_ssl_ctx(sslp)
+            with lock:
+                if not shared:
+                    shared.append(super()._create_ssl_ctx(sslp))
+                return shared[0]
+
+    return Connection
 
 
 def _error(exc: Exception, watchdog: Watchdog | None = None) -> BackendError:
@@ -180,10 +205,9 @@ class MySQLBackend:
         self._mariadb: bool | None = None
 
     def _connect(self) -> Any:
-        pymysql = _pymysql()
         d = self.dsn
         try:
-            return pymysql.connect(
+            return _connection_class()(
                 host=d.host,
                 port=d.port,
                 user=d.user,

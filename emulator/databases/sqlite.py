@@ -18,6 +18,7 @@ import hashlib
 import importlib
 import importlib.util
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -242,6 +243,12 @@ class SqliteSession:
         if self.dialect != "sqlite" and not self.read_only and _is_ddl(sql, self.dialect):
             self._ddl(sql)
             return Result([], [])
+        if self.dialect == "mysql" and _SHOW.match(sql):
+            self.conn.set_authorizer(None)  # the catalog, as describe() reads it
+            try:
+                return _cap(_show(self.conn, sql, self.schema or "def"), max_rows)
+            finally:
+                self.conn.set_authorizer(_authorizer if self.read_only else _write_authorizer)
         cur = self._run(self._sql(sql))
         if not cur.description:
             return Result([], [], int(cur.rowcount) if cur.rowcount >= 0 else -1)
@@ -570,8 +577,6 @@ def dialect_message(message: str, dialect: str, schema: str | None) -> str:
     and people match on those: `Table 'shop.nope' doesn't exist`)."""
     if dialect == "sqlite":
         return message
-    import re
-
     for pattern, mysql, postgresql in _MESSAGES:
         m = re.search(pattern, message)
         if m:
@@ -608,8 +613,6 @@ def _declared_decimals(
 def _scales(
     conn: sqlite3.Connection, sql: str, dialect: str, cols: tuple[str, ...]
 ) -> dict[int, int]:
-    import re
-
     tables, sources = _projection(sql, dialect)
     if not tables:
         return {}
@@ -662,3 +665,90 @@ def _projection_cached(sql: str, dialect: str) -> tuple[tuple[str, ...], dict[st
         elif isinstance(sel, exp.Column):
             sources[sel.name.lower()] = sel.name.lower()
     return tables, sources
+
+
+# --------------------------------------------------------------------------- MySQL SHOW / DESC
+
+_SHOW = re.compile(r"^\s*(SHOW|DESC|DESCRIBE)\b", re.IGNORECASE)
+_NAME = r"[`\"]?([\w$]+)[`\"]?"
+_SHOW_TABLES = re.compile(
+    rf"^\s*SHOW\s+(FULL\s+)?TABLES(?:\s+(?:FROM|IN)\s+{_NAME})?(?:\s+LIKE\s+'([^']*)')?\s*;?\s*$",
+    re.IGNORECASE,
+)
+_SHOW_COLUMNS = re.compile(
+    rf"^\s*(?:SHOW\s+(FULL\s+)?(?:COLUMNS|FIELDS)\s+(?:FROM|IN)\s+(?:{_NAME}\.)?{_NAME}"
+    rf"(?:\s+(?:FROM|IN)\s+{_NAME})?|DESC(?:RIBE)?\s+(?:{_NAME}\.)?{_NAME})\s*;?\s*$",
+    re.IGNORECASE,
+)
+_SHOW_DATABASES = re.compile(r"^\s*SHOW\s+(DATABASES|SCHEMAS)\s*;?\s*$", re.IGNORECASE)
+
+
+def _cap(result: Result, max_rows: int) -> Result:
+    return Result(result.columns, result.rows[:max_rows], -1, len(result.rows) > max_rows)
+
+
+def _like_re(pattern: str) -> re.Pattern[str]:
+    return re.compile(
+        "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern),
+        re.IGNORECASE | re.DOTALL,
+    )
+
+
+def _show(conn: sqlite3.Connection, sql: str, schema: str) -> Result:
+    """SHOW TABLES / SHOW COLUMNS / DESC / SHOW DATABASES on an embedded MySQL-dialect database,
+    answered from the catalog describe() reads, in MySQL's columns and words."""
+    m = _SHOW_TABLES.match(sql)
+    if m:
+        like = _like_re(m.group(3)) if m.group(3) is not None else None
+        tables = [t for t in _describe(conn, None, False, False).tables]
+        tables = [t for t in tables if like is None or like.fullmatch(t.name)]
+        cols = [f"Tables_in_{schema}"] + (["Table_type"] if m.group(1) else [])
+        return Result(
+            cols,
+            [(t.name, "VIEW" if t.kind == "VIEW" else "BASE TABLE")[: len(cols)] for t in tables],
+        )
+    m = _SHOW_COLUMNS.match(sql)
+    if m:
+        name = m.group(3) or m.group(6)
+        found = _describe(conn, [name], True, False).table(name)
+        if found is None:
+            raise BackendError(f"SQL error: Table '{schema}.{name}' doesn't exist")
+        keys: dict[str, str] = {}
+        for ix in found.indexes:
+            if not ix.columns:
+                continue
+            first = ix.columns[0]
+            kind = "PRI" if ix.primary else "UNI" if ix.unique and len(ix.columns) == 1 else "MUL"
+            rank = {"PRI": 0, "UNI": 1, "MUL": 2}
+            if first not in keys or rank[kind] < rank[keys[first]]:
+                keys[first] = kind
+        for c in found.columns:
+            if c.primary_key:
+                keys[c.name] = "PRI"
+        rows: list[tuple[Any, ...]] = [
+            (
+                c.name,
+                c.data_type,
+                "YES" if c.nullable else "NO",
+                keys.get(c.name, ""),
+                _unquoted(c.default),
+                "auto_increment" if c.auto_increment else "",
+            )
+            for c in sorted(found.columns, key=lambda c: c.position)
+        ]
+        return Result(["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
+    if _SHOW_DATABASES.match(sql):
+        return Result(["Database"], [(schema,)])
+    raise SqlRejected(
+        "SQL error: this SHOW statement is not supported on the embedded engine (SHOW TABLES, "
+        "SHOW COLUMNS, DESC and SHOW DATABASES are)"
+    )
+
+
+def _unquoted(default: str | None) -> str | None:
+    if default is None:
+        return None
+    text = default.strip()
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    return text

@@ -102,15 +102,13 @@ class _Parser(HTTPRequestParser):
     control plane's)."""
 
     def received(self, data: bytes) -> int:
-        had_headers = self.headers_finished
         consumed = int(super().received(data))
         if (
-            not had_headers
-            and self.headers_finished
+            self.headers_finished
             and getattr(self, "error", None) is None
-            and self.content_length > MAX_BODY
             and not (self.path or "").startswith(CONTROL_PREFIX)
-        ):
+            and max(self.content_length, self.body_bytes_received) > MAX_BODY
+        ):  # a chunked body is refused as soon as more than MAX_BODY has come
             self.error = RequestEntityTooLarge(f"exceeds max_body of {MAX_BODY}")
             self.completed = True
         return consumed

@@ -20,7 +20,7 @@ from emulator.services.dms.api.common import (
 )
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import lifecycle
-from emulator.services.dms.domain.model import ChangeSpec
+from emulator.services.dms.domain.model import ChangeSpec, CronClearSpec
 from emulator.services.dms.domain.plugin_types import PLUGIN_TYPES, PluginParamError
 from emulator.services.dms.domain.tickets import Ticket
 
@@ -62,6 +62,13 @@ def create_ticket(
     except PluginParamError as exc:
         raise errors.invalid(param_name, str(exc)) from None
     spec = specs.from_wire(plugin_type, params)
+    if isinstance(spec, CronClearSpec):
+        from emulator.services.dms.domain.datachange import Cron
+
+        try:
+            Cron.parse(spec.cron)
+        except ValueError as exc:
+            raise errors.invalid(param_name, f"cronFormat: {exc}") from None
     if isinstance(spec, ChangeSpec) and spec.sql_type == "ATTACHMENT":
         from emulator.services.dms.api.datachange import refuse_attachment
 

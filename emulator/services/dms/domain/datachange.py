@@ -180,7 +180,15 @@ def parse_statements(sql: str, dialect: str, db_id: int) -> list[_Parsed]:
             raise ChangeError(
                 f"statement {n}: SQL syntax error" + (f" near {near!r}" if near else "")
             ) from None
-        except (SqlglotError, ValueError, TypeError, AttributeError, IndexError, KeyError):
+        except (
+            SqlglotError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            IndexError,
+            KeyError,
+            RecursionError,
+        ):
             raise ChangeError(f"statement {n}: SQL syntax error") from None
         if len(trees) != 1:
             raise ChangeError(f"statement {n}: SQL syntax error")
@@ -214,7 +222,7 @@ def _rows_select(p: _Parsed, dialect: str, *columns: str) -> Any:
 
     tree = p.tree
     select = exp.select(*columns).from_(tree.this.copy())
-    source = tree.args.get("from")  # PostgreSQL: UPDATE t SET ... FROM u
+    source = tree.args.get("from_") or tree.args.get("from")  # PostgreSQL: UPDATE ... FROM u
     extra = [source.this] if source is not None else list(tree.args.get("using") or [])
     for t in extra:
         select = select.join(t.copy(), join_type="cross")
@@ -229,7 +237,14 @@ def _rows_select(p: _Parsed, dialect: str, *columns: str) -> Any:
     limit = tree.args.get("limit")
     if limit is not None:
         select.set("limit", limit.copy())
+    with_ = tree.args.get("with_") or tree.args.get("with")  # WITH c AS (...) UPDATE ...
+    if with_ is not None:
+        select.set("with_" if "with_" in tree.args else "with", with_.copy())
     return select
+
+
+def _with(p: _Parsed) -> bool:
+    return bool(p.tree.args.get("with_") or p.tree.args.get("with"))
 
 
 def _affect_rows(session: Session, p: _Parsed, dialect: str) -> int:
@@ -308,6 +323,11 @@ def precheck_change(
         return finish(f"the database cannot be reached: {exc}")
     except BackendError as exc:
         return finish(str(exc), set(range(len(parsed))) - set(counts))
+    except Exception as exc:  # a statement shape the count cannot be derived from
+        return finish(
+            f"the affected rows cannot be counted ({type(exc).__name__}: {exc})",
+            set(range(len(parsed))) - set(counts),
+        )
     total = sum(counts.values())
     if estimate is not None and total > estimate:
         return finish(
@@ -445,12 +465,15 @@ def _capture(
         and len(changed) == len(low)
         and not low & {c.lower() for c in pk}
     )
-    if by_key:  # only the key and the changed columns are needed
-        wanted: list[Any] = [exp.column(c, quoted=True) for c in (*pk, *changed)]
+    target = p.tree.this
+    alias = target.alias if isinstance(target, exp.Table) and target.alias else None
+    ref = alias or (target.name if isinstance(target, exp.Table) else p.table)
+    if by_key:  # only the key and the changed columns are needed (of the target: joins too)
+        wanted: list[Any] = [exp.column(c, table=ref, quoted=True) for c in (*pk, *changed)]
         sets = _line(f"UPDATE {t} SET ", [f"{q(c)} = " for c in changed], ", ", " WHERE ")
         parts = sets[:-1] + _line(sets[-1], key, " AND ", ";\n")
     else:
-        wanted = [exp.Star()]
+        wanted = [exp.Column(this=exp.Star(), table=exp.to_identifier(ref))]
         if p.kind == "UPDATE":
             out.write(
                 f"-- {p.table}: no primary key, or the UPDATE changes it; the before-images "
@@ -509,7 +532,10 @@ def execute_change(
             with backend.read_write(timeout, cancel) as session:
                 for p in group:
                     after = _capture(session, backend, p, backup) if backup else None
-                    counts.append(session.execute(p.sql))
+                    # drivers report no count for some shapes (sqlite3: WITH ... UPDATE)
+                    known = _affect_rows(session, p, backend.dialect) if _with(p) else None
+                    n = session.execute(p.sql)
+                    counts.append(known if n < 0 and known is not None else n)
                     if after is not None:
                         after()
             done.extend(counts)

@@ -76,6 +76,8 @@ TABLES = Tables(
                 "SELECT 'tseq:' || tid, max(tseq) FROM orders GROUP BY tid",
             ),
         ),
+        # v6: data-change tickets of older files get the events their own lifecycle needs
+        Migration(6, transform=lambda conn: _change_events(conn)),
     ),
     reset_all=clear("order_events", "orders"),
     reset_tenant=(
@@ -84,6 +86,26 @@ TABLES = Tables(
     ),
     tenant_counters=("tseq:",),
 )
+
+
+def _change_events(conn: Any) -> None:
+    """v6: data-change tickets (DC_COMMON, DC_CHUNK) of older state files walked the flow
+    lifecycle (they never ran SQL): give them the precheck and execution events the change
+    lifecycle needs, just before the moves they already had, so their history still folds."""
+    rows = conn.execute(
+        "SELECT id, created_at FROM orders WHERE plugin_type IN ('DC_COMMON', 'DC_CHUNK') "
+        "AND NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = orders.id "
+        "AND e.event = 'precheck_start')"
+    ).fetchall()
+    add = "INSERT INTO order_events (order_id, at, event, detail) VALUES (?, ?, ?, '{}')"
+    for order_id, created in rows:
+        conn.execute(add, (order_id, created - 0.002, Event.PRECHECK_START.value))
+        conn.execute(add, (order_id, created - 0.001, Event.PRECHECK_PASSED.value))
+        for (at,) in conn.execute(
+            "SELECT at FROM order_events WHERE order_id=? AND event=?",
+            (order_id, Event.START.value),
+        ).fetchall():
+            conn.execute(add, (order_id, at - 0.0005, Event.EXECUTE.value))
 
 
 @dataclass(frozen=True)

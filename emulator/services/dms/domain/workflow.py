@@ -629,7 +629,8 @@ class Workflow:
             fresh = self.tickets.get(t.tid, t.id, now)
             self._check(fresh, E.PRECHECK_START)
             self.tickets.drop_pending(fresh, now)
-            self._schedule_change(fresh, now, fault or self._order_fault(fresh, "precheck"), pc)
+            # only a fault aimed at the retry itself applies (the ticket's first one was spent)
+            self._schedule_change(fresh, now, fault, pc)
 
     def execute_change(
         self,
