@@ -29,6 +29,12 @@ MUTATING = {
     "DisableUser",
     "EnableUser",
     "DeleteUser",
+    # instances (issue 13): registrations change the tenant's instances
+    "RegisterInstance",
+    "AddInstance",
+    "SimplyAddInstance",
+    "SyncInstanceMeta",
+    "DeleteInstance",
     # the SQL console runs DML for an ADMIN (helper console)
     "ExecuteScript",
     # data-change tickets run their SQL (helper datachange)

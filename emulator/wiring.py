@@ -32,6 +32,7 @@ from emulator.services.dms.api.users import UsersContext
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain.console import Limits as ConsoleLimits
 from emulator.services.dms.domain.datatrack import DataTracking
+from emulator.services.dms.domain.instances import Instances
 from emulator.services.dms.domain.meta import Meta
 from emulator.services.dms.domain.permissions import TicketGrants
 from emulator.services.dms.domain.tickets import Tickets
@@ -124,7 +125,9 @@ class Emulator:
         )
         self.users = Users(self.store, self.accounts)  # DMS users' run-time changes (issue 13)
         # DMS instances, databases, live catalogs (issue 13)
-        self.meta = Meta(self.accounts, self.databases)
+        self.meta = Meta(
+            self.accounts, self.databases, Instances(self.store, self.accounts, self.databases)
+        )
         self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
         self.dms = DmsService(
             DmsContext(self.accounts, self.tickets, self.workflow, self.datatrack, self.artifacts),

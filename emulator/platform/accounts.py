@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -95,12 +96,44 @@ class Tenant:
     databases: tuple[Database, ...]
 
 
+class DatabaseMap(Mapping[int, Database]):
+    """Every database DMS manages, by id: the accounts file's, then those registered at run
+    time (RegisterInstance), read from the source `attach()` names on each lookup, so a
+    database registered by another worker process is found too."""
+
+    def __init__(self) -> None:
+        self.file: dict[int, Database] = {}
+        self._extra: Callable[[], Mapping[int, Database]] | None = None
+
+    def attach(self, extra: Callable[[], Mapping[int, Database]]) -> None:
+        self._extra = extra
+
+    def __setitem__(self, db_id: int, db: Database) -> None:
+        self.file[db_id] = db
+
+    def __getitem__(self, db_id: int) -> Database:
+        found = self.file.get(db_id)
+        if found is not None:
+            return found
+        if self._extra is None:
+            raise KeyError(db_id)
+        return self._extra()[db_id]
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self.file
+        if self._extra is not None:
+            yield from (k for k in self._extra() if k not in self.file)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class Accounts:
     source: str
     tenants: dict[int, Tenant] = field(default_factory=dict)
     by_access_key: dict[str, User] = field(default_factory=dict)
-    databases: dict[int, Database] = field(default_factory=dict)
+    databases: DatabaseMap = field(default_factory=DatabaseMap)
 
     def user_by_uid(self, tid: int, uid: int) -> User | None:
         """A user of this tenant, or None (another tenant's uid is as unknown as a missing one)."""

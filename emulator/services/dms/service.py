@@ -18,6 +18,7 @@ from emulator.services.dms.api import (
 )
 from emulator.services.dms.context import DmsContext
 from emulator.services.dms.domain import datatrack as datatrack_domain
+from emulator.services.dms.domain import instances as instances_domain
 from emulator.services.dms.domain import tickets as tickets_domain
 from emulator.services.dms.domain import users as users_domain
 from emulator.state.schema import Tables
@@ -31,7 +32,12 @@ MODULES = (tickets, export, tenants, datatrack, datachange)
 TICKET_TABLES = replace(
     tickets_domain.TABLES, migrations=(*tickets_domain.TABLES.migrations, specs.MIGRATION)
 )
-TABLES: tuple[Tables, ...] = (TICKET_TABLES, datatrack_domain.TABLES, users_domain.TABLES)
+TABLES: tuple[Tables, ...] = (
+    TICKET_TABLES,
+    datatrack_domain.TABLES,
+    users_domain.TABLES,
+    instances_domain.TABLES,  # registered instances (issue 13)
+)
 
 
 class DmsService:

@@ -20,6 +20,7 @@ from emulator.core.errors import (
     Unsupported,
     WrongKind,
 )
+from emulator.services.dms.domain.instances import ConnectionFailed
 
 NOT_FOUND = {
     "ticket": "OrderNotExist",
@@ -30,7 +31,7 @@ NOT_FOUND = {
     "download": "DownloadKeyNotExist",
     "instance": "InstanceNotExist",
 }
-EXISTS = {"user": "UserAlreadyExist"}
+EXISTS = {"user": "UserAlreadyExist", "instance": "InstanceAlreadyExist"}
 WRONG_KIND = {
     "DATA_EXPORT": "NotDataExportOrder",
     "DATA_TRACK": "NotDataTrackOrder",
@@ -62,6 +63,7 @@ def _unsupported(exc: DomainError) -> str:
 
 
 CODES: dict[type[DomainError], Callable[[DomainError], str]] = {
+    ConnectionFailed: lambda _exc: "TestConnectionFailed",  # RegisterInstance (issue 13)
     NotFound: _not_found,
     Exists: _exists,
     Forbidden: lambda _exc: "NoPermission",

@@ -8,18 +8,20 @@ what the caller may see (domain/permissions.py) and applies it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.core.errors import NotFound
+from emulator.core.errors import Forbidden, NotFound
 from emulator.gateway import errors
 from emulator.gateway.call import Call
 from emulator.gateway.params import opt_enum, opt_int, opt_str, req_int, req_str
 from emulator.gateway.registry import DMS, Registry
-from emulator.platform.accounts import Accounts, Database, User
+from emulator.platform.accounts import INSTANCE_SOURCES, Accounts, Database, User
 from emulator.services.dms.api.common import business, caller
 from emulator.services.dms.domain import meta as m
+from emulator.services.dms.domain.instances import Instances, Registration, require_registrar
 from emulator.services.dms.domain.permissions import Access, GrantSource, access
 
 INSTANCE_STATES = ("NORMAL", "DISABLE", "DELETED")
@@ -101,19 +103,22 @@ def _search_name(db: Database) -> str:
 
 def instance_doc(ctx: MetaContext, inst: m.Instance, sell_sitd_as_str: bool) -> dict[str, Any]:
     dba_id, dba_name = _dba(ctx, inst)
-    mode = str(getattr(inst.databases[0], "control_mode", None) or "security_collaboration")
+    first = inst.databases[0] if inst.databases else None
+    mode = str(getattr(first, "control_mode", None) or "security_collaboration")
     sitd = mode == "security_collaboration"
+    reg = inst.registered
+    extra = reg.extra if reg else {}
     return {
-        "DataLinkName": "",
+        "DataLinkName": str(extra.get("DataLinkName", "")),
         "DatabasePassword": "",  # never disclosed
-        "DatabaseUser": "",
+        "DatabaseUser": reg.user if reg else "",
         "DbaId": dba_id,
         "DbaNickName": dba_name,
-        "DdlOnline": 0,
-        "EcsInstanceId": "",
-        "EcsRegion": "",
+        "DdlOnline": int(extra.get("DdlOnline", 0)),
+        "EcsInstanceId": str(extra.get("EcsInstanceId", "")),
+        "EcsRegion": str(extra.get("EcsRegion", "")),
         "EnvType": inst.env_type,
-        "ExportTimeout": 600,
+        "ExportTimeout": reg.export_timeout if reg else 600,
         "Host": inst.host,
         "InstanceAlias": inst.alias,
         "InstanceId": str(inst.instance_id),
@@ -121,16 +126,25 @@ def instance_doc(ctx: MetaContext, inst: m.Instance, sell_sitd_as_str: bool) -> 
         "InstanceType": inst.db_type,
         **_names(ctx, inst.tid, inst.owners),
         "Port": inst.port,
-        "QueryTimeout": 60,
-        "SafeRuleId": "",
+        "QueryTimeout": reg.query_timeout if reg else 60,
+        "SafeRuleId": str(extra.get("SafeRule", "")),
         "SellSitd": ("true" if sitd else "false") if sell_sitd_as_str else sitd,
         "SellTrust": "",
         "Sid": inst.sid,
         "StandardGroup": {"GroupMode": mode.upper(), "GroupName": ""},
         "State": inst.state,
-        "UseDsql": 0,
-        "VpcId": "",
+        "UseDsql": int(extra.get("UseDsql", 0)),
+        "VpcId": str(extra.get("VpcId", "")),
     }
+
+
+def _require_instance(acc: Access, inst: m.Instance) -> None:
+    """A USER may look at an instance when one of its databases is theirs."""
+    if acc.everything or any(acc.database(d.db_id) for d in inst.databases):
+        return
+    if inst.databases:
+        acc.require_database(inst.databases[0].db_id)
+    raise Forbidden(f"You have no permission on instance {inst.instance_id}.")
 
 
 def _visible_instances(ctx: MetaContext, user: User, acc: Access) -> list[m.Instance]:
@@ -173,8 +187,7 @@ def get_instance(call: Call, ctx: MetaContext) -> dict[str, Any]:
     host = req_str(call.params, "Host", 256)
     port = req_int(call.params, "Port", 1, 65535)
     inst = ctx.meta.instance_at(user.tid, host, port, opt_str(call.params, "Sid", 128))
-    if inst not in _visible_instances(ctx, user, acc):
-        acc.require_database(inst.databases[0].db_id)
+    _require_instance(acc, inst)
     return {"Instance": instance_doc(ctx, inst, True)}
 
 
@@ -209,8 +222,8 @@ def list_databases(call: Call, ctx: MetaContext) -> dict[str, Any]:
     page, size = _page(call, 10, 100)
     key = opt_str(call.params, "SearchKey", 256)
     found = [d for d in inst.databases if acc.database(d.db_id) and _matches(key, d.schema)]
-    if not found and not key and not acc.everything:
-        acc.require_database(inst.databases[0].db_id)
+    if not found and not key:
+        _require_instance(acc, inst)
     return {
         "TotalCount": len(found),
         "DatabaseList": {"Database": [database_doc(ctx, d) for d in _slice(found, page, size)]},
@@ -435,6 +448,173 @@ def get_meta_table_detail_info(call: Call, ctx: MetaContext) -> dict[str, Any]:
     }
 
 
+# --- instances registered at run time (domain/instances.py) ---------------------------------
+
+INSTANCE_TYPES = {
+    "mysql": "mysql",
+    "mariadb": "mariadb",
+    "polardb": "polardb",
+    "polardb_mysql": "polardb",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "pgsql": "postgresql",
+}
+ENV_TYPES = ("product", "dev", "pre", "test", "sit", "uat", "pet", "stag")
+NETWORK_TYPES = ("CLASSIC", "VPC")
+_HOST = re.compile(r"[A-Za-z0-9_.:\-]{1,253}")
+
+
+def _host(call: Call) -> str:
+    host = req_str(call.params, "Host", 256).strip()
+    if not _HOST.fullmatch(host) or host.startswith(("-", ".")):
+        raise errors.invalid("Host", "Use a host name or an IP address.")
+    return host
+
+
+def _registrar(call: Call, ctx: MetaContext) -> tuple[User, Instances]:
+    user = caller(call)
+    assert ctx.meta.registry is not None
+    return user, ctx.meta.registry
+
+
+def _registration(call: Call, dba_param: str, dba_required: bool) -> Registration:
+    """RegisterInstance/AddInstance's parameters (the SDK marks most of them required)."""
+    host = _host(call)
+    port = req_int(call.params, "Port", 1, 65535)
+    user = req_str(call.params, "DatabaseUser", 128)
+    password = req_str(call.params, "DatabasePassword", 256)
+    raw_type = req_str(call.params, "InstanceType", 64)
+    db_type = INSTANCE_TYPES.get(raw_type.strip().lower())
+    if db_type is None:
+        raise errors.ApiError(
+            "UnsupportedInstanceType",
+            f"The emulator registers MySQL, MariaDB, PolarDB (MySQL) and PostgreSQL servers, "
+            f"not {raw_type[:64]!r}.",
+        )
+    alias = req_str(call.params, "InstanceAlias", 256)
+    source = req_str(call.params, "InstanceSource", 64)
+    if source not in INSTANCE_SOURCES:
+        raise errors.invalid("InstanceSource", f"Valid values: {', '.join(INSTANCE_SOURCES)}.")
+    env = req_str(call.params, "EnvType", 64).strip().lower()
+    if env not in ENV_TYPES:
+        raise errors.invalid("EnvType", f"Valid values: {', '.join(ENV_TYPES)}.")
+    network = req_str(call.params, "NetworkType", 64)
+    if network not in NETWORK_TYPES:
+        raise errors.invalid("NetworkType", "Valid values: CLASSIC, VPC.")
+    query_timeout = req_int(call.params, "QueryTimeout", 1, 86_400)
+    export_timeout = req_int(call.params, "ExportTimeout", 1, 86_400)
+    safe_rule = req_str(call.params, "SafeRule", 128)
+    dba = opt_int(call.params, dba_param, 1)
+    by_string = opt_str(call.params, "DbaUidByString", 64) if dba_param == "DbaUid" else None
+    if dba is None and by_string:
+        dba = int(by_string) if by_string.isdigit() and len(by_string) < 19 else None
+    if dba is None and dba_required and not by_string:
+        raise errors.missing(dba_param)
+    ddl_online = opt_int(call.params, "DdlOnline", 0, 2) or 0
+    use_dsql = opt_int(call.params, "UseDsql", 0, 1) or 0
+    link = opt_str(call.params, "DataLinkName", 64) or ""
+    extra: dict[str, Any] = {
+        "NetworkType": network,
+        "SafeRule": safe_rule,
+        "DdlOnline": ddl_online,
+        "UseDsql": use_dsql,
+        "DataLinkName": link,
+    }
+    for name in ("EcsRegion", "EcsInstanceId", "VpcId", "TemplateType", "ResourceGroup"):
+        value = opt_str(call.params, name, 128)
+        if value:
+            extra[name] = value
+    opt_int(call.params, "TemplateId", 0)
+    for flag in ("EnableSellSitd", "EnableSellCommon", "EnableSellStable", "EnableSellTrust"):
+        opt_str(call.params, flag, 16)
+    opt_str(call.params, "RoleArn", 256)
+    opt_int(call.params, "UseSsl", 0, 1)
+    return Registration(
+        db_type=db_type,
+        host=host,
+        port=port,
+        user=user,
+        password=password,
+        alias=alias,
+        source=source,
+        env_type=env,
+        dba_uid=dba,
+        sid=opt_str(call.params, "Sid", 128) or "",
+        query_timeout=query_timeout,
+        export_timeout=export_timeout,
+        extra=extra,
+    )
+
+
+def register_instance(call: Call, ctx: MetaContext) -> dict[str, Any]:
+    """No instance id in the answer: clients call GetInstance(Host, Port) for it."""
+    user, registry = _registrar(call, ctx)
+    reg = _registration(call, "DbaUid", True)
+    registry.register(user, reg, test=not _bool(call, "SkipTest"))
+    return {}
+
+
+def add_instance(call: Call, ctx: MetaContext) -> dict[str, Any]:
+    user, registry = _registrar(call, ctx)
+    reg = _registration(call, "DbaId", False)
+    registry.register(user, reg, test=not _bool(call, "SkipTest"))
+    return {}
+
+
+def simply_add_instance(call: Call, ctx: MetaContext) -> dict[str, Any]:
+    """Host, Port and an account only: the engine is told by the server's first bytes."""
+    user, registry = _registrar(call, ctx)
+    require_registrar(user, "register instances")
+    if not call.params.get("Host") and call.params.get("InstanceId"):
+        raise errors.ApiError(
+            "UnsupportedInstanceId",
+            "The emulator cannot look up a cloud instance by InstanceId: pass Host and Port.",
+        )
+    host = _host(call)
+    port = req_int(call.params, "Port", 1, 65535)
+    db_user = req_str(call.params, "DatabaseUser", 128)
+    password = req_str(call.params, "DatabasePassword", 256)
+    opt_str(call.params, "InstanceId", 128)
+    opt_str(call.params, "InstanceRegion", 64)
+    opt_str(call.params, "RealLoginUserUid", 64)
+    engine = registry.engine_at(host, port)
+    reg = Registration(
+        db_type=engine,
+        host=host,
+        port=port,
+        user=db_user,
+        password=password,
+        source="RDS" if call.params.get("InstanceId") else "PUBLIC_OWN",
+        extra={"InstanceId": call.params["InstanceId"]} if call.params.get("InstanceId") else {},
+    )
+    r = registry.register(user, reg, test=True, detect=True)
+    return {"Instance": {"Host": r.host, "InstanceId": str(r.instance_id), "Port": str(r.port)}}
+
+
+def sync_instance_meta(call: Call, ctx: MetaContext) -> dict[str, Any]:
+    user, registry = _registrar(call, ctx)
+    inst = ctx.meta.instance(user.tid, req_str(call.params, "InstanceId", 64))
+    _bool(call, "IgnoreTable")  # tables are never cached: there is nothing to skip
+    require_registrar(user, "synchronise instance metadata")
+    if inst.registered is not None:
+        registry.sync(user, inst.registered)
+    return {}
+
+
+def delete_instance(call: Call, ctx: MetaContext) -> dict[str, Any]:
+    user, registry = _registrar(call, ctx)
+    host = req_str(call.params, "Host", 256)
+    port = req_int(call.params, "Port", 1, 65535)
+    inst = ctx.meta.instance_at(user.tid, host, port, opt_str(call.params, "Sid", 128))
+    require_registrar(user, "delete instances")
+    if inst.registered is None:
+        raise Forbidden(
+            f"The instance {host}:{port} comes from the accounts file: remove it there."
+        )
+    registry.delete(user, inst.registered)
+    return {}
+
+
 ACTIONS: dict[str, Callable[[Call, MetaContext], dict[str, Any]]] = {
     "ListInstances": list_instances,
     "GetInstance": get_instance,
@@ -445,6 +625,11 @@ ACTIONS: dict[str, Callable[[Call, MetaContext], dict[str, Any]]] = {
     "SearchTable": search_table,
     "ListColumns": list_columns,
     "GetMetaTableDetailInfo": get_meta_table_detail_info,
+    "RegisterInstance": register_instance,
+    "AddInstance": add_instance,
+    "SimplyAddInstance": simply_add_instance,
+    "SyncInstanceMeta": sync_instance_meta,
+    "DeleteInstance": delete_instance,
 }
 
 

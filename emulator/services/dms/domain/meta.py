@@ -1,6 +1,7 @@
 """DMS metadata: instances and databases of the accounts file, tables and columns read live.
 
-Instances: databases sharing host and port (in one tenant) are one instance. Tables and columns
+Instances: databases sharing host and port (in one tenant) are one instance; instances
+registered at run time (domain/instances.py) follow those of the file. Tables and columns
 are never cached: each call asks the database's own catalog through its backend's `describe()`
 (the data plane), so a table created by a ticket or the SQL console shows up at once.
 """
@@ -15,6 +16,7 @@ from emulator.core.errors import NotFound
 from emulator.databases import backend
 from emulator.databases.catalog import DataPlane
 from emulator.platform.accounts import Accounts, Database
+from emulator.services.dms.domain.instances import Instances, Registered
 
 GUID_PREFIX = "IDB_"
 
@@ -34,6 +36,7 @@ class Instance:
     databases: tuple[Database, ...] = field(repr=False)
     state: str = "NORMAL"
     sid: str = ""
+    registered: Registered | None = field(default=None, repr=False)  # None: the accounts file
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,8 @@ def _unquote(default: str | None) -> str | None:
     if default is None:
         return None
     text = default.strip()
+    if text.upper() == "NULL":  # MariaDB's information_schema (and PRAGMA) for DEFAULT NULL
+        return None
     if len(text) >= 2 and text[0] == text[-1] == "'":
         return text[1:-1].replace("''", "'")
     return text
@@ -172,9 +177,10 @@ def _table(t: backend.Table) -> Table:
 class Meta:
     """What a tenant's DMS knows: its instances, their databases, their live catalogs."""
 
-    def __init__(self, accounts: Accounts, databases: DataPlane):
+    def __init__(self, accounts: Accounts, databases: DataPlane, registry: Instances | None = None):
         self.accounts = accounts
         self.data = databases
+        self.registry = registry
         self._instances: dict[int, list[Instance]] = {
             tid: _group(accounts, tid) for tid in accounts.tenants
         }
@@ -213,7 +219,28 @@ class Meta:
         }
 
     def instances(self, tid: int) -> list[Instance]:
-        return list(self._instances.get(tid, []))
+        found = list(self._instances.get(tid, []))
+        if self.registry is not None:
+            found += [self._registered(r) for r in self.registry.all(tid)]
+        return found
+
+    def _registered(self, r: Registered) -> Instance:
+        assert self.registry is not None
+        return Instance(
+            tid=r.tid,
+            instance_id=r.instance_id,
+            host=r.host,
+            port=r.port,
+            alias=r.alias,
+            source=r.source,
+            env_type=r.env_type,
+            db_type=r.db_type,
+            dba_uid=r.dba_uid,
+            owners=(),
+            databases=self.registry.databases_of(r),
+            sid=r.sid,
+            registered=r,
+        )
 
     def instance(self, tid: int, instance_id: str) -> Instance:
         found = next(
