@@ -339,6 +339,14 @@ def test_reset_restores_embedded_data_and_faults_apply(endpoint: str, control: C
     order = create_change(client, "update products set stock = 0")
     assert watch_change(client, control, order, {"success", "fail"})[-1] == "fail"
     assert "boom" in (_task(client, order).error_message or "")
+    # a precheck fault: the first step fails with the reason, and nothing runs
+    rule["effect"] = {"type": "lifecycle", "stage": "precheck", "outcome": "fail", "reason": "nope"}
+    control.post("/faults", rule)
+    order = create_change(client, "update products set stock = 0")
+    assert watch_change(client, control, order, {"precheckFailed", "success"})[-1] == (
+        "precheckFailed"
+    )
+    assert _steps(client, order)["SQL_PARSE"] == ("FAIL", "nope")
     # a stall at approval holds it in toaudit for the seconds given
     rule["effect"] = {"type": "lifecycle", "stage": "approval", "outcome": "stall", "seconds": 100}
     control.post("/faults", rule)

@@ -117,9 +117,11 @@ def test_latency_is_measured(endpoint: str, control: Control) -> None:
     t0 = time.perf_counter()
     assert tenant(client).body.success
     slow = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    tenant(client)
-    fast = time.perf_counter() - t0
+    fast = float("inf")
+    for _ in range(3):  # the quickest unfaulted call: one slow call on a loaded machine is noise
+        t0 = time.perf_counter()
+        tenant(client)
+        fast = min(fast, time.perf_counter() - t0)
     assert slow >= 0.4 and slow - fast >= 0.3, (slow, fast)
     assert control.journal(action="GetUserActiveTenant")[0]["fault"]["latency_ms"] == 400
 

@@ -660,18 +660,17 @@ def _declared_decimals(
     scales = _scales(conn, sql, dialect, tuple(cols))
     if not scales:
         return rows
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, places in scales.items():
-            v = values[i]
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    for i, places in scales.items():
+        fmt = f"{{:.{places}f}}".format  # the stored value has at most `places` decimals
+        col = columns[i]
+        for k, v in enumerate(col):
             if type(v) is float or type(v) is int:
-                try:  # the stored value has at most `places` decimals: format, do not round
-                    values[i] = Decimal(f"{v:.{places}f}")
+                try:
+                    col[k] = Decimal(fmt(v))
                 except (InvalidOperation, ValueError):
                     pass
-        out.append(tuple(values))
-    return out
+    return [tuple(r) for r in zip(*columns, strict=True)]
 
 
 def _scales(

@@ -1,19 +1,19 @@
-"""Bounded memory for large request bodies, whoever sends them (probe F4).
+"""Bounded memory for large requests, whoever sends them (probe F4).
 
-A 16 MiB form body becomes several 16 MiB objects while it is parsed and its signature checked
-(bytes, the decoded value, the canonical query, the string to sign). Three rules keep the
-process's memory bounded whatever the number of such requests:
+A 16 MiB form body becomes a few 16 MiB objects while it is parsed and its signature checked
+(bytes, the decoded value, the canonical query, the string to sign). The gateway keeps those
+copies few and frees them when the call is answered; this layer bounds how many requests hold
+them at once and makes sure freed memory goes back to the system:
 
-- `LargeBodies` lets at most `RUNNING` requests with `LARGE_BODY` or more (body and query) into the app
-  at once and queues a few more; beyond that, or after `WAIT_S` in the queue, the answer is an
-  Alibaba-style 503 ServiceUnavailable (the SDKs retry it). waitress has already spooled a
-  waiting body to a temporary file, so a queued request holds no memory.
+- `LargeBodies` lets at most `RUNNING` requests of `LARGE_BODY` or more (body and query string)
+  into the app at once and queues a few more; beyond that, or after `WAIT_S` in the queue, the
+  answer is an Alibaba-style 503 ServiceUnavailable (the SDKs retry it). waitress has already
+  spooled a waiting body to a temporary file, so a queued request holds no memory.
 - `configure_allocator` fixes glibc's mmap threshold: blocks of `MMAP_THRESHOLD` or more are
-  mapped and unmapped one by one, so a freed 16 MiB string goes back to the system at once. By
-  default glibc raises the threshold after the first such free and later blocks stay in the
-  per-thread arenas (RSS after 25 refused 16 MiB requests stayed at ~0.5-1.5 GB).
-- `after_request` trims the arenas once a large request is answered (the small blocks a large
-  body leaves behind).
+  mapped and unmapped one by one, so a freed 16 MiB string goes back to the system at once (by
+  default glibc raises the threshold after the first such free, and later blocks stay in the
+  per-thread arenas: concurrent senders left their peaks behind).
+- `release` trims the arenas once a large request is answered (the small blocks it left).
 """
 
 from __future__ import annotations

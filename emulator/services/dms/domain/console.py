@@ -136,11 +136,18 @@ def _outcome(result: Result, kind: str, dialect: str) -> Outcome:
     if not result.columns:
         return Outcome(row_count=max(result.affected, 0))
     cols = result.columns
-    rows = [
-        {c: v if type(v) is str else text(v, dialect) for c, v in zip(cols, row, strict=False)}
-        for row in result.rows
-    ]
-    return Outcome(list(result.columns), rows, len(rows))
+    # column by column: most columns are text already, and dict(zip()) builds a row in C
+    columns = []
+    for values in zip(*result.rows, strict=True) if result.rows else ():
+        if {type(v) for v in values} <= _AS_IS:
+            columns.append(values)
+        else:
+            columns.append(tuple(text(v, dialect) for v in values))
+    rows = [dict(zip(cols, r, strict=False)) for r in zip(*columns, strict=True)]
+    return Outcome(list(cols), rows, len(rows))
+
+
+_AS_IS = {str, type(None)}
 
 
 def text(value: Any, dialect: str) -> str | None:

@@ -611,6 +611,8 @@ class Workflow:
     def driven(self, t: Ticket, user: User) -> Ticket:
         """`t` again after starting its SQL if its start time has come (waiting briefly for
         the outcome, so a poll sees a small change finished)."""
+        if t.state is not None and not lifecycle.is_finished(t.plugin_type, t.state):
+            self._ensure_ticker()  # it stops when idle or after errors; work is pending here
         if t.state is not None and lifecycle.change_running(t.state):
             if self.drive_changes(t.id, wait=POLL_WAIT_SECONDS):
                 t = self._change_ticket(user, t.id, self.clock.now(), act=False)
@@ -898,9 +900,9 @@ class Workflow:
             time.sleep(TICK_SECONDS)
             try:
                 busy = self._drive_changes()[1] + self.drive_crons()
-            except Exception:  # a closed store at shutdown, a reset in between: next tick
+            except Exception:  # a closed store at shutdown: it stops (a poll restarts it)
                 log.debug("data-change ticker", exc_info=True)
-                busy = 1
+                busy = 0
             idle = 0 if busy else idle + 1
             if idle >= 4:
                 with self._ticker_lock:
