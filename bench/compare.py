@@ -229,6 +229,7 @@ def seed_state(path: Path, tickets: int) -> tuple[int, int]:
                 emu.workflow.create(alice, "NDDL", nddl, f"n{i}", [], None, None, now)
     emu.jobs.wait_idle(300)
     emu.clock.advance(3600)
+    emu.jobs.wait_idle(300)  # the exports the advance started finish before the store closes
     emu.save_clock()
     emu.close()
     return tickets, export_id
@@ -354,9 +355,15 @@ METRICS: dict[str, Metric] = {
     "https_vs_http": Metric("signed read req/s on a --tls port, https/http", True, 0.7),
     "export_vs_sqlite3": Metric("1M-row CSV export, sqlite3 CLI time/emulator time", True, 0.4),
     "export_rss_mb": Metric("emulator peak RSS during the export (MB)", False, 100, guarded=False),
-    "scale_detail": Metric("GetDataExportOrderDetail latency, big/small state", False, 1.2),
-    "scale_last_page": Metric("ListOrders last page latency, big/small state", False, 1.2),
-    "durable_vs_memory": Metric("CreateOrder rate, --state FILE/in memory", True),
+    # sequential latencies of two servers started one after the other: not taken side by side,
+    # so load moves them too much to guard
+    "scale_detail": Metric(
+        "GetDataExportOrderDetail latency, big/small state", False, 1.2, guarded=False
+    ),
+    "scale_last_page": Metric(
+        "ListOrders last page latency, big/small state", False, 1.2, guarded=False
+    ),
+    "durable_vs_memory": Metric("CreateOrder rate, --state FILE/in memory", True, guarded=False),
 }
 TOLERANCE = 0.2  # --check fails a ratio more than 20% worse than its recorded figure
 BASELINE = ROOT / "bench" / "baseline.json"
@@ -691,6 +698,8 @@ SECTIONS = (
     "startup",
     "throughput",
     "metadata",
+    "console",
+    "datachange",
     "workers",
     "https",
     "export",

@@ -59,7 +59,7 @@ class Emulator:
         state = settings.state or (os.path.join(self._tmp, "state.sqlite") if self._tmp else None)
         # reads are cached until the next write of any worker (the signed-request path, issue 18)
         self.store = Store(
-            state, STATE_TABLES, Generation(self.shared.store_writes, self.shared.lock)
+            state, STATE_TABLES, Generation(self.shared.store_writes, self.shared.store_writes_lock)
         )
         self.runtime_db = RuntimeDB(
             os.path.join(self._tmp, "runtime.sqlite") if self._tmp else None

@@ -119,3 +119,16 @@ def test_shared_nonces_refuse_a_replay_to_another_process() -> None:
     assert nonces.check_and_record("ak", "first", now + 901), "after the window it is fresh"
     nonces.clear()
     assert nonces.check_and_record("ak", "second", time.time()), "a reset forgets every nonce"
+
+
+def test_request_ids_are_the_uuid4_strings_of_the_seeded_draws() -> None:
+    """The fast formatting of RequestIds gives what uuid.UUID gives for the same 128 bits."""
+    import random
+    import uuid
+
+    from emulator.core.randomness import RandomSource
+
+    ours, oracle = RandomSource(11), random.Random(11)
+    for _ in range(2000):
+        expected = str(uuid.UUID(int=oracle.getrandbits(128), version=4)).upper()
+        assert ours.request_id() == expected

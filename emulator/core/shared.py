@@ -19,6 +19,7 @@ class Shared:
         )  # rules stored; 0 lets requests skip the fault table
         # writes committed to the state store, all workers: cached reads are tagged with it
         self.store_writes: Any = ctx.RawValue("q", 0)
+        self.store_writes_lock: Any = ctx.Lock()  # its own: taken inside other locks' sections
         # one writer at a time per database file, queued here rather than in SQLite's busy wait
         self.store_writer: Any = ctx.Lock()
         self.runtime_writer: Any = ctx.Lock()

@@ -40,3 +40,6 @@ def setup_logging(level: str, as_json: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("waitress").setLevel(logging.WARNING)
+    # "Task queue depth is N": one line per request queued behind busy threads, i.e. under any
+    # real load: a log flood that cost every request a formatted line and a write (speed)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
