@@ -159,7 +159,8 @@ class MariaDBServer(_Server):
             f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'%' WITH GRANT OPTION;\n"
             f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'localhost' WITH GRANT OPTION;\n"
         )
-        common = ["--no-defaults", f"--datadir={data}"]
+        # its own temporary directory: installs running at once clash in a shared /tmp
+        common = ["--no-defaults", f"--datadir={data}", f"--tmpdir={self.tmp}"]
         user = ["--user=root"] if os.geteuid() == 0 else []
         res = subprocess.run(
             [install, *common, *user, "--skip-test-db", "--auth-root-authentication-method=normal"],
