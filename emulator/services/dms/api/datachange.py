@@ -102,10 +102,12 @@ def _running(t: Ticket) -> bool:
     return t.state is not None and not lifecycle.change_precheck_done(t.state)
 
 
-def _databases(ctx: DmsContext, db_ids: tuple[int, ...], logic: bool) -> list[dict[str, Any]]:
+def _databases(
+    ctx: DmsContext, t: Ticket, db_ids: tuple[int, ...], logic: bool
+) -> list[dict[str, Any]]:
     out = []
     for db_id in db_ids:
-        db = ctx.accounts.databases[db_id]
+        db = ctx.tickets.database_of(t, db_id)
         out.append(
             {
                 "DbId": db_id,
@@ -147,7 +149,7 @@ def get_data_correct_order_detail(call: Call, ctx: DmsContext) -> dict[str, Any]
         return {
             "DataCorrectOrderDetail": {
                 "ConfigDetail": _cron_detail(ctx, t, spec, call.now),
-                "DatabaseList": {"Database": _databases(ctx, spec.db_ids, False)},
+                "DatabaseList": {"Database": _databases(ctx, t, spec.db_ids, False)},
                 "OrderDetail": {"Classify": spec.classify, "SqlType": "TEXT"},
                 "PreCheckDetail": {"TaskCheckDO": []},
                 "Status": t.state.closed or t.state.status,
@@ -187,7 +189,7 @@ def get_data_correct_order_detail(call: Call, ctx: DmsContext) -> dict[str, Any]
                 "Cron": False,
                 "DetailType": "CHUNK" if t.plugin_type == "DC_CHUNK" else "COMMON",
             },
-            "DatabaseList": {"Database": _databases(ctx, spec.db_ids, spec.logic)},
+            "DatabaseList": {"Database": _databases(ctx, t, spec.db_ids, spec.logic)},
             "ExecMode": spec.exec_mode or "COMMITOR",
             "OrderDetail": order,
             "PreCheckDetail": {"TaskCheckDO": steps},
@@ -235,7 +237,7 @@ def list_data_correct_pre_check_db(call: Call, ctx: DmsContext) -> dict[str, Any
     page, size = _page(call)
     pc = _precheck(t)
     rows = []
-    for db in _databases(ctx, spec.db_ids, spec.logic):
+    for db in _databases(ctx, t, spec.db_ids, spec.logic):
         count = sum(1 for s in (pc.statements if pc else ()) if s.db_id == db["DbId"])
         rows.append({"DbId": db["DbId"], "SearchName": db["SearchName"], "SqlNum": count})
     return {"PreCheckDBList": rows[(page - 1) * size : page * size]}

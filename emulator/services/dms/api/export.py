@@ -23,8 +23,8 @@ from emulator.services.dms.domain.model import ExportSpec
 from emulator.services.dms.domain.tickets import Ticket
 
 
-def _db_label(ctx: DmsContext, db_id: int) -> str:
-    db = ctx.accounts.databases[db_id]
+def _db_label(ctx: DmsContext, t: Ticket, db_id: int) -> str:
+    db = ctx.tickets.database_of(t, db_id)
     return f"{db.schema} @ {db.host}:{db.port} [{db.schema}]"
 
 
@@ -62,9 +62,9 @@ def get_data_export_order_detail(call: Call, ctx: DmsContext) -> dict[str, Any]:
         if lifecycle.precheck_done(state)
         else 0,
         "Classify": p.classify,
-        "Database": _db_label(ctx, p.db_id),
+        "Database": _db_label(ctx, t, p.db_id),
         "DbId": p.db_id,
-        "EnvType": ctx.accounts.databases[p.db_id].env_type,
+        "EnvType": ctx.tickets.database_of(t, p.db_id).env_type,
         "ExeSQL": p.sql,
         "IgnoreAffectRows": p.ignore_affect_rows,
         "IgnoreAffectRowsReason": p.ignore_reason or "",

@@ -30,7 +30,7 @@ from emulator.databases.literals import identifier, literal
 from emulator.platform.accounts import Database
 from emulator.platform.artifacts import Artifacts
 from emulator.services.dms.domain.model import TrackSpec
-from emulator.services.dms.domain.tickets import Ticket
+from emulator.services.dms.domain.tickets import Ticket, database_of
 from emulator.state.schema import Migration, Tables, clear, clear_tenant
 from emulator.state.store import Store, dumps
 
@@ -406,7 +406,9 @@ class DataTracking:
         )
         schema = ticket.doc.get("track", {}).get("schema", "db")
         name = f"{schema}_{'REDO' if forward else 'UNDO'}_{ticket.id}_{len(events)}"
-        dialect = self.databases.accounts.databases[ticket.spec.db_id].dialect  # type: ignore[union-attr]
+        # the binlog is stored: it still downloads after the database's instance is deleted
+        db_id = ticket.spec.db_id  # type: ignore[union-attr]
+        dialect = database_of(self.databases.accounts, ticket, db_id).dialect
         if not (fault and fault.get("outcome") == "fail"):
             self.jobs.submit(
                 f"datatrack-{key}",

@@ -341,6 +341,9 @@ class Tickets:
             raise NotFound("database", f"The database {db_id} does not exist in tenant {user.tid}.")
         return db
 
+    def database_of(self, ticket: Ticket, db_id: int) -> Database:
+        return database_of(self.accounts, ticket, db_id)
+
     def related_users(self, user: User, names: list[str]) -> list[int]:
         tenant = self.accounts.tenants[user.tid]
         known = {str(u.uid): u.uid for u in tenant.users} | {u.name: u.uid for u in tenant.users}
@@ -365,8 +368,7 @@ class Tickets:
     ) -> Ticket:
         """Check references, store, and let `schedule(ticket, now)` lay out the automatic events
         (`spec` was validated at the wire edge)."""
-        for db_id in spec.db_ids:
-            self.database(user, db_id)
+        dbs = [self.database(user, db_id) for db_id in spec.db_ids]
         related_ids = self.related_users(user, related)
         with self.store.transaction() as conn:
             order_id = self.store.next_id("order", ORDER_ID_START)
@@ -375,6 +377,8 @@ class Tickets:
                 "spec": spec_doc(spec),
                 "related": related_ids,
                 "attachment_key": attachment_key or "",
+                # what reads still show if the database's instance is deleted (no credentials)
+                "databases": {str(d.db_id): _snapshot(d) for d in dbs},
             }
             tseq = self.store.next_id(f"tseq:{user.tid}", 1)
             conn.execute(
@@ -452,6 +456,44 @@ class Tickets:
 
     def drop_pending(self, ticket: Ticket, now: float) -> None:
         self.store.execute("DELETE FROM order_events WHERE order_id=? AND at>?", (ticket.id, now))
+
+
+def database_of(accounts: Accounts, ticket: Ticket, db_id: int) -> Database:
+    """The ticket's database for display: the live one, else what the ticket stored when
+    it was created (its instance was deleted since), else a bare placeholder."""
+    live = accounts.databases.get(db_id)
+    if live is not None:
+        return live
+    kept = (ticket.doc.get("databases") or {}).get(str(db_id)) or {}
+    return Database(
+        db_id=db_id,
+        schema=str(kept.get("schema", f"db{db_id}")),
+        host=str(kept.get("host", "")),
+        port=int(kept.get("port", 0)),
+        env_type=str(kept.get("env_type", "")),
+        logic=bool(kept.get("logic", False)),
+        instance_id=int(kept.get("instance_id", 0)),
+        fixture=None,
+        tid=ticket.tid,
+        db_type=kept.get("db_type"),
+    )
+
+
+def gone(db_id: int) -> str:
+    """Why a ticket cannot touch a database that is no longer known."""
+    return f"the database {db_id} was deleted with its instance (DeleteInstance)"
+
+
+def _snapshot(db: Database) -> dict[str, Any]:
+    return {
+        "schema": db.schema,
+        "host": db.host,
+        "port": db.port,
+        "env_type": db.env_type,
+        "logic": db.logic,
+        "instance_id": db.instance_id,
+        "db_type": db.db_type,
+    }
 
 
 def check_access(user: User, ticket: Ticket, act: bool) -> None:

@@ -44,6 +44,7 @@ from emulator.services.dms.domain.tickets import (
     PRECHECK_ID_START,
     Ticket,
     Tickets,
+    gone,
     require_role,
 )
 from emulator.state.store import Store
@@ -332,7 +333,8 @@ class Workflow:
         t = self.tickets.get(tid, order_id)
         p = t.spec
         assert isinstance(p, ExportSpec)
-        db = self.accounts.databases[p.db_id]
+        db = self.tickets.database_of(t, p.db_id)
+        live = p.db_id in self.accounts.databases
         file_type = str(t.doc.get("job", {}).get("detail", {}).get("fileType", "CSV"))
         cancel = self.jobs.current()
         name = f"{db.schema}_{order_id}"
@@ -344,6 +346,8 @@ class Workflow:
         fault = fault or self._order_fault(t, "export")
         if fault and fault.fails("export"):
             error = fault.reason or "export failed (injected fault)"
+        elif not live:
+            error = f"export failed: {gone(p.db_id)}"
         else:
             try:
                 result = run_export(
@@ -520,6 +524,8 @@ class Workflow:
 
     def _change_precheck(self, user: User, spec: ChangeSpec) -> ChangePrecheck:
         """The four precheck steps on the ticket's databases (outside the store's lock)."""
+        for db_id in spec.db_ids:
+            self.tickets.database(user, db_id)  # DatabaseNotExist once its instance is deleted
         grants = permissions.TicketGrants(self.tickets, self.clock)
         access = permissions.access(user, self.accounts, grants)
 
@@ -728,10 +734,13 @@ class Workflow:
         fault = self._order_fault(t, "execution")
         art = None
         affected, error, backup_rows = 0, "", 0
+        lost = [d for d in spec.db_ids if d not in self.accounts.databases]
         if fault and fault.fails("execution"):
             error = fault.reason or "execution failed (injected fault)"
+        elif lost:
+            error = f"the execution failed: {gone(lost[0])}; nothing ran"
         else:
-            schema = self.accounts.databases[spec.db_id].schema
+            schema = self.tickets.database_of(t, spec.db_id).schema
             if run.get("backup"):
                 art = self.artifacts.reserve(
                     "dms-backup",
@@ -788,7 +797,7 @@ class Workflow:
             for db_id in spec.db_ids:
                 backend = self.databases.backend(db_id)
                 if out is not None:
-                    schema = self.accounts.databases[db_id].schema
+                    schema = self.tickets.database_of(t, db_id).schema
                     datachange.write_backup_header(out, t.id, schema, backend.dialect)
                 result = datachange.execute_change(
                     backend, spec.sql, db_id, out, transaction, self.jobs.deadline, cancel
@@ -855,6 +864,9 @@ class Workflow:
                 self.tickets.update_doc(t, cron=cron)
             deleted, error = 0, ""
             for db_id in spec.db_ids:
+                if db_id not in self.accounts.databases:
+                    error = gone(db_id)
+                    continue
                 try:
                     deleted += datachange.cron_clear(
                         self.databases.backend(db_id), spec.items, times[-1], self.jobs.deadline
