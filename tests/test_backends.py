@@ -8,6 +8,7 @@ sqlite3 reading the fixture script directly.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import sqlite3
@@ -24,7 +25,7 @@ import pytest
 from emulator.core.jobs import Cancel
 from emulator.databases.backend import BackendError, DatabaseBackend, StatementTimeout
 from emulator.databases.catalog import DataPlane
-from emulator.databases.literals import literal
+from emulator.databases.literals import literal, literals_of
 from emulator.databases.mysql import MySQLBackend
 from emulator.databases.postgres import PostgresBackend
 from emulator.databases.sqlguard import check_read_only
@@ -290,6 +291,40 @@ def test_literals_read_back_by_each_engine(
     assert lite.execute(f"SELECT {literal(blob, 'sqlite')}").fetchone()[0] == blob
     assert bytes(mysql[0].query(f"SELECT {literal(blob, 'mysql')}")[0][0]) == blob
     assert bytes(pg[0].query(f"SELECT {literal(blob, 'postgresql')}")[0][0]) == blob
+
+
+JSON_VALUES: list[Any] = [
+    {"a": 1, "s": 'it\'s "q" \\ back\\slash 新年 🎉', "n": None, "b": True, "f": 2.5},
+    [1, "two", [], {}, False, None],
+    {"nested": {"list": [{"k": "v\nline"}]}, "empty": ""},
+    [],
+]
+
+
+def test_json_literals_read_back_as_the_same_document(
+    mysql: tuple[MariaDBServer, MySQLBackend], pg: tuple[PostgresServer, PostgresBackend]
+) -> None:
+    """A dict/list (psycopg's value of a json/jsonb column) renders as JSON text: inserted into a
+    real json/jsonb (MariaDB: JSON) column and read back, the server holds the same document."""
+    server = pg[0]
+    server.query("DROP TABLE IF EXISTS lit_json", database=DB)
+    server.query("CREATE TABLE lit_json (id int PRIMARY KEY, j json, b jsonb)", database=DB)
+    for i, v in enumerate(JSON_VALUES):
+        text = literal(v, "postgresql")
+        server.query(f"INSERT INTO lit_json VALUES ({i}, {text}, {text})", database=DB)
+    rows = server.query("SELECT j, b FROM lit_json ORDER BY id", database=DB)
+    assert rows == [(v, v) for v in JSON_VALUES]  # psycopg decodes both columns itself
+    # literals_of (the data-change backup's path) renders a column of them the same way
+    column = [*JSON_VALUES, None]
+    assert literals_of(column, "postgresql") == [literal(v, "postgresql") for v in column]
+    maria = mysql[0]
+    maria.query("DROP TABLE IF EXISTS lit_json", database=DB)
+    maria.query("CREATE TABLE lit_json (id int PRIMARY KEY, j JSON)", database=DB)
+    for i, v in enumerate(JSON_VALUES):
+        maria.query(f"INSERT INTO lit_json VALUES ({i}, {literal(v, 'mysql')})", database=DB)
+    got = maria.query("SELECT j, JSON_VALID(j) FROM lit_json ORDER BY id", database=DB)
+    assert all(isinstance(j, str) and ok == 1 for j, ok in got), got  # PyMySQL: JSON is text
+    assert [json.loads(j) for j, _ in got] == JSON_VALUES
 
 
 def test_describe_reports_the_declared_catalog(

@@ -3,12 +3,14 @@
 Export SQL files and data-tracking replay/rollback scripts are SQL a user runs on the database
 they came from, so they follow that database's quoting rules: MySQL escapes backslashes inside
 strings and quotes names with backticks; PostgreSQL (standard_conforming_strings) only doubles
-quotes and writes bytea as '\\x..'; SQLite doubles quotes and takes X'..' blobs.
+quotes and writes bytea as '\\x..'; SQLite doubles quotes and takes X'..' blobs. A dict or list
+(psycopg's value of a json/jsonb column) is written as JSON text, never as Python's repr.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Sequence
 from decimal import Decimal
@@ -55,6 +57,8 @@ def literal(value: Any, dialect: str = "sqlite") -> str:
         text = value.isoformat()
     elif isinstance(value, dt.timedelta):
         text = _interval(value)
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     else:
         text = str(value)
     if d == "mysql":

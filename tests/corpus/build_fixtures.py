@@ -198,6 +198,11 @@ def build_pg(server: PostgresServer, db: str) -> str:
         for table, (cols, rows) in rows_of(db).items():
             marks = ", ".join(["%s"] * len(cols))
             cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
+            # rows came with their ids: move each serial on as an application's inserts would,
+            # so the dump's setval lines let an INSERT without an id take the next one
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+            )
     conn.commit()
     conn.close()
     saved = server.database
