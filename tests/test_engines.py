@@ -199,3 +199,5 @@ def test_metadata_of_an_unreachable_database_is_a_clear_error(
         assert body.success is False and body.error_code == "DatabaseUnavailable", body
         assert str(DOWN) in body.error_message and "cannot connect" in body.error_message
         assert "hunter2" not in body.error_message
+    page = requests.get(f"{emu.url}/_emulator/ui/catalog/?tid=5000", timeout=30)
+    assert page.status_code == 200 and "unavailable: The database 51005 cannot be read" in page.text
