@@ -180,3 +180,24 @@ def test_an_unreachable_server_is_reported_and_fails_calls_clearly(
     ).body
     assert "the database cannot be reached" in detail.error_message
     assert "hunter2" not in detail.error_message
+
+
+def test_metadata_of_an_unreachable_database_is_a_clear_error(
+    engines: tuple[EmulatorProcess, MariaDBServer, PostgresServer],
+) -> None:
+    """ListTables / GetMetaTableDetailInfo / ListColumns on a database whose server is down
+    answer a business error naming the database (they answered HTTP 500 before)."""
+    emu, _, _ = engines
+    client = dms(emu.endpoint, ALICE)
+    answers = [
+        client.list_tables(dm.ListTablesRequest(database_id=str(DOWN))).body,
+        client.get_meta_table_detail_info(
+            dm.GetMetaTableDetailInfoRequest(table_guid=f"IDB_{DOWN}.shop.customers")
+        ).body,
+    ]
+    for body in answers:
+        assert body.success is False and body.error_code == "DatabaseUnavailable", body
+        assert str(DOWN) in body.error_message and "cannot connect" in body.error_message
+        assert "hunter2" not in body.error_message
+    page = requests.get(f"{emu.url}/_emulator/ui/catalog/?tid=5000", timeout=30)
+    assert page.status_code == 200 and "unavailable: The database 51005 cannot be read" in page.text

@@ -21,6 +21,7 @@ from emulator.core.errors import (
     WrongKind,
 )
 from emulator.services.dms.domain.instances import ConnectionFailed
+from emulator.services.dms.domain.meta import Unreadable
 
 NOT_FOUND = {
     "ticket": "OrderNotExist",
@@ -64,6 +65,7 @@ def _unsupported(exc: DomainError) -> str:
 
 CODES: dict[type[DomainError], Callable[[DomainError], str]] = {
     ConnectionFailed: lambda _exc: "TestConnectionFailed",  # RegisterInstance (issue 13)
+    Unreadable: lambda _exc: "DatabaseUnavailable",  # metadata of a database that cannot be read
     NotFound: _not_found,
     Exists: _exists,
     Forbidden: lambda _exc: "NoPermission",

@@ -12,13 +12,17 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from emulator.core.errors import NotFound
+from emulator.core.errors import DomainError, NotFound
 from emulator.databases import backend
 from emulator.databases.catalog import DataPlane
 from emulator.platform.accounts import Accounts, Database
 from emulator.services.dms.domain.instances import Instances, Registered
 
 GUID_PREFIX = "IDB_"
+
+
+class Unreadable(DomainError):
+    """The database's catalog cannot be read right now (its server refused or is down)."""
 
 
 @dataclass(frozen=True)
@@ -192,8 +196,14 @@ class Meta:
         details: bool = True,
         counts: bool = True,
     ) -> backend.Catalog:
-        """Only what the page shows: a listing asks for names, a detail for one table."""
-        return self.data.backend(db.db_id).describe(names, details, counts)
+        """Only what the page shows: a listing asks for names, a detail for one table.
+
+        A database that cannot be read (server down, schema dropped behind DMS's back) is a
+        clear business error, never a 500."""
+        try:
+            return self.data.backend(db.db_id).describe(names, details, counts)
+        except backend.BackendError as exc:
+            raise Unreadable(f"The database {db.db_id} cannot be read: {exc}") from None
 
     def list_tables(self, db: Database, pattern: str | None = None) -> list[tuple[str, str]]:
         """(name, TABLE|VIEW) of the database's tables, by name; `pattern` is a LIKE pattern."""
