@@ -435,14 +435,7 @@ class Workflow:
                     self.tickets.update_doc(
                         t, precheck={**t.doc.get("precheck", {}), "ok": False, "reason": reason}
                     )
-            faults = dict(t.doc.get("faults") or {})
-            faults[fault.stage] = {
-                "stage": fault.stage,
-                "outcome": fault.outcome,
-                "reason": fault.reason,
-                "seconds": fault.seconds,
-            }
-            self.tickets.update_doc(t, faults=faults)
+            self._keep_fault(t, fault)
             return (
                 "applied to the schedule" if target is not None else "kept for when the stage runs"
             )
