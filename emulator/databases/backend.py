@@ -11,7 +11,7 @@ a statement timeout, so a write cannot land even if the classification were wron
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -99,6 +99,21 @@ def wanted(names: Collection[str] | None) -> Any:
         return lambda _name: True
     low = {n.lower() for n in names}
     return lambda name: str(name).lower() in low
+
+
+def by_table(rows: Iterable[Sequence[Any]]) -> dict[str, list[Sequence[Any]]]:
+    """Catalog rows (table name first) grouped by table, so building each table is a lookup
+    rather than a scan of every column of the schema."""
+    out: dict[str, list[Sequence[Any]]] = {}
+    for row in rows:
+        out.setdefault(row[0], []).append(row)
+    return out
+
+
+def in_list(names: Sequence[str], column: str) -> tuple[str, tuple[str, ...]]:
+    """` AND column IN (%s, ...)` and its parameters: the catalog queries of a describe() for
+    some tables read only those tables' columns and indexes."""
+    return f" AND {column} IN ({', '.join(['%s'] * len(names))})", tuple(names)
 
 
 @dataclass

@@ -31,6 +31,8 @@ from emulator.databases.backend import (
     Unavailable,
     Watchdog,
     batch_rows,
+    by_table,
+    in_list,
     quiet,
     server_session,
     wanted,
@@ -281,21 +283,28 @@ class MySQLBackend:
                     "ORDER BY TABLE_NAME"
                 )
                 tables = [t for t in cur.fetchall() if want(t[0])]
-                columns: list[Any] = []
-                stats: list[Any] = []
-                if details:
+                columns: dict[str, list[Any]] = {}
+                stats: dict[str, list[Any]] = {}
+                if details and tables:
+                    only, args = (
+                        ("", None)
+                        if names is None
+                        else in_list([t[0] for t in tables], "TABLE_NAME")
+                    )
                     cur.execute(
                         "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY, EXTRA, "
                         "COLUMN_DEFAULT, COLUMN_COMMENT, ORDINAL_POSITION FROM information_schema.COLUMNS "
-                        "WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION"
+                        f"WHERE TABLE_SCHEMA = DATABASE(){only} ORDER BY TABLE_NAME, ORDINAL_POSITION",
+                        args,
                     )
-                    columns = list(cur.fetchall())
+                    columns = by_table(cur.fetchall())
                     cur.execute(
                         "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME "
-                        "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
-                        "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+                        f"FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE(){only} "
+                        "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+                        args,
                     )
-                    stats = list(cur.fetchall())
+                    stats = by_table(cur.fetchall())
                 out = []
                 for name, comment, kind, size in tables:
                     cols = tuple(
@@ -309,13 +318,11 @@ class MySQLBackend:
                             comment=str(c[7] or ""),
                             position=int(c[8]),
                         )
-                        for c in columns
-                        if c[0] == name
+                        for c in columns.get(name, ())
                     )
                     idx: dict[str, tuple[list[str], bool]] = {}
-                    for s in stats:
-                        if s[0] == name:
-                            idx.setdefault(s[1], ([], not int(s[2])))[0].append(s[3])
+                    for s in stats.get(name, ()):
+                        idx.setdefault(s[1], ([], not int(s[2])))[0].append(s[3])
                     indexes = tuple(
                         Index(k, tuple(v[0]), v[1], k == "PRIMARY") for k, v in idx.items()
                     )

@@ -25,6 +25,8 @@ from emulator.databases.backend import (
     Unavailable,
     Watchdog,
     batch_rows,
+    by_table,
+    in_list,
     quiet,
     server_session,
     wanted,
@@ -142,7 +144,7 @@ FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
-WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v')
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v'){only}
 ORDER BY c.relname, a.attnum
 """
 _INDEXES = """
@@ -153,7 +155,7 @@ FROM pg_index ix
 JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE n.nspname = current_schema()
+WHERE n.nspname = current_schema(){only}
 ORDER BY t.relname, i.relname
 """
 
@@ -230,14 +232,18 @@ class PostgresBackend:
                     "ORDER BY c.relname"
                 )
                 tables = [t for t in cur.fetchall() if want(t[0])]
-                columns: list[Any] = []
-                indexes: list[Any] = []
-                if details:
-                    cur.execute(_COLUMNS)
-                    columns = list(cur.fetchall())
-                    cur.execute(_INDEXES)
-                    indexes = list(cur.fetchall())
-                pks = {(r[0], a) for r in indexes if r[3] for a in r[4]}
+                columns: dict[str, list[Any]] = {}
+                indexes: dict[str, list[Any]] = {}
+                if details and tables:
+                    some = names is not None
+                    wanted_tables = [t[0] for t in tables]
+                    only, args = in_list(wanted_tables, "c.relname") if some else ("", None)
+                    cur.execute(_COLUMNS.format(only=only), args)
+                    columns = by_table(cur.fetchall())
+                    only, args = in_list(wanted_tables, "t.relname") if some else ("", None)
+                    cur.execute(_INDEXES.format(only=only), args)
+                    indexes = by_table(cur.fetchall())
+                pks = {(r[0], a) for rows in indexes.values() for r in rows if r[3] for a in r[4]}
                 out = []
                 for name, comment, kind, size in tables:
                     cols = tuple(
@@ -251,13 +257,11 @@ class PostgresBackend:
                             comment=str(c[5] or ""),
                             position=int(c[6]),
                         )
-                        for c in columns
-                        if c[0] == name
+                        for c in columns.get(name, ())
                     )
                     idx = tuple(
                         Index(r[1], tuple(r[4]), bool(r[2]), bool(r[3]))
-                        for r in indexes
-                        if r[0] == name
+                        for r in indexes.get(name, ())
                     )
                     if counts:
                         cur.execute(f"SELECT count(*) FROM {identifier(name, 'postgresql')}")
