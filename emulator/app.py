@@ -16,7 +16,6 @@ from emulator.config import Settings
 from emulator.gateway.pipeline import Gateway
 from emulator.gateway.registry import Registry
 from emulator.services.sas.api import actions as sas_wire
-from emulator.serving import memory
 from emulator.serving.netfaults import ConnectionFaults
 from emulator.wiring import Emulator
 
@@ -33,7 +32,6 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     def api(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         status, headers, body = gateway.handle(environ)
         start_response(status, headers)
-        memory.after_request(environ.get("CONTENT_LENGTH"))
         return [body]
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, request
 
 from emulator.admin.console import page
 from emulator.admin.context import emulator
-from emulator.databases.backend import BackendError
 from emulator.services.dms.domain import meta as m
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
@@ -30,7 +29,7 @@ def index() -> str:
                     names = emu.meta.list_tables(db)
                     stats = emu.meta.table_stats(db, [n for n, _ in names])
                     error = None
-                except (BackendError, m.Unreadable) as exc:
+                except m.Unreadable as exc:
                     names, stats, error = [], {}, str(exc) or type(exc).__name__
                 dbs.append(
                     {
@@ -51,7 +50,7 @@ def table(db_id: int, table: str) -> str:
     db = emu.accounts.databases.get(db_id)
     try:
         found = emu.meta.describe_table(db, table) if db else None
-    except (BackendError, m.Unreadable):
+    except m.Unreadable:
         found = None  # the database cannot be read now: no such table to show
     if db is None or found is None:
         abort(404)

@@ -18,16 +18,6 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from emulator.core.jobs import Cancel
 
-# db_type (accounts file) -> the SQL dialect clients write for it
-DIALECTS = {
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "polardb": "mysql",
-    "postgresql": "postgresql",
-    "sqlite": "sqlite",
-}
-DB_TYPES = tuple(DIALECTS)
-
 # bytes of row data one batch of a stream may hold (F5: memory bounded whatever the row width)
 BATCH_BYTES = 4 * 1024 * 1024
 MAX_BATCH_ROWS = 5_000

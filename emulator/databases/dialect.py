@@ -23,33 +23,11 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 Dialect = str  # "sqlite" | "mysql" | "postgresql"
 
-_DB_TYPES = {
-    "sqlite": "sqlite",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "polardb": "mysql",
-    "polardb-x": "mysql",
-    "postgresql": "postgresql",
-    "postgres": "postgresql",
-    "pgsql": "postgresql",
-}
 _READ = {"mysql": "mysql", "postgresql": "postgres"}
 
 
 class UnsupportedSql(ValueError):
     """The statement cannot run on the embedded engine with its meaning; the message names why."""
-
-
-def normalize(db_type: str | None) -> Dialect:
-    """The SQL dialect a declared `db_type` speaks (no `db_type`: the historical SQLite one)."""
-    if db_type is None or db_type == "":
-        return "sqlite"
-    try:
-        return _DB_TYPES[db_type.strip().lower()]
-    except KeyError:
-        raise ValueError(
-            f"unknown db_type {db_type!r} (expected one of: {', '.join(sorted(_DB_TYPES))})"
-        ) from None
 
 
 # --------------------------------------------------------------------------- splitting

@@ -645,7 +645,8 @@ def regexp(value: Value, pattern: Value, flags: Value = "") -> Value:
 
 
 @functools.lru_cache(maxsize=1024)
-def _like_regex(pattern: str, flags: int) -> re.Pattern[str]:
+def like_regex(pattern: str, flags: int) -> re.Pattern[str]:
+    """SQL LIKE (`%`, `_`, backslash escapes) as a regular expression (cached)."""
     out = []
     i = 0
     while i < len(pattern):
@@ -662,13 +663,13 @@ def _like_regex(pattern: str, flags: int) -> re.Pattern[str]:
 def like(value: Value, pattern: Value) -> Value:
     if value is None or pattern is None:
         return None
-    return 1 if _like_regex(text_of(pattern), 0).fullmatch(text_of(value)) else 0
+    return 1 if like_regex(text_of(pattern), 0).fullmatch(text_of(value)) else 0
 
 
 def ilike(value: Value, pattern: Value) -> Value:
     if value is None or pattern is None:
         return None
-    return 1 if _like_regex(text_of(pattern), re.IGNORECASE).fullmatch(text_of(value)) else 0
+    return 1 if like_regex(text_of(pattern), re.IGNORECASE).fullmatch(text_of(value)) else 0
 
 
 def _pad(left: bool) -> Callable[[Value, Value, Value], Value]:

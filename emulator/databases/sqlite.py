@@ -89,6 +89,7 @@ def _write_authorizer(
     return sqlite3.SQLITE_OK
 
 
+@functools.cache  # the sources cannot change within one process
 def _loader_digest() -> str:
     """Part of the cache key: a new loader rebuilds fixtures built by an old one.
 

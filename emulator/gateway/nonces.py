@@ -14,10 +14,10 @@ import mmap
 import multiprocessing
 import struct
 import threading
-import time
 from collections import OrderedDict
 from typing import Union
 
+from emulator.core.clock import wall_time
 from emulator.state.runtime_db import RuntimeDB
 
 SWEEP_EVERY = 1000
@@ -151,11 +151,11 @@ class SharedNonces:
 
     def clear(self) -> None:
         with self._lock:
-            self._cleared.value = time.time()
+            self._cleared.value = wall_time()
 
     def __len__(self) -> int:
         """Live entries (a scan of the table: for tests and the console, not the request path)."""
-        now = max(time.time(), self._cleared.value + self.window)
+        now = max(wall_time(), self._cleared.value + self.window)
         with self._lock:
             data = self._mem[:]
         return sum(1 for i in range(16, len(data), SLOT) if _EXPIRY.unpack_from(data, i)[0] > now)

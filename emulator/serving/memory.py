@@ -65,16 +65,6 @@ def release() -> None:
         _TRIM(0)
 
 
-def is_large(content_length: str | None) -> bool:
-    return bool(content_length and content_length.isdigit() and int(content_length) >= LARGE_BODY)
-
-
-def after_request(content_length: str | None) -> None:
-    """Called once a request is answered: trims when its body was large."""
-    if is_large(content_length):
-        release()
-
-
 class LargeBodies:
     """WSGI middleware: at most `running` large-body requests in `app`, `waiting` more queued."""
 

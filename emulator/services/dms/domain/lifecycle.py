@@ -376,9 +376,9 @@ CHANGE_STARTED = E.START
 CHANGE_OUTCOMES = (E.FINISH, E.EXECUTE_FAILED)
 # stage marks of a data change's lifecycle faults (precheck and approval as above)
 CHANGE_STAGE_MARKS: dict[str, tuple[Event, Event]] = {
-    "precheck": (E.PRECHECK_PASSED, E.PRECHECK_FAILED),
-    "approval": (E.APPROVE, E.REJECT),
-    "execution": (E.FINISH, E.EXECUTE_FAILED),
+    "precheck": STAGE_MARKS["precheck"],
+    "approval": STAGE_MARKS["approval"],
+    "execution": CHANGE_OUTCOMES,
 }
 
 

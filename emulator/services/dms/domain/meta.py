@@ -121,20 +121,6 @@ def table_guid(db: Database, name: str) -> str:
 # --- the catalog of one database, through the data plane ----------------------------------------
 
 
-def _like(pattern: str) -> re.Pattern[str]:
-    """SQL LIKE (`%`, `_`, backslash escapes), case-insensitive as MySQL compares names."""
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        out.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
-        i += 1
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
-
-
 def _unquote(default: str | None) -> str | None:
     if default is None:
         return None
@@ -207,7 +193,10 @@ class Meta:
 
     def list_tables(self, db: Database, pattern: str | None = None) -> list[tuple[str, str]]:
         """(name, TABLE|VIEW) of the database's tables, by name; `pattern` is a LIKE pattern."""
-        like = _like(pattern) if pattern else None
+        # case-insensitive, as MySQL compares names; imported late: not a start-up cost
+        from emulator.databases.functions import like_regex
+
+        like = like_regex(pattern, re.IGNORECASE) if pattern else None
         return sorted(
             (t.name, t.kind)
             for t in self._catalog(db, details=False, counts=False).tables

@@ -131,8 +131,6 @@ class Workflow:
         checked: list[PrecheckOutcome] = []
         changed: list[ChangePrecheck] = []
         if isinstance(spec, ChangeSpec):
-            for db_id in spec.db_ids:
-                self.tickets.database(user, db_id)
             changed.append(self._change_precheck(user, spec))  # before the store's lock, too
         if isinstance(spec, ExportSpec):
             # before the store's lock (F3): a slow precheck never makes another tenant wait
@@ -696,7 +694,7 @@ class Workflow:
                     continue
                 if not lifecycle.change_running(t.state):
                     continue
-                self.tickets.update_doc(t, run={**run, "claimed": True, "claimed_at": time.time()})
+                self.tickets.update_doc(t, run={**run, "claimed": True})
             event = threading.Event()
             done.append(event)
             self.jobs.submit(
