@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 
@@ -13,24 +14,60 @@ from emulator.admin import catalog as admin_catalog
 from emulator.admin import sas_exports as sas_console
 from emulator.admin import web as admin_web
 from emulator.config import Settings
-from emulator.gateway.pipeline import Gateway
-from emulator.gateway.registry import Registry
-from emulator.services.sas.api import actions as sas_wire
 from emulator.serving.netfaults import ConnectionFaults
 from emulator.wiring import Emulator
+
+if TYPE_CHECKING:
+    from emulator.gateway.pipeline import Gateway
+    from emulator.gateway.registry import Registry
+
+
+class LazyGateway:
+    """The API gateway, built at the first API request: the action modules, their domain and
+    the registry load then, not at start (issue 18: start-up to first 200 on health)."""
+
+    def __init__(self, emu: Emulator):
+        self.emu = emu
+        self._gateway: Gateway | None = None
+        self._lock = threading.Lock()
+
+    def built(self) -> Gateway:
+        gateway = self._gateway
+        if gateway is None:
+            with self._lock:
+                if self._gateway is None:
+                    self._gateway = build_gateway(self.emu)
+                gateway = self._gateway
+        return gateway
+
+    @property
+    def registry(self) -> Registry:
+        return self.built().registry
+
+    def handle(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        return self.built().handle(environ)
+
+
+def build_gateway(emu: Emulator) -> Gateway:
+    """The gateway with every DMS and Sas action registered."""
+    from emulator.gateway.pipeline import Gateway
+    from emulator.gateway.registry import Registry
+    from emulator.services.sas.api import actions as sas_wire
+
+    registry = Registry()
+    emu.dms.register(registry)
+    sas_wire.register(registry, emu)
+    return Gateway(emu, registry)
 
 
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Flask:
     emu = emulator or Emulator(settings or Settings())
     app = Flask("emulator")
-    registry = Registry()
-    gateway = Gateway(emu, registry)
-    emu.dms.register(registry)
-    sas_wire.register(registry, emu)
+    gateway = LazyGateway(emu)
     flask_wsgi = app.wsgi_app
 
     def api(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        status, headers, body = gateway.handle(environ)
+        status, headers, body = (gateway._gateway or gateway.built()).handle(environ)
         start_response(status, headers)
         return [body]
 
