@@ -4,49 +4,116 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 
-from emulator.admin import catalog as admin_catalog
-from emulator.admin import sas_exports as sas_console
 from emulator.admin import web as admin_web
 from emulator.config import Settings
-from emulator.gateway.pipeline import Gateway
-from emulator.gateway.registry import Registry
-from emulator.services.sas.api import actions as sas_wire
 from emulator.serving.netfaults import ConnectionFaults
 from emulator.wiring import Emulator
+
+if TYPE_CHECKING:
+    from emulator.gateway.pipeline import Gateway
+    from emulator.gateway.registry import Registry
+
+
+class LazyGateway:
+    """The API gateway, built at the first API request: the action modules, their domain and
+    the registry load then, not at start (issue 18: start-up to first 200 on health)."""
+
+    def __init__(self, emu: Emulator):
+        self.emu = emu
+        self._gateway: Gateway | None = None
+        self._lock = threading.Lock()
+
+    def built(self) -> Gateway:
+        gateway = self._gateway
+        if gateway is None:
+            with self._lock:
+                if self._gateway is None:
+                    self._gateway = build_gateway(self.emu)
+                gateway = self._gateway
+        return gateway
+
+    @property
+    def registry(self) -> Registry:
+        return self.built().registry
+
+    def handle(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        return self.built().handle(environ)
+
+
+def build_gateway(emu: Emulator) -> Gateway:
+    """The gateway with every DMS and Sas action registered."""
+    from emulator.gateway.pipeline import Gateway
+    from emulator.gateway.registry import Registry
+    from emulator.services.sas.api import actions as sas_wire
+
+    registry = Registry()
+    emu.dms.register(registry)
+    sas_wire.register(registry, emu)
+    return Gateway(emu, registry)
 
 
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Flask:
     emu = emulator or Emulator(settings or Settings())
     app = Flask("emulator")
-    registry = Registry()
-    gateway = Gateway(emu, registry)
-    emu.dms.register(registry)
-    sas_wire.register(registry, emu)
+    gateway = LazyGateway(emu)
     flask_wsgi = app.wsgi_app
+    console = LazyConsole(emu, gateway)
 
     def api(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        status, headers, body = gateway.handle(environ)
+        status, headers, body = (gateway._gateway or gateway.built()).handle(environ)
         start_response(status, headers)
         return [body]
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        """`/` goes straight to the gateway (no framework on the hot path); Flask serves the rest."""
-        if environ.get("PATH_INFO", "/") == "/":
+        """`/` goes straight to the gateway (no framework on the hot path); Flask serves the rest,
+        the console's pages on their own app."""
+        path = environ.get("PATH_INFO", "/")
+        if path == "/":
             return api(environ, start_response)
+        if admin_web.is_console(path):
+            return console.built().wsgi_app(environ, start_response)
         return flask_wsgi(environ, start_response)
 
     app.wsgi_app = ConnectionFaults(dispatch)  # type: ignore[method-assign,assignment]
+    admin_app(app, emu, gateway)
+    admin_web.init_app(app)  # control plane, download links, their guard and errors
+    return app
+
+
+class LazyConsole:
+    """The console (HTML pages under /_emulator/ui), a Flask app of its own built at the first
+    console request: its modules, templates and routes cost a start nothing."""
+
+    def __init__(self, emu: Emulator, gateway: LazyGateway):
+        self.emu = emu
+        self.gateway = gateway
+        self._app: Flask | None = None
+        self._lock = threading.Lock()
+
+    def built(self) -> Flask:
+        app = self._app
+        if app is None:
+            with self._lock:
+                if self._app is None:
+                    ui = Flask("emulator")
+                    admin_app(ui, self.emu, self.gateway)
+                    admin_web.init_console(ui)
+                    self._app = ui
+                app = self._app
+        return app
+
+
+def admin_app(app: Flask, emu: Emulator, gateway: LazyGateway) -> None:
+    """What the control plane's app and the console's share: the emulator, the gateway, the
+    answers to unexpected errors and to paths off their routes."""
     app.extensions["dms_emulator"] = emu
     app.extensions["dms_gateway"] = gateway
-
-    admin_web.init_app(app)  # control plane, console, download links, their guard and errors
-    app.register_blueprint(admin_catalog.bp, url_prefix="/_emulator/ui/catalog")
-    app.register_blueprint(sas_console.bp, url_prefix="/_emulator/ui/sas")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
@@ -82,5 +149,3 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             )
         status, headers, body = gateway.handle(request.environ)
         return Response(body, status=int(status.split()[0]), headers=headers)
-
-    return app

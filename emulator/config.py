@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from emulator.services.dms.domain.tickets import Durations
+if TYPE_CHECKING:  # the tickets domain loads with the services, not with the settings
+    from emulator.services.dms.domain.tickets import Durations
 
 
 @dataclass
@@ -25,7 +27,7 @@ class Settings:
     nonce_capacity: int = 500_000
     retention: int = 7 * 86400  # seconds (emulated) result files are kept
     export_deadline: float = 300.0  # seconds of real time an export job may run
-    durations: Durations = field(default_factory=Durations)
+    durations: Durations | None = None  # None: the defaults of `Durations`
     # serving (emulator/serving): HTTPS on --port; own certificate instead of the generated CA's
     tls: bool = False
     tls_cert: str | None = None

@@ -10,7 +10,8 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 from emulator.config import Settings
 from emulator.core.clock import Clock
@@ -26,23 +27,18 @@ from emulator.platform import artifacts as artifacts_tables
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import SECRET_META, Artifacts
 from emulator.services.dms import service as dms_service
-from emulator.services.dms.api.console import ConsoleContext
-from emulator.services.dms.api.meta import MetaContext
-from emulator.services.dms.api.users import UsersContext
-from emulator.services.dms.context import DmsContext
-from emulator.services.dms.domain.console import Limits as ConsoleLimits
-from emulator.services.dms.domain.datatrack import DataTracking
-from emulator.services.dms.domain.instances import Instances
-from emulator.services.dms.domain.meta import Meta
-from emulator.services.dms.domain.permissions import TicketGrants
-from emulator.services.dms.domain.tickets import Tickets
-from emulator.services.dms.domain.users import Users
-from emulator.services.dms.domain.workflow import Workflow
-from emulator.services.dms.service import DmsService
 from emulator.services.sas import exports as sas_exports
-from emulator.services.sas.exports import SasExports
 from emulator.state.runtime_db import RuntimeDB
 from emulator.state.store import Generation, StateFileError, Store
+
+if TYPE_CHECKING:
+    from emulator.services.dms.domain.datatrack import DataTracking
+    from emulator.services.dms.domain.meta import Meta
+    from emulator.services.dms.domain.tickets import Tickets
+    from emulator.services.dms.domain.users import Users
+    from emulator.services.dms.domain.workflow import Workflow
+    from emulator.services.dms.service import DmsService
+    from emulator.services.sas.exports import SasExports
 
 # every table of the emulator's state, by owner (the store creates, migrates, resets, snapshots)
 STATE_TABLES = (artifacts_tables.TABLES, *dms_service.TABLES, sas_exports.TABLES)
@@ -109,38 +105,92 @@ class Emulator:
         self.header_faults = HeaderFaults(
             settings.header_fault_max_ms, per_tenant=max(1, settings.threads // 4)
         )
-        self.tickets = Tickets(self.store, self.clock, self.accounts, settings.durations)
-        self.datatrack = DataTracking(
+        # the services (tickets, workflow, metadata, Sas exports, the DMS actions) are built on
+        # first use: a start that no request has asked for imports none of their modules
+        # (issue 18); a state file may hold work to resume, and workers share one build
+        self._services_lock = threading.Lock()
+        if state or self._tmp:
+            self.build_services(resume=True)
+        self.databases.probe()  # dsn databases: checked in the background, reported by /health
+
+    # the services, present once `build_services` ran (on first use, see __getattr__)
+    tickets: Tickets
+    datatrack: DataTracking
+    workflow: Workflow
+    users: Users
+    meta: Meta
+    sas: SasExports
+    dms: DmsService
+
+    SERVICES = frozenset(("tickets", "datatrack", "workflow", "users", "meta", "sas", "dms"))
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for a service not built yet (attributes that exist never come here)."""
+        if name in Emulator.SERVICES:
+            self.build_services()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def build_services(self, resume: bool = False) -> None:
+        """Import and build every service once (thread-safe). `resume`: at start, rerun the work
+        a restart left (a start without a state file has none, so a later build never resumes)."""
+        with self._services_lock:
+            if "dms" not in self.__dict__:
+                self._build_services(resume)
+
+    def _build_services(self, resume: bool) -> None:
+        from emulator.services.dms.api.console import ConsoleContext
+        from emulator.services.dms.api.meta import MetaContext
+        from emulator.services.dms.api.users import UsersContext
+        from emulator.services.dms.context import DmsContext
+        from emulator.services.dms.domain.console import Limits as ConsoleLimits
+        from emulator.services.dms.domain.datatrack import DataTracking
+        from emulator.services.dms.domain.instances import Instances
+        from emulator.services.dms.domain.meta import Meta
+        from emulator.services.dms.domain.permissions import TicketGrants
+        from emulator.services.dms.domain.tickets import Durations, Tickets
+        from emulator.services.dms.domain.users import Users
+        from emulator.services.dms.domain.workflow import Workflow
+        from emulator.services.dms.service import DmsService
+        from emulator.services.sas.exports import SasExports
+
+        settings = self.settings
+        durations = settings.durations or Durations()
+        tickets = Tickets(self.store, self.clock, self.accounts, durations)
+        datatrack = DataTracking(
             self.store, self.clock, self.rng, self.artifacts, self.jobs, self.databases
         )
-        self.workflow = Workflow(
+        workflow = Workflow(
             self.store,
             self.clock,
             self.accounts,
-            self.tickets,
+            tickets,
             self.artifacts,
             self.jobs,
-            self.datatrack,
+            datatrack,
             self.databases,
         )
-        self.users = Users(self.store, self.accounts)  # DMS users' run-time changes (issue 13)
+        users = Users(self.store, self.accounts)  # DMS users' run-time changes (issue 13)
         # DMS instances, databases, live catalogs (issue 13)
-        self.meta = Meta(
+        meta = Meta(
             self.accounts, self.databases, Instances(self.store, self.accounts, self.databases)
         )
-        self.sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
-        self.dms = DmsService(
-            DmsContext(self.accounts, self.tickets, self.workflow, self.datatrack, self.artifacts),
-            UsersContext(self.users, self.accounts),
-            MetaContext(self.meta, self.accounts, TicketGrants(self.tickets, self.clock)),
+        sas = SasExports(self.store, self.clock, self.artifacts, self.jobs)
+        dms = DmsService(
+            DmsContext(self.accounts, tickets, workflow, datatrack, self.artifacts),
+            UsersContext(users, self.accounts),
+            MetaContext(meta, self.accounts, TicketGrants(tickets, self.clock)),
             console_ctx=ConsoleContext(  # the SQL console (issue 14)
-                self.meta,
-                TicketGrants(self.tickets, self.clock),
+                meta,
+                TicketGrants(tickets, self.clock),
                 ConsoleLimits(settings.console_max_rows, settings.console_timeout),
             ),
         )
-        self.workflow.resume()
-        self.databases.probe()  # dsn databases: checked in the background, reported by /health
+        self.tickets, self.datatrack, self.workflow = tickets, datatrack, workflow
+        self.users, self.meta, self.sas = users, meta, sas
+        if resume:
+            workflow.resume()
+        self.dms = dms  # last: its presence says every service is built
 
     def save_clock(self) -> None:
         self.store.set_meta("clock", json.dumps(self.clock.snapshot()))
@@ -152,7 +202,8 @@ class Emulator:
         self.databases.reset(tid)
         keys = self.artifacts.keys(tid)
         self.store.reset(tid)
-        self.dms.reset(tid)
+        if "dms" in self.__dict__:  # services not built yet keep nothing to reset
+            self.dms.reset(tid)
         self.artifacts.purge_files(keys)
         self.artifacts.sweep()
         self.faults.clear(tid)

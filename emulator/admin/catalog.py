@@ -8,13 +8,14 @@ from flask import Blueprint, abort, request
 
 from emulator.admin.console import page
 from emulator.admin.context import emulator
-from emulator.services.dms.domain import meta as m
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 
 
 @bp.get("/")
 def index() -> str:
+    from emulator.services.dms.domain import meta as m
+
     emu = emulator()
     tid = request.args.get("tid", type=int)
     tenants = [t for t in emu.accounts.tenants.values() if tid is None or t.tid == tid]
@@ -46,6 +47,8 @@ def index() -> str:
 
 @bp.get("/<int:db_id>/<path:table>")
 def table(db_id: int, table: str) -> str:
+    from emulator.services.dms.domain import meta as m
+
     emu = emulator()
     db = emu.accounts.databases.get(db_id)
     try:

@@ -17,7 +17,6 @@ from emulator.admin import operations as ops
 from emulator.admin import security
 from emulator.admin.context import emulator
 from emulator.admin.errors import message_of, status_of
-from emulator.services.dms import diagram
 
 bp = Blueprint("console", __name__, template_folder="templates")
 
@@ -124,6 +123,8 @@ def tickets() -> str:
 
 @bp.get("/tickets/<int:order_id>")
 def ticket(order_id: int) -> Any:
+    from emulator.services.dms import diagram
+
     emu = emulator()
     view = ops.ticket_view(emu, ops.ticket(emu, order_id))
     download = (

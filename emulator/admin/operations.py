@@ -13,10 +13,9 @@ from emulator.core.clock import iso
 from emulator.faults import scenarios
 from emulator.faults.engine import validate_rule
 from emulator.gateway.journal import Filter, as_text
-from emulator.services.dms import views
-from emulator.services.dms.domain.tickets import Ticket
 
 if TYPE_CHECKING:
+    from emulator.services.dms.domain.tickets import Ticket
     from emulator.state.store import Store
     from emulator.wiring import Emulator
 
@@ -217,14 +216,20 @@ def _order_id(value: Any) -> int:
 
 
 def ticket(emu: Emulator, order_id: Any) -> Ticket:
+    from emulator.services.dms import views
+
     return views.find_ticket(emu.dms.ctx, _order_id(order_id))
 
 
 def ticket_view(emu: Emulator, t: Ticket) -> dict[str, Any]:
+    from emulator.services.dms import views
+
     return views.ticket_view(emu.dms.ctx, t)
 
 
 def tickets(emu: Emulator, tid_value: Any = None) -> list[Ticket]:
+    from emulator.services.dms import views
+
     return views.all_tickets(emu.dms.ctx, integer(tid_value, "tid"))
 
 
@@ -232,6 +237,8 @@ def decide(
     emu: Emulator, order_id: Any, verdict: str, comment: Any = "", uid_value: Any = None
 ) -> Ticket:
     """Approve or reject as a DBA does in the console (submitting first when it waits for that)."""
+    from emulator.services.dms import views
+
     if verdict not in VERDICTS:
         raise Invalid(f"verdict: one of {', '.join(VERDICTS)}")
     uid = integer(uid_value, "uid")

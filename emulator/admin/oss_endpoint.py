@@ -5,8 +5,6 @@ link error (its table below), never from the message."""
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 from flask import Blueprint, Response, request, send_file
 
 from emulator.admin.context import emulator
@@ -25,6 +23,8 @@ OSS_ERRORS: dict[type[Exception], tuple[str, int]] = {
 
 
 def denied(err: LinkError, expires: str) -> Response:
+    from xml.sax.saxutils import escape  # an error page is rare: not loaded at start
+
     emu = emulator()
     rid = emu.rng.token(12).upper()
     extra = ""

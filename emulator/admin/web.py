@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from emulator.admin import console, control_api, oss_endpoint, security
+from emulator.admin import control_api, oss_endpoint, security
 from emulator.admin.context import EXTENSION
 from emulator.admin.errors import STATUS, Unauthorized, message_of, status_of
 
@@ -23,12 +23,32 @@ log = logging.getLogger("emulator.admin")
 
 
 def init_app(app: Flask) -> None:
+    """The control plane and the download links (the console is its own app, `init_console`)."""
+    guarded(app)
+    app.register_blueprint(control_api.bp, url_prefix=PREFIX)
+    app.register_blueprint(oss_endpoint.bp)
+
+
+def init_console(app: Flask) -> None:
+    """The console's pages on an app of their own, built at the first console request so that
+    a start (and a run that never opens the console) loads none of its modules or routes."""
+    from emulator.admin import catalog, console, sas_exports
+
+    guarded(app)
+    app.register_blueprint(console.bp, url_prefix=CONSOLE)
+    app.register_blueprint(catalog.bp, url_prefix=CONSOLE + "/catalog")
+    app.register_blueprint(sas_exports.bp, url_prefix=CONSOLE + "/sas")
+
+
+def is_console(path: str) -> bool:
+    return path == CONSOLE or path.startswith(CONSOLE + "/")
+
+
+def guarded(app: Flask) -> None:
+    """The request-size limits, the guard and the error table, alike on both apps."""
     emu = app.extensions[EXTENSION]
     app.config["MAX_CONTENT_LENGTH"] = emu.settings.control_max_body  # control plane, console
     app.config["MAX_FORM_MEMORY_SIZE"] = min(emu.settings.control_max_body, 1024 * 1024)
-    app.register_blueprint(control_api.bp, url_prefix=PREFIX)
-    app.register_blueprint(oss_endpoint.bp)
-    app.register_blueprint(console.bp, url_prefix=CONSOLE)
     app.before_request(guard)
     for cls in STATUS:
         app.register_error_handler(cls, expected_error)

@@ -108,13 +108,17 @@ def _loader_digest() -> str:
 def build_fixture(script: Path, dialect: str, cache_dir: Path) -> Path:
     """Run a fixture script into a SQLite file, cached by content, dialect and loader version."""
     try:
+        raw = script.read_bytes()  # hashed as bytes: a start on a cached fixture decodes nothing
+    except OSError as exc:
+        raise FixtureError(f"fixture {script}: cannot read it: {exc}") from None
+    key = f"{dialect}\0{_loader_digest() if dialect != 'sqlite' else ''}\0".encode() + raw
+    target = cache_dir / f"{hashlib.sha256(key).hexdigest()[:24]}.sqlite"
+    if target.exists():
+        return target
+    try:
         sql = script.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FixtureError(f"fixture {script}: cannot read it: {exc}") from None
-    key = f"{dialect}\0{_loader_digest() if dialect != 'sqlite' else ''}\0{sql}"
-    target = cache_dir / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:24]}.sqlite"
-    if target.exists():
-        return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".building")
     os.close(fd)

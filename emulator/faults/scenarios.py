@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from emulator.faults.engine import FaultEngine, FaultError, validate_rule
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -55,6 +53,8 @@ def read_scenario(path: str | Path, any_name: bool = False) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError:
         raise ScenarioError(f"scenario file {file}: not UTF-8 text") from None
+    import yaml  # only when a scenario is read (a start without one never loads PyYAML)
+
     try:
         doc = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:

@@ -7,15 +7,15 @@ and connecting to servers is the data plane's work (`emulator.databases.catalog`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 ROLES = ("ADMIN", "DBA", "USER")
 DB_TYPES = ("mysql", "mariadb", "polardb", "postgresql", "sqlite")
@@ -271,6 +271,54 @@ def _database_source(where: str, loc: str, file: Path, d: dict[str, Any]) -> Pat
     return script
 
 
+def _yaml(text: str) -> Any:
+    """The parsed document, from a JSON copy cached by content when one exists: a start on an
+    unchanged file imports no YAML parser (importing PyYAML costs ~10 ms, issue 18). The copy
+    holds the text it was parsed from and is used only for exactly that text."""
+    cache = default_cache_dir().parent / "accounts"
+    entry = cache / f"{hashlib.sha256(text.encode('utf-8')).hexdigest()[:24]}.json"
+    try:
+        cached = json.loads(entry.read_text(encoding="utf-8"))
+        if isinstance(cached, dict) and cached.get("text") == text:
+            return cached["data"]
+    except (OSError, ValueError):
+        pass
+    raw = _parse_yaml(text)
+    try:
+        copy = json.dumps({"text": text, "data": raw}, ensure_ascii=False)
+        if json.loads(copy)["data"] != raw:
+            return raw  # not plain JSON (e.g. dates or number keys): never cached
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(copy)
+            os.replace(tmp, entry)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except (OSError, TypeError, ValueError):
+        pass  # no cache: the next start parses the YAML again
+    return raw
+
+
+def _parse_yaml(text: str) -> Any:
+    """PyYAML's C parser where it is built, its pure-Python parser for the message of a
+    document that fails (the words tests and users know)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            return yaml.load(text, Loader=loader)  # noqa: S506 - CSafeLoader is the safe loader
+        except yaml.YAMLError:
+            pass
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def load_accounts(path: str | os.PathLike[str] | None = None) -> Accounts:
     """Load and validate an accounts file (YAML or JSON)."""
     file = Path(path) if path else builtin_accounts_path()
@@ -280,8 +328,8 @@ def load_accounts(path: str | os.PathLike[str] | None = None) -> Accounts:
     except OSError as exc:
         raise AccountsError(f"{where}: cannot read it: {exc.strerror or exc}") from None
     try:
-        raw = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError) as exc:
+        raw = json.loads(text) if file.suffix == ".json" else _yaml(text)
+    except ValueError as exc:  # _parse_yaml's YAML errors are ValueErrors
         raise AccountsError(f"{where}: not valid YAML/JSON: {exc}".replace("\n", " ")) from None
     if not isinstance(raw, dict):
         raise AccountsError(f"{where}: the top level must be a mapping with a 'tenants' list")

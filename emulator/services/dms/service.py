@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from emulator.gateway.registry import DMS, Registry
-from emulator.services.dms.api import console as console_api
-from emulator.services.dms.api import (
-    datachange,
-    datatrack,
-    export,
-    meta,
-    specs,
-    tenants,
-    tickets,
-    users,
-)
-from emulator.services.dms.context import DmsContext
+from emulator.services.dms.api import specs
 from emulator.services.dms.domain import datatrack as datatrack_domain
 from emulator.services.dms.domain import instances as instances_domain
 from emulator.services.dms.domain import tickets as tickets_domain
 from emulator.services.dms.domain import users as users_domain
 from emulator.state.schema import Tables
 
-# every wire module lists its actions; adding an action = a handler + a line in its ACTIONS
-MODULES = (tickets, export, tenants, datatrack, datachange)
+if TYPE_CHECKING:
+    from emulator.gateway.registry import Registry
+    from emulator.services.dms.api.console import ConsoleContext
+    from emulator.services.dms.api.meta import MetaContext
+    from emulator.services.dms.api.users import UsersContext
+    from emulator.services.dms.context import DmsContext
 
 
 # the state tables DMS owns, each declared by the one module that writes it
@@ -41,14 +34,12 @@ TABLES: tuple[Tables, ...] = (
 
 
 class DmsService:
-    product = DMS
-
     def __init__(
         self,
         ctx: DmsContext,
-        users_ctx: users.UsersContext,
-        meta_ctx: meta.MetaContext,
-        console_ctx: console_api.ConsoleContext | None = None,
+        users_ctx: UsersContext,
+        meta_ctx: MetaContext,
+        console_ctx: ConsoleContext | None = None,
     ):
         self.ctx = ctx
         self.users_ctx = users_ctx
@@ -56,7 +47,21 @@ class DmsService:
         self.console_ctx = console_ctx  # the SQL console (ExecuteScript)
 
     def register(self, registry: Registry) -> None:
-        for module in MODULES:
+        """Every action of DMS (the wire modules load here, at the first API request)."""
+        from emulator.gateway.registry import DMS
+        from emulator.services.dms.api import console as console_api
+        from emulator.services.dms.api import (
+            datachange,
+            datatrack,
+            export,
+            meta,
+            tenants,
+            tickets,
+            users,
+        )
+
+        # every wire module lists its actions; adding an action = a handler + a line in its ACTIONS
+        for module in (tickets, export, tenants, datatrack, datachange):
             for name, action in module.ACTIONS.items():
                 registry.add(DMS, name, action.handler, self.ctx, action.stages)
         users.register(registry, self.users_ctx)

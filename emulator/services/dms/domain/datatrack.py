@@ -18,8 +18,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from emulator.core.clock import Clock, dms_time, parse_dms_time
 from emulator.core.errors import IllegalState, Invalid, NotFound
 from emulator.core.jobs import Jobs
@@ -100,6 +98,8 @@ def _fmt(ts: float) -> str:
 
 
 def load_settings() -> dict[str, Any]:
+    import yaml  # read once, when the services are built
+
     text = (
         resources.files("emulator.fixtures").joinpath("datatrack.yaml").read_text(encoding="utf-8")
     )

@@ -11,8 +11,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from emulator.services.sas.domain.lifecycle import Family
 
 Record = dict[str, Any]
@@ -74,6 +72,8 @@ def generated_records(spec: dict[str, Any]) -> tuple[Record, ...]:
 @cache
 def record_sheets() -> dict[str, Sheet]:
     """ExportRecord's ExportType -> its list (headers are the same in both languages)."""
+    import yaml  # read on the first export, not at start
+
     doc = yaml.safe_load(_text("sas_exports.yaml"))
     return {
         name: Sheet(
@@ -89,6 +89,8 @@ def record_sheets() -> dict[str, Sheet]:
 
 @cache
 def family_sheet(family: Family) -> Sheet:
+    import yaml  # read on the first export, not at start
+
     doc = yaml.safe_load(_text("sas", FAMILY_FILES[family]))
     return Sheet(
         family.value,
