@@ -87,7 +87,7 @@ class Emulator:
             self.clock.now,
         )
         # one process keeps nonces and the journal in memory; workers share nonces in shared
-        # memory (no write per request) and the journal in the runtime DB
+        # memory (no write per request) and the journal in a shared-memory ring
         self.nonces: Nonces = (
             SharedNonces(capacity=settings.nonce_capacity)
             if self._tmp
@@ -95,7 +95,7 @@ class Emulator:
         )
         bounds = Bounds(total_bytes=settings.journal_bytes)
         self.journal: Journal | MemoryJournal = (
-            Journal(self.runtime_db, settings.journal_size, bounds)
+            Journal(settings.journal_size, bounds)
             if self._tmp
             else MemoryJournal(settings.journal_size, bounds)
         )

@@ -223,7 +223,7 @@ def serve(settings: Settings) -> int:
 
     # request threads hand SQLite and locks back and forth; a short GIL switch interval keeps a
     # thread that waits for a lock from waiting a whole default 5 ms slice
-    _sys.setswitchinterval(float(os.environ.get("DMS_EMULATOR_SWITCH_INTERVAL", "0.0005")))
+    _sys.setswitchinterval(float(os.environ.get("DMS_EMULATOR_SWITCH_INTERVAL", "0.002")))
     from emulator.app import create_app
     from emulator.faults.scenarios import ScenarioError, load_scenario
     from emulator.serving.listener import Server
