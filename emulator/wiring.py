@@ -111,7 +111,8 @@ class Emulator:
         self._services_lock = threading.Lock()
         if state or self._tmp:
             self.build_services(resume=True)
-        self.databases.probe()  # dsn databases: checked in the background, reported by /health
+        if any(db.dsn for db in self.accounts.databases.values()):
+            self.databases.probe()  # dsn databases: checked in the background, reported by /health
 
     # the services, present once `build_services` ran (on first use, see __getattr__)
     tickets: Tickets

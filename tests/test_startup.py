@@ -106,11 +106,15 @@ AT_START_NEVER = (
     "emulator.admin.console",
     "emulator.admin.catalog",
     "emulator.admin.sas_exports",
+    "emulator.databases.backend",  # fixtures are checked at start, backends made at first use
+    "emulator.databases.sqlite",
     "emulator.databases.loader",
     "emulator.databases.dialect",
     "emulator.databases.mysql",
     "emulator.databases.postgres",
     "emulator.serving.front",
+    "emulator.serving.tls",  # certificate code: only with --tls
+    "emulator.serving.prefork",  # only with --workers
 )
 
 # after one call of a family, its modules are there
