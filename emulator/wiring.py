@@ -49,7 +49,7 @@ class Emulator:
         self.settings = settings
         self.accounts = accounts or load_accounts(settings.accounts)
         self.rng = RandomSource(settings.seed)
-        self.shared = Shared()
+        self.shared = Shared(settings.workers)
         # several workers need files to share; without --state they get temporary ones
         self._tmp = tempfile.mkdtemp(prefix="dms-emulator-") if settings.workers > 1 else None
         state = settings.state or (os.path.join(self._tmp, "state.sqlite") if self._tmp else None)

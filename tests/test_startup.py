@@ -115,6 +115,7 @@ AT_START_NEVER = (
     "emulator.serving.front",
     "emulator.serving.tls",  # certificate code: only with --tls
     "emulator.serving.prefork",  # only with --workers
+    "multiprocessing",  # one process shares nothing
 )
 
 # after one call of a family, its modules are there

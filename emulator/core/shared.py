@@ -1,29 +1,52 @@
 """What every worker process must see the same, in shared memory created before the fork:
 the emulated clock, how many background jobs are running, how many fault rules exist, how
-many writes the state store has committed."""
+many writes the state store has committed.
+
+One process (no `--workers`) needs no shared memory: the same cells are plain ctypes values and
+the locks thread locks, so a start does not load `multiprocessing` (~5 ms, issue 18)."""
 
 from __future__ import annotations
 
-import multiprocessing
+import ctypes
+import threading
 from typing import Any
 
 
 class Shared:
-    def __init__(self) -> None:
-        ctx = multiprocessing.get_context("fork")
-        self.lock: Any = ctx.Lock()
-        self.clock: Any = ctx.RawArray("d", 2)  # base, offset (seconds)
-        self.jobs: Any = ctx.RawValue("i", 0)  # export/download files being written, all workers
-        self.fault_rules: Any = ctx.RawValue(
-            "i", 0
-        )  # rules stored; 0 lets requests skip the fault table
+    def __init__(self, processes: int = 1) -> None:
+        if processes > 1:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("fork")
+            lock: Any = ctx.Lock
+            array: Any = ctx.RawArray
+            value: Any = ctx.RawValue
+        else:
+            lock = threading.Lock
+            array = _array
+            value = _value
+        self.lock: Any = lock()
+        self.clock: Any = array("d", 2)  # base, offset (seconds)
+        self.jobs: Any = value("i", 0)  # export/download files being written, all workers
+        self.fault_rules: Any = value("i", 0)  # rules stored; 0 lets requests skip the fault table
         # writes committed to the state store, all workers: cached reads are tagged with it
-        self.store_writes: Any = ctx.RawValue("q", 0)
-        self.store_writes_lock: Any = ctx.Lock()  # its own: taken inside other locks' sections
+        self.store_writes: Any = value("q", 0)
+        self.store_writes_lock: Any = lock()  # its own: taken inside other locks' sections
         # one writer at a time per database file, queued here rather than in SQLite's busy wait
-        self.store_writer: Any = ctx.Lock()
-        self.runtime_writer: Any = ctx.Lock()
+        self.store_writer: Any = lock()
+        self.runtime_writer: Any = lock()
 
     def add_jobs(self, n: int) -> None:
         with self.lock:
             self.jobs.value += n
+
+
+_TYPES: dict[str, Any] = {"d": ctypes.c_double, "i": ctypes.c_int, "q": ctypes.c_longlong}
+
+
+def _array(code: str, size: int) -> Any:
+    return (_TYPES[code] * size)()
+
+
+def _value(code: str, initial: Any) -> Any:
+    return _TYPES[code](initial)

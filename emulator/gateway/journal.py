@@ -14,7 +14,6 @@ import json
 import logging
 import marshal
 import mmap
-import multiprocessing
 import re
 import threading
 from collections import deque
@@ -254,6 +253,8 @@ class Journal:
         self.bounds = bounds or Bounds()
         self.size = self.bounds.total_bytes
         self._data = mmap.mmap(-1, self.size)  # anonymous, MAP_SHARED: pages exist once written
+        import multiprocessing  # only --workers share a journal: one process never loads it
+
         ctx = multiprocessing.get_context("fork")
         self._index = ctx.RawArray("q", capacity * _FIELDS)
         # next seq, oldest seq, write offset, bytes of live entries

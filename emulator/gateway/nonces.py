@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import mmap
-import multiprocessing
 import struct
 import threading
 from collections import OrderedDict
@@ -125,6 +124,8 @@ class SharedNonces:
         self.capacity = capacity
         self.slots = max(PROBE, 1 << (max(1, 2 * capacity) - 1).bit_length())  # 2x, a power of 2
         self._mem = mmap.mmap(-1, (self.slots + PROBE) * SLOT)  # anonymous, MAP_SHARED
+        import multiprocessing  # only --workers share nonces: one process never loads it
+
         ctx = multiprocessing.get_context("fork")
         self._lock = ctx.Lock()
         self._acquire, self._release = self._lock.acquire, self._lock.release
