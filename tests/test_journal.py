@@ -226,7 +226,7 @@ def test_nonces_cost_bytes_of_a_digest() -> None:
 
 
 def test_worker_processes_share_one_bounded_journal() -> None:
-    """--workers keeps the journal in the runtime database: same entries, same byte budget."""
+    """--workers keeps the journal in a shared-memory ring: same entries, same byte budget."""
     with EmulatorProcess("--clock", "manual", "--workers", "2", "--journal-bytes", "65536") as proc:
         client = EmulatorClient(proc.url)
         for i in range(450):

@@ -5,34 +5,34 @@ their code called (`Filter`, `emulator.admin.verify`). Nothing an unauthenticate
 can make it big: secrets and signatures are redacted, every long value is cut at a marker, one
 entry has a byte ceiling, and the whole journal has a byte budget as well as a count.
 
-One process keeps it in memory; several worker processes share it in the runtime database.
+One process keeps it in memory; several worker processes share one ring in shared memory.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import marshal
+import mmap
 import multiprocessing
-import os
 import re
 import threading
-import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.state.runtime_db import RuntimeDB
-
 log = logging.getLogger("emulator.gateway.journal")
 
-TRIM_EVERY = 200
 REDACTED = "***redacted***"
 # parameter names whose values are secrets or signatures (never journaled, never shown)
 SECRET_NAME = re.compile(r"signature$|secret|password|passwd|token|credential", re.IGNORECASE)
 # signed links in response bodies (download URLs): the signature goes, the rest stays readable
 LINK_SIGNATURE = re.compile(r"(Signature=)[^&\"'\s<]+")
 ENTRY_OVERHEAD = 400  # bytes counted for the fixed fields of an entry
+# the fields an entry too big for a tiny budget leaves out
+JOURNAL_HEAVY = ("params", "response_body", "string_to_sign", "canonical_request")
 
 
 def marker(total: int) -> str:
@@ -223,164 +223,114 @@ class MemoryJournal:
             self._bytes = sum(s for s, _ in kept)
 
 
-INSERT_ENTRY = (
-    "INSERT INTO journal (ts, action, code, access_key_id, tid, request_id, doc) "
-    "VALUES (?,?,?,?,?,?,?)"
-)
-WRITERS = 256  # worker processes (replacements included) that get a write-behind slot
-FLUSH_DELAY = 0.001  # seconds a writer waits for more entries before one batch INSERT
-SETTLE_SECONDS = 3.0  # longest a reader waits for the other workers' entries to land
+STUCK_SECONDS = 5.0  # a ring lock held this long was left by a worker that died holding it
+# per entry of the index ring: data offset, length, tid (-1: none), live (0: cleared)
+_FIELDS = 4
+
+
+def _pack(entry: dict[str, Any]) -> bytes:
+    """marshal: a C call that neither escapes nor copies strings twice (JSON cost a third of a
+    worker's request). The ring dies with the process tree, so the format never outlives the
+    interpreter that wrote it. Values marshal cannot hold go through JSON first."""
+    try:
+        return marshal.dumps(entry)
+    except ValueError:
+        return marshal.dumps(json.loads(json.dumps(entry, ensure_ascii=False, default=str)))
 
 
 class Journal:
-    """Several worker processes: the runtime database, so every worker writes one journal.
+    """Several worker processes: one ring in shared memory made before the fork, so every
+    worker appends to and reads the same journal with no file, no SQLite and no writer thread.
 
-    Write-behind: a request hands its entry to its process's writer thread, which inserts
-    batches (one transaction, no SQLite call and no lock on the request path). A reader first
-    waits until every live worker has written what it had been handed when the read began, so
-    a query sees every call answered before it, whichever worker answered."""
+    Entries are laid out one after another in a byte ring of `bounds.total_bytes` (the byte
+    budget, exactly); an index ring of `capacity` slots (the count bound) says where each one
+    is. Appending drops the oldest entries that are past the count or in the bytes it needs.
+    An entry becomes visible once its bytes are in place, so a crash mid-append leaves nothing
+    half-written behind, and a lock a killed worker left held is taken over after
+    `STUCK_SECONDS`."""
 
-    def __init__(self, db: RuntimeDB, capacity: int = 10_000, bounds: Bounds | None = None):
-        self.db = db
+    def __init__(self, capacity: int = 10_000, bounds: Bounds | None = None):
         self.capacity = capacity
         self.bounds = bounds or Bounds()
-        self._writes = 0
+        self.size = self.bounds.total_bytes
+        self._data = mmap.mmap(-1, self.size)  # anonymous, MAP_SHARED: pages exist once written
         ctx = multiprocessing.get_context("fork")
-        self._queued = ctx.RawArray("q", WRITERS)  # entries handed over, per process slot
-        self._written = ctx.RawArray("q", WRITERS)  # of them, in the database
-        self._pids = ctx.RawArray("q", WRITERS)  # whose slot it is
-        self._slots = ctx.RawValue("i", 0)
-        self._slots_lock = ctx.Lock()
-        self._forget()
-        os.register_at_fork(after_in_child=self._forget)
+        self._index = ctx.RawArray("q", capacity * _FIELDS)
+        # next seq, oldest seq, write offset, bytes of live entries
+        self._head = ctx.RawArray("q", [1, 1, 0, 0])
+        self._lock = ctx.Lock()
 
-    def _forget(self) -> None:
-        """A new process (or the first): no slot, no buffer, no writer thread yet."""
-        self._pid = -1
-        self._slot = -1
-        self._buffer: list[tuple[Any, ...]] = []
-        self._local = threading.Lock()
-        self._wake = threading.Event()
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        held = bool(self._lock.acquire(timeout=STUCK_SECONDS))
+        if not held:
+            log.warning("the journal lock was held for %gs: taken over", STUCK_SECONDS)
+        try:
+            yield
+        finally:
+            if held:
+                self._lock.release()
 
-    def _my_slot(self) -> int:
-        if self._pid == os.getpid():
-            return self._slot
-        with self._local:
-            if self._pid != os.getpid():
-                with self._slots_lock:
-                    slot = self._slots.value
-                    if slot < WRITERS:
-                        self._slots.value = slot + 1
-                        self._pids[slot] = os.getpid()
-                self._slot = slot if slot < WRITERS else -1
-                if self._slot >= 0:
-                    threading.Thread(
-                        target=self._writer, name="journal-writer", daemon=True
-                    ).start()
-                self._pid = os.getpid()
-        return self._slot
+    def _drop_oldest(self) -> None:
+        head, index = self._head, self._index
+        i = (head[1] % self.capacity) * _FIELDS
+        if index[i + 3]:
+            head[3] -= index[i + 1]
+        head[1] += 1
 
     def record(self, entry: dict[str, Any]) -> None:
         bound_entry(entry, self.bounds)
-        row = (
-            entry.get("ts", 0),
-            entry.get("action"),
-            entry.get("code"),
-            entry.get("access_key_id"),
-            entry.get("tid"),
-            entry.get("request_id"),
-            json.dumps(entry, ensure_ascii=False, default=str),
-        )
-        slot = self._my_slot()
-        if slot < 0:  # out of slots: written at once
-            self._insert([row])
-            return
-        with self._local:
-            self._buffer.append(row)
-            self._queued[slot] += 1  # only this process writes its slot, under its lock
-        self._wake.set()
-
-    def _writer(self) -> None:
-        slot, pid = self._slot, os.getpid()
-        while pid == os.getpid():
-            self._wake.wait()
-            time.sleep(FLUSH_DELAY)
-            self._wake.clear()
-            with self._local:
-                rows, self._buffer = self._buffer, []
-            if not rows:
-                continue
-            try:
-                self._insert(rows)
-            except Exception:
-                log.exception("journal: %d entries could not be written", len(rows))
-            self._written[slot] += len(rows)
-
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
-        """One batch in one transaction; crossing a multiple of `TRIM_EVERY` enforces the
-        count and byte bounds."""
-        with self.db.transaction() as conn:
-            conn.executemany(INSERT_ENTRY, rows)
-            before, self._writes = self._writes, self._writes + len(rows)
-            last = int(conn.execute("SELECT max(seq) FROM journal").fetchone()[0] or 0)
-            if before // TRIM_EVERY != self._writes // TRIM_EVERY or (
-                last // TRIM_EVERY != (last - len(rows)) // TRIM_EVERY
-            ):
-                conn.execute("DELETE FROM journal WHERE seq <= ?", (last - self.capacity,))
-                over = conn.execute(
-                    "SELECT seq FROM (SELECT seq, sum(length(doc)) OVER (ORDER BY seq DESC) AS "
-                    "running FROM journal) WHERE running > ? ORDER BY seq DESC LIMIT 1",
-                    (self.bounds.total_bytes,),
-                ).fetchone()
-                if over is not None:
-                    conn.execute("DELETE FROM journal WHERE seq <= ?", (int(over[0]),))
-
-    def settle(self) -> None:
-        """Wait until every live worker wrote what it was handed before now (bounded: a worker
-        that died with entries in hand is skipped)."""
-        count = min(self._slots.value, WRITERS)
-        target = [self._queued[i] for i in range(count)]
-        deadline = time.monotonic() + SETTLE_SECONDS
-        for i in range(count):
-            while self._written[i] < target[i] and time.monotonic() < deadline:
-                if not _alive(int(self._pids[i])):
+        data = _pack(entry)
+        if len(data) > self.size:  # a budget smaller than one bounded entry: keep its outline
+            data = _pack({k: v for k, v in entry.items() if k not in JOURNAL_HEAVY})
+            data = data if len(data) <= self.size else _pack({"ts": entry.get("ts", 0)})
+        n = len(data)
+        tid = entry.get("tid")
+        head, index = self._head, self._index
+        with self._locked():
+            while head[0] - head[1] >= self.capacity:
+                self._drop_oldest()
+            start = head[2]
+            if start + n > self.size:  # no room before the end: the tail's entries go, then 0
+                while head[1] < head[0] and index[(head[1] % self.capacity) * _FIELDS] >= start:
+                    self._drop_oldest()
+                start = 0
+            while head[1] < head[0]:  # the oldest entries in the bytes this one takes go
+                off = index[(head[1] % self.capacity) * _FIELDS]
+                if not start <= off < start + n:
                     break
-                time.sleep(0.0005)
+                self._drop_oldest()
+            self._data[start : start + n] = data
+            i = (head[0] % self.capacity) * _FIELDS
+            index[i], index[i + 1], index[i + 2], index[i + 3] = (
+                start,
+                n,
+                -1 if tid is None else int(tid),
+                1,
+            )
+            head[2], head[3] = start + n, head[3] + n
+            head[0] += 1  # published last: readers see whole entries only
+
+    def _live(self) -> list[tuple[int, bytes]]:
+        """(seq, bytes) of every live entry, oldest first, copied under the lock."""
+        head, index, data = self._head, self._index, self._data
+        out: list[tuple[int, bytes]] = []
+        with self._locked():
+            for seq in range(head[1], head[0]):
+                i = (seq % self.capacity) * _FIELDS
+                if index[i + 3]:
+                    off = index[i]
+                    out.append((seq, data[off : off + index[i + 1]]))
+        return out
 
     @property
     def bytes(self) -> int:
-        self.settle()
-        row = self.db.query_one("SELECT coalesce(sum(length(doc)), 0) FROM journal")
-        return int(row[0]) if row else 0
+        return int(self._head[3])
 
     def query(self, where: Filter = ANY, limit: int | None = None) -> list[dict[str, Any]]:
-        self.settle()
-        sql = "SELECT seq, doc FROM journal WHERE 1=1"
-        args: list[Any] = []
-        for column, value in (
-            ("action", where.action),
-            ("code", where.code),
-            ("access_key_id", where.access_key_id),
-            ("tid", where.tid),
-            ("request_id", where.request_id),
-        ):
-            if value is not None:
-                sql += f" AND {column}=?"
-                args.append(value)
-        if where.since is not None:
-            sql += " AND ts>=?"
-            args.append(where.since)
-        if where.until is not None:
-            sql += " AND ts<=?"
-            args.append(where.until)
-        newest = self.db.query_one("SELECT max(seq) FROM journal")
-        floor = int(newest[0] or 0) - self.capacity if newest else 0
-        sql += " AND seq > ? ORDER BY seq DESC"
-        args.append(floor)
-        rows: Iterable[Any] = self.db.query(sql, tuple(args))
         out: list[dict[str, Any]] = []
-        for r in rows:
-            e = {"seq": r["seq"], **json.loads(r["doc"])}
+        for seq, raw in reversed(self._live()):
+            e = {"seq": seq, **marshal.loads(raw)}
             if where.keeps(e):
                 out.append(e)
                 if limit and len(out) >= limit:
@@ -389,18 +339,10 @@ class Journal:
         return out
 
     def clear(self, tid: int | None = None) -> None:
-        self.settle()  # entries handed over before the reset go with it
-        if tid is None:
-            self.db.execute("DELETE FROM journal")
-        else:
-            self.db.execute("DELETE FROM journal WHERE tid=?", (tid,))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        head, index = self._head, self._index
+        with self._locked():
+            for seq in range(head[1], head[0]):
+                i = (seq % self.capacity) * _FIELDS
+                if index[i + 3] and (tid is None or index[i + 2] == tid):
+                    index[i + 3] = 0
+                    head[3] -= index[i + 1]

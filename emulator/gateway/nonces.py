@@ -111,6 +111,7 @@ class NonceCache:
 
 SLOT = 24  # bytes per remembered nonce: its 16-byte digest, then its expiry (a double)
 PROBE = 8  # slots a digest may occupy, from the one its hash names
+_EXPIRIES = struct.Struct("<" + "16xd" * PROBE)  # the expiry of each slot of one window
 
 
 class SharedNonces:
@@ -126,6 +127,7 @@ class SharedNonces:
         self._mem = mmap.mmap(-1, (self.slots + PROBE) * SLOT)  # anonymous, MAP_SHARED
         ctx = multiprocessing.get_context("fork")
         self._lock = ctx.Lock()
+        self._acquire, self._release = self._lock.acquire, self._lock.release
         # entries recorded before the last clear() are void (clearing never touches the table)
         self._cleared = ctx.RawValue("d", 0.0)
 
@@ -134,20 +136,21 @@ class SharedNonces:
         first = (int.from_bytes(key[:8], "little") & (self.slots - 1)) * SLOT
         live_after = max(now, self._cleared.value + self.window)  # expiry of a live entry
         mem = self._mem
-        with self._lock:
+        self._acquire()  # the C methods themselves: this runs once per request
+        try:
             window = mem[first : first + PROBE * SLOT]
-            victim, victim_expires = -1, float("inf")
-            for i in range(0, PROBE * SLOT, SLOT):
-                (expires,) = _EXPIRY.unpack_from(window, i + 16)
-                live = expires > live_after
-                if live and window[i : i + 16] == key:
+            expiries = _EXPIRIES.unpack(window)
+            at = window.find(key)
+            while at >= 0:  # a digest sits at a slot's start; elsewhere it is a chance match
+                if at % SLOT == 0 and expiries[at // SLOT] > live_after:
                     return False
-                if not live:
-                    expires = 0.0  # free: taken before any live one
-                if expires < victim_expires:
-                    victim, victim_expires = i, expires
-            mem[first + victim : first + victim + SLOT] = key + _EXPIRY.pack(now + self.window)
+                at = window.find(key, at + 1)
+            ages = [e if e > live_after else 0.0 for e in expiries]  # free slots go first
+            victim = first + ages.index(min(ages)) * SLOT
+            mem[victim : victim + SLOT] = key + _EXPIRY.pack(now + self.window)
             return True
+        finally:
+            self._release()
 
     def clear(self) -> None:
         with self._lock:

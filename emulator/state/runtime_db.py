@@ -1,4 +1,4 @@
-"""The runtime database: nonces, the request journal and fault rules.
+"""The runtime database: fault rules (and the nonce store of `gateway/nonces.NonceCache`).
 
 Not state a user keeps (it is not in snapshots and dies with the process), but every worker
 process must share it: in memory for one process, a temporary file (synchronous=OFF, no fsync)
@@ -13,9 +13,6 @@ RUNTIME_SCHEMA = """
 CREATE TABLE IF NOT EXISTS nonces (ak TEXT NOT NULL, nonce TEXT NOT NULL, expires REAL NOT NULL,
                                    PRIMARY KEY (ak, nonce)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires);
-CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, action TEXT,
-                                    code TEXT, access_key_id TEXT, tid INTEGER, request_id TEXT,
-                                    doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS fault_rules (pos INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
                                         tid INTEGER, doc TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0,
                                         fired INTEGER NOT NULL DEFAULT 0);
