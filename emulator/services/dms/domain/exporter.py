@@ -267,11 +267,12 @@ class _Deflate:
             raise self.error
         self.queue.put(self.encode(text))
 
-    def close(self) -> None:
-        """Wait for the writer thread (always called); raise what it hit, if anything."""
+    def close(self, failed: bool = False) -> None:
+        """Wait for the writer thread (always called); raise what it hit, unless the caller
+        already failed (its own error is the one to report)."""
         self.queue.put(None)
         self.thread.join()
-        if self.error is not None:
+        if self.error is not None and not failed:
             raise self.error
 
 
@@ -402,8 +403,10 @@ def run_export(
                             rows = _write_json(out, stream, cancel)
                         else:
                             rows = _write_sql(out, stream, cancel, base_name, backend.dialect)
-                    finally:
-                        out.close()
+                    except BaseException:
+                        out.close(failed=True)
+                        raise
+                    out.close()
         os.replace(partial, target_zip)
     finally:
         if partial.exists():
