@@ -25,7 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulator.databases.sqlite import SqliteBackend, build_fixture  # noqa: E402
+from emulator.databases.fixtures import build_fixture  # noqa: E402
+from emulator.databases.sqlite import SqliteBackend  # noqa: E402
 from emulator.services.dms.domain.exporter import run_export  # noqa: E402
 from emulator.testing.process import Control, EmulatorProcess  # noqa: E402
 from emulator.testing.sdk import ALICE, dms  # noqa: E402
