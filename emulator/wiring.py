@@ -27,7 +27,7 @@ from emulator.platform import artifacts as artifacts_tables
 from emulator.platform.accounts import Accounts, load_accounts
 from emulator.platform.artifacts import SECRET_META, Artifacts
 from emulator.services.dms import service as dms_service
-from emulator.services.sas import exports as sas_exports
+from emulator.services.sas import service as sas_service
 from emulator.state.runtime_db import RuntimeDB
 from emulator.state.store import Generation, StateFileError, Store
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from emulator.services.sas.exports import SasExports
 
 # every table of the emulator's state, by owner (the store creates, migrates, resets, snapshots)
-STATE_TABLES = (artifacts_tables.TABLES, *dms_service.TABLES, sas_exports.TABLES)
+STATE_TABLES = (artifacts_tables.TABLES, *dms_service.TABLES, sas_service.JOBS)
 
 
 class Emulator:
@@ -111,7 +111,8 @@ class Emulator:
         self._services_lock = threading.Lock()
         if state or self._tmp:
             self.build_services(resume=True)
-        self.databases.probe()  # dsn databases: checked in the background, reported by /health
+        if any(db.dsn for db in self.accounts.databases.values()):
+            self.databases.probe()  # dsn databases: checked in the background, reported by /health
 
     # the services, present once `build_services` ran (on first use, see __getattr__)
     tickets: Tickets

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import time
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -167,7 +168,14 @@ def test_an_unreachable_server_is_reported_and_fails_calls_clearly(
 ) -> None:
     emu, _, _ = engines  # it started although one server is down
     client, control = dms(emu.endpoint, ALICE), Control(emu.url)
-    states = {d["db_id"]: d for d in control.get("/health")["databases"]}
+    # the servers are checked in the background after start: wait for that check (a fast start
+    # can answer health before it finished; "unknown" until then)
+    deadline = time.monotonic() + 30
+    while True:
+        states = {d["db_id"]: d for d in control.get("/health")["databases"]}
+        if all(d["state"] != "unknown" for d in states.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert states[REAL_MARIADB]["state"] == "ok" and states[REAL_PG]["state"] == "ok"
     assert states[DOWN]["state"] == "unreachable" and "hunter2" not in str(states[DOWN])
     assert "cannot connect" in states[DOWN]["message"]

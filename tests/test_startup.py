@@ -93,19 +93,28 @@ AT_START_NEVER = (
     "emulator.services.dms.api.export",
     "emulator.services.dms.api.console",
     "emulator.services.dms.api.meta",
+    "emulator.services.dms.domain.tickets",  # the state tables are declared apart from it
     "emulator.services.dms.domain.workflow",
+    "emulator.services.dms.domain.datatrack",
     "emulator.services.dms.domain.meta",
     "emulator.services.dms.domain.console",
+    "emulator.services.dms.api.specs",
     "emulator.services.dms.views",
     "emulator.services.sas.api.exports",
+    "emulator.services.sas.exports",
+    "xml.sax",
     "emulator.admin.console",
     "emulator.admin.catalog",
     "emulator.admin.sas_exports",
+    "emulator.databases.backend",  # fixtures are checked at start, backends made at first use
+    "emulator.databases.sqlite",
     "emulator.databases.loader",
     "emulator.databases.dialect",
     "emulator.databases.mysql",
     "emulator.databases.postgres",
     "emulator.serving.front",
+    "emulator.serving.tls",  # certificate code: only with --tls
+    "emulator.serving.prefork",  # only with --workers
 )
 
 # after one call of a family, its modules are there

@@ -228,10 +228,15 @@ def serve(settings: Settings) -> int:
     from emulator.faults.scenarios import ScenarioError, load_scenario
     from emulator.serving.listener import Server
     from emulator.serving.logs import setup_logging
-    from emulator.serving.prefork import serve_workers
     from emulator.serving.startup import banner_for, scenario_path, tls_config
-    from emulator.serving.tls import TlsError
     from emulator.wiring import Emulator
+
+    # certificate code loads only with --tls (issue 18: no work at start nobody asked for)
+    tls_errors: tuple[type[Exception], ...] = ()
+    if settings.tls:
+        from emulator.serving.tls import TlsError
+
+        tls_errors = (TlsError,)
 
     setup_logging(settings.log_level, settings.log_json)
     from emulator.admin.security import bind_warning
@@ -241,7 +246,7 @@ def serve(settings: Settings) -> int:
         print(f"dms-emulator: warning: {warning}", file=sys.stderr, flush=True)
     try:
         tls = tls_config(settings)
-    except TlsError as exc:
+    except tls_errors as exc:
         return fail(str(exc))
     try:
         emu = Emulator(settings)
@@ -256,6 +261,9 @@ def serve(settings: Settings) -> int:
     app = create_app(emulator=emu)
     banner = banner_for(settings, emu)
     if settings.workers > 1:
+        from emulator.serving.prefork import serve_workers
+
+        app.extensions["dms_gateway"].built()  # the action modules load once, before the fork
 
         def after_fork(index: int) -> None:
             emu.rng.reseed(None if settings.seed is None else settings.seed * 1000 + index + 1)
@@ -282,7 +290,7 @@ def serve(settings: Settings) -> int:
         return 0
     try:
         server = Server(app, settings.host, settings.port, settings.threads, tls=tls)
-    except TlsError as exc:
+    except tls_errors as exc:
         emu.close()
         return fail(str(exc))
     except OSError as exc:

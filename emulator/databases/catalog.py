@@ -1,7 +1,7 @@
 """The databases of the accounts file, each behind its backend: the data plane's one entry.
 
 Fixture databases are built (and cached by content) when the emulator starts; a bad fixture
-stops start-up with one line naming the file. A `dsn` database is only connected on use, so an
+stops start-up with one line naming the file; their backends are made at first use. A `dsn` database is only connected on use, so an
 unreachable server or bad credentials never stop start-up: `health()` reports it and every call
 on that database fails with a clear DMS error.
 
@@ -23,12 +23,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from emulator.databases.backend import DatabaseBackend, Health, Unavailable
-from emulator.databases.sqlite import FixtureError, SqliteBackend, build_fixture
+from emulator.databases.fixtures import FixtureError, build_fixture
 from emulator.platform.accounts import Accounts, AccountsError, Database, default_cache_dir
+
+if TYPE_CHECKING:  # the backends load with the first request on a database (issue 18)
+    from emulator.databases.backend import DatabaseBackend, Health
 
 log = logging.getLogger("emulator.databases")
 
@@ -57,6 +59,9 @@ class DataPlane:
         self.work_dir = Path(state_path + ".databases") if state_path else Path(self._tmp or "")
         cache = cache_dir or default_cache_dir()
         self._backends: dict[int, DatabaseBackend] = {}
+        # embedded databases: the fixture is built (checked) now, the backend made on first use
+        self._embedded: dict[int, Path] = {}
+        self._now = now
         self._states: dict[int, Health] = {}
         self._runtime: Callable[[], Mapping[int, Database]] = dict
         self._registered: dict[int, tuple[str | None, DatabaseBackend]] = {}
@@ -72,9 +77,7 @@ class DataPlane:
                 raise AccountsError(
                     f"accounts file {accounts.source}: database {db.db_id} ({db.schema}): {exc}"
                 ) from None
-            self._backends[db.db_id] = SqliteBackend(
-                built, self.work_dir / f"{db.db_id}.sqlite", db.dialect, now, db.schema
-            )
+            self._embedded[db.db_id] = built
 
     def attach(self, source: Callable[[], Mapping[int, Database]]) -> None:
         """Databases registered at run time (by id), read from `source` on each lookup."""
@@ -85,6 +88,8 @@ class DataPlane:
         found = self._backends.get(db_id)
         if found is not None:
             return found
+        if db_id in self._embedded:
+            return self._embedded_backend(db_id)
         db = self._runtime()[db_id]  # KeyError, as for an unknown id
         with self._lock:
             cached = self._registered.get(db_id)
@@ -92,6 +97,23 @@ class DataPlane:
                 cached = (db.dsn, _server_backend(db))
                 self._registered[db_id] = cached
             return cached[1]
+
+    def _embedded_backend(self, db_id: int) -> DatabaseBackend:
+        from emulator.databases.sqlite import SqliteBackend
+
+        with self._lock:
+            found = self._backends.get(db_id)
+            if found is None:
+                db = self.accounts.databases[db_id]
+                found = SqliteBackend(
+                    self._embedded[db_id],
+                    self.work_dir / f"{db_id}.sqlite",
+                    db.dialect,
+                    self._now,
+                    db.schema,
+                )
+                self._backends[db_id] = found
+            return found
 
     def health(self, db_id: int) -> Health:
         return self.backend(db_id).health()
@@ -138,9 +160,9 @@ class DataPlane:
     def reset(self, tid: int | None = None) -> None:
         """Embedded databases back to their fixtures (one tenant's or all); dsn ones untouched
         (registered instances are the DMS domain's state: the store's reset forgets them)."""
-        for db_id, b in self._backends.items():
+        for db_id in [*self._backends, *(i for i in self._embedded if i not in self._backends)]:
             if tid is None or self.accounts.databases[db_id].tid == tid:
-                b.reset()
+                self.backend(db_id).reset()  # an embedded one not used yet: its working copy
 
     def close(self) -> None:
         for b in [*self._backends.values(), *(b for _, b in self._registered.values())]:
@@ -182,6 +204,8 @@ def sniff_engine(host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> str:
 
     A MySQL server greets first (protocol 10); a PostgreSQL server answers an SSLRequest with
     one byte, `S` or `N`."""
+    from emulator.databases.backend import Unavailable
+
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
@@ -205,6 +229,7 @@ def server_info(login: Login, timeout: float = CONNECT_TIMEOUT) -> tuple[str, li
 
 
 def _mysql_info(login: Login, timeout: float) -> tuple[str, list[str]]:
+    from emulator.databases.backend import Unavailable
     from emulator.databases.mysql import _pymysql
 
     pymysql = _pymysql()
@@ -240,6 +265,7 @@ _PG_DATABASES = (
 
 
 def _postgres_info(login: Login, timeout: float) -> tuple[str, list[str]]:
+    from emulator.databases.backend import Unavailable
     from emulator.databases.postgres import _psycopg
 
     psycopg = _psycopg()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from xml.sax.saxutils import escape
 
 from emulator.gateway.errors import ApiError
 from emulator.gateway.registry import Product
@@ -16,7 +15,9 @@ XML_TYPE = "text/xml;charset=utf-8"  # exactly what tea-openapi needs to parse <
 def _xml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(str(value))
+    # xml.sax.saxutils.escape's three replacements, in its order (importing xml.sax pulls in
+    # urllib.request: ~5 ms of every start, issue 18)
+    return str(value).replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 def _xml(name: str, value: Any) -> str:

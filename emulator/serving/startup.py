@@ -7,10 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from emulator.serving.tls import TlsConfig, TlsError
-
 if TYPE_CHECKING:
     from emulator.config import Settings
+    from emulator.serving.tls import TlsConfig
     from emulator.wiring import Emulator
 
 
@@ -18,6 +17,8 @@ def tls_config(settings: Settings) -> TlsConfig | None:
     """None without --tls; the user's pair with --tls-cert/--tls-key; else the generated one."""
     if not settings.tls:
         return None
+    from emulator.serving.tls import TlsConfig, TlsError  # certificate code only with --tls
+
     if settings.tls_cert or settings.tls_key:
         for flag, path in (("--tls-cert", settings.tls_cert), ("--tls-key", settings.tls_key)):
             if not path or not os.path.isfile(path):

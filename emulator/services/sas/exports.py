@@ -27,30 +27,12 @@ from emulator.services.sas.domain.workbook import (
     write_xlsx,
     write_zipped_xlsx,
 )
-from emulator.state.schema import Tables, clear, clear_tenant
 from emulator.state.store import Store, dumps
 
 # Sas export tasks: this module alone writes `jobs` (every row is a Sas export, kind
 # `sas_export`; data-tracking downloads moved out in v4). Older rows carry no `family`: they
-# are ExportRecord tasks (see _request_from_doc).
-TABLES = Tables(
-    owner=__name__,
-    schema=(
-        """CREATE TABLE IF NOT EXISTS jobs (
-          id INTEGER PRIMARY KEY,
-          kind TEXT NOT NULL,
-          tid INTEGER NOT NULL,
-          owner TEXT NOT NULL,
-          created_at REAL NOT NULL,
-          doc TEXT NOT NULL
-        )""",
-        "CREATE INDEX IF NOT EXISTS jobs_kind ON jobs (kind, tid, id)",
-    ),
-    snapshot=("jobs",),
-    json_columns=(("jobs", "doc"),),
-    reset_all=clear("jobs"),
-    reset_tenant=clear_tenant("jobs"),
-)
+# are ExportRecord tasks (see _request_from_doc). Its declaration is `JOBS` in
+# emulator/services/sas/service.py.
 
 EXPORT_ID_START = 131_001
 JOB_KIND = "sas_export"  # rows of the shared jobs table that belong to Sas

@@ -21,7 +21,6 @@ from emulator.services.dms.domain.model import (
     TrackSpec,
     spec_doc,
 )
-from emulator.state.schema import Migration
 from emulator.state.store import dumps
 
 # ExportSpec field <- PluginParam key (where it is not just camelCase of the field)
@@ -165,7 +164,7 @@ def to_wire(spec: Spec) -> dict[str, Any]:
     return _convert(spec.fields, _camel)
 
 
-def _convert_tickets(conn: sqlite3.Connection) -> None:
+def convert_tickets(conn: sqlite3.Connection) -> None:
     """v5: ticket documents keep a typed spec (snake_case) instead of the wire `params`."""
     rows = conn.execute(
         "SELECT id, plugin_type, doc FROM orders WHERE json_type(doc, '$.params') IS NOT NULL"
@@ -174,6 +173,3 @@ def _convert_tickets(conn: sqlite3.Connection) -> None:
         doc = json.loads(text)
         doc["spec"] = spec_doc(from_wire(plugin_type, doc.pop("params")))
         conn.execute("UPDATE orders SET doc=? WHERE id=?", (dumps(doc), order_id))
-
-
-MIGRATION = Migration(5, transform=_convert_tickets)

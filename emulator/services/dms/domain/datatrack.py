@@ -29,59 +29,11 @@ from emulator.platform.accounts import Database
 from emulator.platform.artifacts import Artifacts
 from emulator.services.dms.domain.model import TrackSpec
 from emulator.services.dms.domain.tickets import Ticket, database_of
-from emulator.state.schema import Migration, Tables, clear, clear_tenant
 from emulator.state.store import Store, dumps
 
 # datatrack_events: each tracking ticket's simulated binlog; datatrack_downloads: its filtered
-# downloads. This module alone writes them.
-TABLES = Tables(
-    owner=__name__,
-    schema=(
-        """CREATE TABLE IF NOT EXISTS datatrack_events (
-          tid INTEGER NOT NULL,
-          order_id INTEGER NOT NULL,
-          event_id INTEGER NOT NULL,
-          doc TEXT NOT NULL,
-          PRIMARY KEY (order_id, event_id)
-        )""",
-        "CREATE INDEX IF NOT EXISTS datatrack_events_tid ON datatrack_events (tid)",
-        """CREATE TABLE IF NOT EXISTS datatrack_downloads (
-          id INTEGER PRIMARY KEY,
-          tid INTEGER NOT NULL,
-          key TEXT NOT NULL UNIQUE,
-          created_at REAL NOT NULL,
-          doc TEXT NOT NULL
-        )""",
-        "CREATE INDEX IF NOT EXISTS datatrack_downloads_tid ON datatrack_downloads (tid, key)",
-    ),
-    snapshot=("datatrack_events", "datatrack_downloads"),
-    json_columns=(("datatrack_events", "doc"), ("datatrack_downloads", "doc")),
-    migrations=(
-        # v4: the binlog leaves the ticket document and downloads leave the Sas jobs table
-        # (the one time this module touches those tables: to take its rows out of them)
-        Migration(
-            4,
-            (
-                """CREATE TABLE IF NOT EXISTS datatrack_events (
-                  tid INTEGER NOT NULL, order_id INTEGER NOT NULL, event_id INTEGER NOT NULL,
-                  doc TEXT NOT NULL, PRIMARY KEY (order_id, event_id))""",
-                "INSERT OR REPLACE INTO datatrack_events (tid, order_id, event_id, doc) "
-                "SELECT o.tid, o.id, json_extract(e.value, '$.id'), e.value "
-                "FROM orders o, json_each(o.doc, '$.track.events') e",
-                "UPDATE orders SET doc = json_remove(doc, '$.track.events') "
-                "WHERE json_type(doc, '$.track.events') IS NOT NULL",
-                """CREATE TABLE IF NOT EXISTS datatrack_downloads (
-                  id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, key TEXT NOT NULL UNIQUE,
-                  created_at REAL NOT NULL, doc TEXT NOT NULL)""",
-                "INSERT OR REPLACE INTO datatrack_downloads (id, tid, key, created_at, doc) "
-                "SELECT id, tid, owner, created_at, doc FROM jobs WHERE kind='datatrack_download'",
-                "DELETE FROM jobs WHERE kind='datatrack_download'",
-            ),
-        ),
-    ),
-    reset_all=clear("datatrack_events", "datatrack_downloads"),
-    reset_tenant=clear_tenant("datatrack_events", "datatrack_downloads"),
-)
+# downloads. This module alone writes them; their declaration is `DATATRACK` in
+# emulator/services/dms/service.py.
 
 OPERATORS = ("EQUAL", "NOT_EQUAL", "IN", "NOT_IN", "BETWEEN", "LESS", "MORE")
 DOWNLOAD_ID_START = 1

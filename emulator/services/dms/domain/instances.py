@@ -26,26 +26,17 @@ from emulator.core.errors import DomainError, Exists, Forbidden, NotFound
 from emulator.databases.backend import Unavailable
 from emulator.databases.catalog import DataPlane, Login, server_info, sniff_engine
 from emulator.platform.accounts import Accounts, Database, User
-from emulator.state.schema import Tables, clear, clear_tenant
 from emulator.state.store import Store
 
 TABLE = "dms_instances"
 SECRETS = "dms_instance_secrets"
-DDL = (
-    "CREATE TABLE IF NOT EXISTS dms_instances ("
-    " instance_id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, host TEXT NOT NULL,"
-    " port INTEGER NOT NULL, rev INTEGER NOT NULL, doc TEXT NOT NULL)",
-    "CREATE UNIQUE INDEX IF NOT EXISTS dms_instances_endpoint ON dms_instances (tid, host, port)",
-    "CREATE TABLE IF NOT EXISTS dms_instance_secrets ("
-    " instance_id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, password TEXT NOT NULL)",
-)
 FIRST_INSTANCE_ID = 9_000_001
 FIRST_DATABASE_ID = 90_000_001
 # db_type -> the protocol the server speaks
 ENGINES = {"mysql": "mysql", "mariadb": "mysql", "polardb": "mysql", "postgresql": "postgresql"}
 
 
-def _check_row(where: str, row: dict[str, Any]) -> None:
+def check_row(where: str, row: dict[str, Any]) -> None:
     """A state document's instance must be one this module could have written."""
     try:
         doc = json.loads(str(row.get("doc") or "{}"))
@@ -69,15 +60,8 @@ def _check_row(where: str, row: dict[str, Any]) -> None:
         raise ValueError(f"{where}.port: must be between 1 and 65535")
 
 
-TABLES = Tables(
-    owner=__name__,
-    schema=DDL,
-    snapshot=(TABLE,),
-    json_columns=((TABLE, "doc"),),
-    reset_all=clear(TABLE, SECRETS),
-    reset_tenant=clear_tenant(TABLE, SECRETS),
-    row_checks={TABLE: _check_row},
-)
+# this module alone writes its tables; their declaration is `INSTANCES` in
+# emulator/services/dms/service.py (a state document's rows pass `check_row`)
 
 
 class ConnectionFailed(DomainError):

@@ -16,7 +16,6 @@ from emulator.platform.accounts import Accounts, Database, User
 from emulator.services.dms.domain import lifecycle
 from emulator.services.dms.domain.lifecycle import Event, TicketState
 from emulator.services.dms.domain.model import Spec, load_spec, spec_doc
-from emulator.state.schema import Migration, Tables, clear, clear_tenant
 from emulator.state.store import Store, dumps
 
 ORDER_ID_START = 4_000_001
@@ -27,68 +26,11 @@ JOB_ID_START = 31_001
 KIND_NAMES = {"DATA_EXPORT": "a data export", "DATA_TRACK": "a data tracking ticket"}
 
 
-# orders: what was asked; order_events: what happened and is scheduled (this module alone writes them)
-TABLES = Tables(
-    owner=__name__,
-    schema=(
-        """CREATE TABLE IF NOT EXISTS orders (
-          id INTEGER PRIMARY KEY,
-          tid INTEGER NOT NULL,
-          plugin_type TEXT NOT NULL,
-          committer_uid INTEGER NOT NULL,
-          comment TEXT NOT NULL,
-          created_at REAL NOT NULL,
-          workflow_id INTEGER NOT NULL,
-          doc TEXT NOT NULL,
-          tseq INTEGER
-        )""",
-        "CREATE INDEX IF NOT EXISTS orders_tid ON orders (tid, id)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS orders_workflow ON orders (workflow_id)",
-        "CREATE INDEX IF NOT EXISTS orders_tseq ON orders (tid, tseq)",
-        # the data-change ticker asks for tickets of a few types only
-        "CREATE INDEX IF NOT EXISTS orders_type ON orders (plugin_type, id)",
-        """CREATE TABLE IF NOT EXISTS order_events (
-          seq INTEGER PRIMARY KEY AUTOINCREMENT,
-          order_id INTEGER NOT NULL,
-          at REAL NOT NULL,
-          event TEXT NOT NULL,
-          actor INTEGER,
-          detail TEXT NOT NULL DEFAULT '{}'
-        )""",
-        "CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id, at, seq)",
-        "CREATE INDEX IF NOT EXISTS order_events_kind ON order_events (order_id, event)",
-    ),
-    snapshot=("orders", "order_events"),
-    json_columns=(("orders", "doc"), ("order_events", "detail")),
-    migrations=(
-        Migration(
-            2, ("CREATE INDEX IF NOT EXISTS order_events_kind ON order_events (order_id, event)",)
-        ),
-        # a dense per-tenant sequence, so an unfiltered page is an index range, not an OFFSET scan
-        Migration(
-            3,
-            (
-                "ALTER TABLE orders ADD COLUMN tseq INTEGER",
-                "UPDATE orders SET tseq = (SELECT count(*) FROM orders o2 "
-                "WHERE o2.tid = orders.tid AND o2.id <= orders.id)",
-                "CREATE INDEX IF NOT EXISTS orders_tseq ON orders (tid, tseq)",
-                "INSERT OR REPLACE INTO counters (name, value) "
-                "SELECT 'tseq:' || tid, max(tseq) FROM orders GROUP BY tid",
-            ),
-        ),
-        # v6: data-change tickets of older files get the events their own lifecycle needs
-        Migration(6, transform=lambda conn: _change_events(conn)),
-    ),
-    reset_all=clear("order_events", "orders"),
-    reset_tenant=(
-        "DELETE FROM order_events WHERE order_id IN (SELECT id FROM orders WHERE tid=?)",
-        *clear_tenant("orders"),
-    ),
-    tenant_counters=("tseq:",),
-)
+# orders: what was asked; order_events: what happened and is scheduled. This module alone
+# writes them; their declaration is `TICKETS` in emulator/services/dms/service.py.
 
 
-def _change_events(conn: Any) -> None:
+def change_events(conn: Any) -> None:
     """v6: data-change tickets (DC_COMMON, DC_CHUNK) of older state files walked the flow
     lifecycle (they never ran SQL): give them the precheck and execution events the change
     lifecycle needs, just before the moves they already had, so their history still folds."""

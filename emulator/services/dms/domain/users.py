@@ -14,24 +14,10 @@ from typing import Any
 
 from emulator.core.errors import Exists, Forbidden, Invalid, NotFound
 from emulator.platform.accounts import Accounts, User
-from emulator.state.schema import Tables, clear, clear_tenant
 from emulator.state.store import SqliteDB
 
 TABLE = "dms_users"
-DDL = (
-    "CREATE TABLE IF NOT EXISTS dms_users ("
-    " tid INTEGER NOT NULL, user_id INTEGER NOT NULL, uid TEXT NOT NULL, doc TEXT NOT NULL,"
-    " PRIMARY KEY (tid, user_id))",
-    "CREATE INDEX IF NOT EXISTS dms_users_uid ON dms_users (tid, uid)",
-)
-TABLES = Tables(
-    owner=__name__,
-    schema=DDL,
-    snapshot=(TABLE,),
-    json_columns=((TABLE, "doc"),),
-    reset_all=clear(TABLE),
-    reset_tenant=clear_tenant(TABLE),
-)
+# this module alone writes `dms_users`; its declaration is `USERS` in emulator/services/dms/service.py
 
 # the roles RegisterUser/UpdateUser accept; the first three are the emulator's authorisation roles
 ROLES = ("USER", "DBA", "ADMIN", "SECURITY_ADMIN", "STRUCT_READ_ONLY")
