@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from emulator import __version__
-from emulator.config import Settings
+from emulator.config import DEFAULT_THREADS, WORKER_THREADS, Settings, threads_for
 from emulator.platform.accounts import AccountsError
 from emulator.state.store import StateFileError, StoreVersionError
 
@@ -50,7 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="fault scenario file or shipped scenario name (repeatable; env: comma-separated)",
     )
     option("--seed", None, type=_int, help="make ids, request ids and fault dice reproducible")
-    option("--threads", "8", type=_int, help="request threads per process")
+    option(
+        "--threads",
+        None,
+        type=_int,
+        help=f"request threads per process (default {DEFAULT_THREADS}; {WORKER_THREADS} per worker "
+        "with --workers)",
+    )
     option(
         "--workers",
         "1",
@@ -189,7 +195,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         clock=args.clock,
         scenarios=scenarios,
         seed=args.seed,
-        threads=args.threads,
+        threads=threads_for(args.threads, max(1, args.workers)),
         workers=max(1, args.workers),
         link_ttl=args.link_ttl,
         journal_size=max(1, args.journal_size),

@@ -8,8 +8,18 @@ the locks thread locks, so a start does not load `multiprocessing` (~5 ms, issue
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 from typing import Any
+
+_PID = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
+
+
+def pid() -> int:
+    """This process's id, kept up to date across forks: os.getpid() is a system call, and the
+    request path asks several times per call (is this connection this process's?)."""
+    return _PID[0]
 
 
 class Shared:

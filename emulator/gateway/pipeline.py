@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import time
 from typing import TYPE_CHECKING, Any
 
 from emulator.core.clock import utc_second, wall_time
+from emulator.core.shared import pid
 from emulator.faults.engine import FaultError
 from emulator.gateway import errors, render
 from emulator.gateway.auth import authenticate
@@ -225,7 +225,7 @@ class Gateway:
             "access_key_id": call.access_key_id,
             "tid": call.user.tid if call.user else None,
             "scheme": call.scheme,
-            "pid": os.getpid(),
+            "pid": pid(),
             "http_status": status,
             "code": code,
             "latency_ms": round(latency, 3),

@@ -89,9 +89,8 @@ def v3_string_to_sign(canonical_request: str, algorithm: str = V3_ALGORITHM) -> 
 
 
 def v3_signature(secret: str, string_to_sign: str) -> str:
-    return hmac.new(
-        secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256
-    ).hexdigest()
+    # hmac.digest is OpenSSL's one-shot HMAC: no HMAC object, no two hash copies per call
+    return hmac.digest(secret.encode("utf-8"), string_to_sign.encode("utf-8"), "sha256").hex()
 
 
 def v3_authorization(access_key_id: str, signed_headers: list[str], signature: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
+from emulator.core.shared import pid
 from emulator.state.schema import Migration, Tables
 
 log = logging.getLogger("emulator.state.store")
@@ -154,12 +155,12 @@ class SqliteDB:
         self._cache = {}
         self._cache_gen = -1
         self._conn = conn
-        self._pid = os.getpid()
+        self._pid = pid()
 
     def _check_process(self) -> None:
-        if os.getpid() != self._pid:
+        if pid() != self._pid:
             with _REOPEN[0]:  # the first threads of a new process race here: one opens, all use it
-                if os.getpid() != self._pid:
+                if pid() != self._pid:
                     if not self.path:
                         raise RuntimeError(
                             "an in-memory database cannot be shared with another process"

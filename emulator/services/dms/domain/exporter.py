@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -197,7 +197,7 @@ def _fast_delimited(rows: list[tuple[Any, ...]], delimiter: str) -> str | None:
     """
     k = len(rows[0])
     flat = list(chain.from_iterable(rows))
-    slots, texts, nulls = [], [], []
+    slots, texts, nulls, bare = [], [], [], False  # bare: a NULL in a number column
     for i in range(k):
         column = flat[i::k]
         kinds = set(map(type, column))
@@ -208,6 +208,7 @@ def _fast_delimited(rows: list[tuple[Any, ...]], delimiter: str) -> str | None:
             texts.append("".join(filter(None, column)) if _NONE in kinds else "".join(column))
         elif kinds <= _NUMBERS:
             slots.append(False)
+            bare = bare or _NONE in kinds
         else:
             return None
     text = "".join(texts)
@@ -226,11 +227,12 @@ def _fast_delimited(rows: list[tuple[Any, ...]], delimiter: str) -> str | None:
     template = delimiter.join(f"{quote}%s{quote}" if s else "%s" for s in slots)
     out = "\r\n".join(map(template.__mod__, rows)) + "\r\n"
     if quote == _QUOTE:
-        out = out.replace('"', '""').replace(_QUOTE, '"')
-    if nulls:
+        out = out.replace('"', '""')
+    if nulls:  # what remains of `null` after the quoted ones can only be a number column's
         empty = '""' if k == 1 else ""  # csv quotes a row's only empty field
-        out = out.replace(f'"{null}"', empty).replace(null, empty)
-    return out
+        out = out.replace(f"{quote}{null}{quote}", empty)
+        out = out.replace(null, empty) if bare else out
+    return out.replace(_QUOTE, '"') if quote == _QUOTE else out
 
 
 class _Text(Protocol):
@@ -265,11 +267,12 @@ class _Deflate:
             raise self.error
         self.queue.put(self.encode(text))
 
-    def close(self) -> None:
-        """Wait for the writer thread (always called); raise what it hit, if anything."""
+    def close(self, failed: bool = False) -> None:
+        """Wait for the writer thread (always called); raise what it hit, unless the caller
+        already failed (its own error is the one to report)."""
         self.queue.put(None)
         self.thread.join()
-        if self.error is not None:
+        if self.error is not None and not failed:
             raise self.error
 
 
@@ -305,13 +308,10 @@ def _write_delimited(out: _Text, stream: RowStream, cancel: Cancel | None, delim
 def _write_json(out: _Text, stream: RowStream, cancel: Cancel | None) -> int:
     n = 0
     cols = stream.columns
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # what json.dumps builds per call
     for rows in _batches(stream, cancel, decimal_text=True):
-        out.write(
-            "".join(
-                json.dumps(dict(zip(cols, r, strict=False)), ensure_ascii=False) + "\n"
-                for r in rows
-            )
-        )
+        objects = map(dict, map(zip, repeat(cols), rows))
+        out.write("\n".join(map(encode, objects)) + "\n")
         n += len(rows)
     return n
 
@@ -403,8 +403,10 @@ def run_export(
                             rows = _write_json(out, stream, cancel)
                         else:
                             rows = _write_sql(out, stream, cancel, base_name, backend.dialect)
-                    finally:
-                        out.close()
+                    except BaseException:
+                        out.close(failed=True)
+                        raise
+                    out.close()
         os.replace(partial, target_zip)
     finally:
         if partial.exists():
