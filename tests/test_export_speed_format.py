@@ -119,19 +119,35 @@ def test_csv_and_txt_are_the_promised_format_for_every_type(
         assert data == expected(columns, rows, delimiter)
 
 
-def test_a_cancelled_export_stops_and_leaves_no_file(tmp_path: Path) -> None:
+class CancelLater(Cancel):
+    """Set at its `checks`-th look (the export and the database both look): mid-stream."""
+
+    def __init__(self, checks: int):
+        super().__init__()
+        self.checks = checks
+
+    @property
+    def is_set(self) -> bool:
+        self.checks -= 1
+        if self.checks < 0:
+            self.set("the tenant was reset")
+        return super().is_set
+
+
+@pytest.mark.parametrize("checks", [0, 40])
+def test_a_cancelled_export_stops_and_leaves_no_file(tmp_path: Path, checks: int) -> None:
     db = tmp_path / "t.sqlite"
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE t (id INTEGER, name TEXT)")
-    conn.executemany("INSERT INTO t VALUES (?, ?)", ((i, f"n{i}") for i in range(200_000)))
+    conn.executemany("INSERT INTO t VALUES (?, ?)", ((i, f"n{i}") for i in range(300_000)))
     conn.commit()
     conn.close()
     backend = SqliteBackend(db, tmp_path / "work.sqlite", "sqlite")
-    cancel = Cancel()
-    cancel.set("the tenant was reset")
+    cancel = CancelLater(checks)
     before = {t.name for t in threading.enumerate()}
     with pytest.raises(BackendError, match="reset"):
         run_export(backend, "select * from t", tmp_path / "o.zip", "t", "CSV", cancel=cancel)
+    assert cancel.checks < 0  # it was asked (mid-stream for checks=40), not run to the end
     assert not list(tmp_path.glob("o.*"))
     assert {t.name for t in threading.enumerate()} <= before  # the writer thread ended
 
