@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from alibabacloud_dms_enterprise20181101 import models as M  # noqa: E402
 
 from emulator.databases.dialect import translate  # noqa: E402
-from emulator.databases.sqlite import build_fixture  # noqa: E402
+from emulator.databases.fixtures import build_fixture  # noqa: E402
 from emulator.testing.dbservers import MariaDBServer  # noqa: E402
 from emulator.testing.process import EmulatorProcess  # noqa: E402
 from emulator.testing.sdk import ALICE, dms  # noqa: E402

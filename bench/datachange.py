@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from alibabacloud_dms_enterprise20181101 import models as dm  # noqa: E402
 
-from emulator.databases.sqlite import build_fixture  # noqa: E402
+from emulator.databases.fixtures import build_fixture  # noqa: E402
 from emulator.testing.process import Control, EmulatorProcess  # noqa: E402
 from emulator.testing.sdk import dms  # noqa: E402
 
