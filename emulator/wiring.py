@@ -221,6 +221,8 @@ class Emulator:
         the field."""
         if clock_doc is not None:
             Clock.check_snapshot({**clock_doc, "mode": self.clock.mode})
+        # the services first: registered instances join the data plane as at a start on a file
+        self.build_services()
         self.store.load(tables, tenants=set(self.accounts.tenants), keep_meta=SECRET_META)
         self.artifacts.reload_keys()
         self.artifacts.sweep()

@@ -27,7 +27,12 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("serve", "faults", "journal", "sign", "state")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command; with `command`, the other commands are named (for help and usage errors)
+    without their options: `serve` starts without building the parsers of the tools (issue 18)."""
     parser = argparse.ArgumentParser(prog="dms-emulator", description=__doc__)
     parser.add_argument("--version", action="version", version=f"dms-emulator {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,8 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from emulator.cli import tools as cli_tools
 
-    cli_tools.add_parsers(sub)
+    cli_tools.add_parsers(sub, command in (None, "faults", "journal", "sign"))
     state = sub.add_parser("state", help="export or import a --state file offline (JSON document)")
+    if command not in (None, "state"):
+        return parser
     state.add_argument("op", choices=("export", "import"))
     state.add_argument("file", help="the JSON document to write (export) or read (import)")
     state.add_argument("--state", required=True, help="the emulator's SQLite state file")
@@ -311,7 +318,8 @@ def serve(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    given = sys.argv[1:] if argv is None else argv
+    parser = build_parser(given[0] if given and given[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command == "serve":
         # defaults from the environment skip argparse's choices check: check them here

@@ -15,14 +15,18 @@ DEFAULT_URL = os.environ.get("DMS_EMULATOR_URL", "http://127.0.0.1:8787")
 TOKEN_HELP = "the emulator's --control-token (default: env DMS_EMULATOR_CONTROL_TOKEN)"
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction, options: bool = True) -> None:  # type: ignore[type-arg]
+    """The tools' commands; without `options` only their names and help (another command runs)."""
     faults = sub.add_parser("faults", help="manage fault rules of a running emulator")
+    journal = sub.add_parser("journal", help="print the request journal of a running emulator")
+    sign = sub.add_parser("sign", help="sign a request and explain every step (V3 by default)")
+    if not options:
+        return
     faults.add_argument("op", choices=("load", "list", "clear"))
     faults.add_argument("file", nargs="?", help="scenario file (load), or a shipped scenario name")
     faults.add_argument("--url", default=DEFAULT_URL)
     faults.add_argument("--token", default=None, help=TOKEN_HELP)
 
-    journal = sub.add_parser("journal", help="print the request journal of a running emulator")
     journal.add_argument("--url", default=DEFAULT_URL)
     journal.add_argument("--token", default=None, help=TOKEN_HELP)
     journal.add_argument("--follow", "-f", action="store_true", help="keep printing new requests")
@@ -32,7 +36,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     journal.add_argument("--tid", type=int)
     journal.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    sign = sub.add_parser("sign", help="sign a request and explain every step (V3 by default)")
     sign.add_argument(
         "--explain", action="store_true", help="print canonical request and string to sign"
     )
