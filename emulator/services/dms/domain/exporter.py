@@ -240,15 +240,19 @@ class _Text(Protocol):
 
 
 class _Deflate:
-    """Encodes text and hands it to a second thread that writes the zip entry: zlib and crc32
-    release the GIL, so deflating one batch overlaps reading and formatting the next. The
-    queue is bounded (`DEPTH` batches), so memory stays bounded when deflate falls behind."""
+    """Encodes text and hands it, in pieces of about `CHUNK` bytes, to a second thread that
+    writes the zip entry: zlib and crc32 release the GIL, so deflating one piece overlaps
+    reading and formatting the next (few, large pieces: few GIL hand-overs). The queue is
+    bounded (`DEPTH` pieces), so memory stays bounded when deflate falls behind."""
 
-    DEPTH = 4
+    DEPTH = 3
+    CHUNK = 1 << 20
 
     def __init__(self, raw: IO[bytes], encoding: str):
         self.raw = raw
         self.encode = codecs.getincrementalencoder(encoding)().encode  # a BOM once, if any
+        self.pending: list[bytes] = []
+        self.size = 0
         self.queue: queue.Queue[bytes | None] = queue.Queue(self.DEPTH)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="export-deflate", daemon=True)
@@ -265,11 +269,23 @@ class _Deflate:
     def write(self, text: str) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put(self.encode(text))
+        data = self.encode(text)
+        self.pending.append(data)
+        self.size += len(data)
+        if self.size >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.queue.put(b"".join(self.pending))
+            self.pending.clear()
+            self.size = 0
 
     def close(self, failed: bool = False) -> None:
         """Wait for the writer thread (always called); raise what it hit, unless the caller
         already failed (its own error is the one to report)."""
+        if not failed:
+            self._flush()
         self.queue.put(None)
         self.thread.join()
         if self.error is not None and not failed:
