@@ -132,3 +132,32 @@ def test_request_ids_are_the_uuid4_strings_of_the_seeded_draws() -> None:
     for _ in range(2000):
         expected = str(uuid.UUID(int=oracle.getrandbits(128), version=4)).upper()
         assert ours.request_id() == expected
+
+
+def test_a_ticket_read_from_the_cache_is_the_callers_own() -> None:
+    """Tickets decode their document once per committed write (issue 18); a reader that
+    changes what it got changes nothing for the next one, and a write is seen at once."""
+    from emulator.config import Settings
+    from emulator.services.dms.domain.model import RequestSpec
+    from emulator.wiring import Emulator
+
+    emu = Emulator(Settings(clock="manual"))
+    try:
+        alice = emu.accounts.by_access_key[ALICE[0]]
+        spec = RequestSpec((17001,), {"title": "t", "db_id": 17001})
+        with emu.store.transaction():
+            made = emu.workflow.create(alice, "NDDL", spec, "c", [], None, None, emu.clock.now())
+        first = emu.tickets.get(alice.tid, made.id)
+        events = len(first.events)
+        assert events > 0
+        first.doc["spec"] = {"mangled": True}
+        first.events.clear()
+        again = emu.tickets.get(alice.tid, made.id)
+        assert again.doc["spec"] != {"mangled": True} and len(again.events) == events
+        assert again.spec == spec
+        emu.workflow.close(alice, made.id, "done", emu.clock.now())
+        closed = emu.tickets.get(alice.tid, made.id)
+        assert closed.events[-1]["event"] == "cancel", "the write is seen by the next read"
+        assert closed.state is not None and closed.state.status == "closed"
+    finally:
+        emu.close()

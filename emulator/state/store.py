@@ -15,7 +15,7 @@ import math
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -237,6 +237,24 @@ class SqliteDB:
                 self._cache[key] = rows
                 return rows if one else list(rows)
             return rows
+
+    def derived(self, key: tuple[Any, ...], build: Callable[[], bytes]) -> bytes:
+        """Bytes built from reads (a decoded document, marshalled), kept like the reads until
+        the next committed write of any process; built afresh inside a transaction. Bytes, so
+        no caller can change what the next one gets."""
+        self._check_process()
+        gen = self.generation.value if self.generation is not None else None
+        with self._lock:
+            if gen is None or self._depth:
+                return build()
+            if self._cache_gen != gen or len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+                self._cache_gen = gen
+            tag = ("derived", key)
+            hit = self._cache.get(tag, _MISS)
+            if hit is _MISS:
+                hit = self._cache[tag] = build()
+            return hit  # type: ignore[no-any-return]
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         rows: list[sqlite3.Row] = self._read(sql, args, False)  # a list of its own

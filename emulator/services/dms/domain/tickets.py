@@ -7,6 +7,7 @@ happen (with times on the emulated clock). Status is the fold of the events up t
 from __future__ import annotations
 
 import json
+import marshal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,9 @@ class Tickets:
     # --- reading ---------------------------------------------------------------------------
 
     def _load(self, row: Any, now: float) -> Ticket:
+        doc, events = marshal.loads(
+            self.store.derived(("ticket", row["id"]), lambda: self._decoded(row["id"], row["doc"]))
+        )
         t = Ticket(
             id=row["id"],
             tid=row["tid"],
@@ -102,13 +106,22 @@ class Tickets:
             comment=row["comment"],
             created_at=row["created_at"],
             workflow_id=row["workflow_id"],
-            doc=json.loads(row["doc"]),
+            doc=doc,
+            events=events,
         )
+        t.state = lifecycle.fold(t.plugin_type, [(e["at"], e["event"]) for e in t.events], now)
+        past = [e["at"] for e in t.events if e["at"] <= now]
+        t.last_modified = max(past) if past else t.created_at
+        return t
+
+    def _decoded(self, order_id: int, doc: str) -> bytes:
+        """The ticket's document and events, decoded once per committed write (the signed read
+        path decoded both on every call, issue 18), marshalled so each reader gets its own."""
         evs = self.store.query(
             "SELECT at, event, actor, detail FROM order_events WHERE order_id=? ORDER BY at, seq",
-            (t.id,),
+            (order_id,),
         )
-        t.events = [
+        events = [
             {
                 "at": e["at"],
                 "event": e["event"],
@@ -117,10 +130,7 @@ class Tickets:
             }
             for e in evs
         ]
-        t.state = lifecycle.fold(t.plugin_type, [(e["at"], e["event"]) for e in t.events], now)
-        past = [e["at"] for e in t.events if e["at"] <= now]
-        t.last_modified = max(past) if past else t.created_at
-        return t
+        return marshal.dumps((json.loads(doc), events))
 
     def get(
         self, tid: int, order_id: int, now: float | None = None, kind: str | None = None
