@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -35,6 +36,7 @@ class LazyGateway:
             with self._lock:
                 if self._gateway is None:
                     self._gateway = build_gateway(self.emu)
+                    gc.freeze()  # the modules and registry just built live as long as we do
                 gateway = self._gateway
         return gateway
 
