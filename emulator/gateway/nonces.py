@@ -1,9 +1,9 @@
 """Replay protection: a nonce may be used once per access key within the freshness window.
 
-Kept in the runtime database, so a nonce replayed to another worker process is still refused;
-the check and the record are one atomic insert. Memory is bounded: entries expire after the
-window, and past `capacity` the oldest go first (they are the nearest to expiring, and an
-expired timestamp is refused anyway). Bytes are bounded too: a nonce is kept as a 16-byte digest
+One process keeps them in memory; `--workers` share a table in shared memory, so a nonce
+replayed to another worker process is still refused; the check and the record are one step.
+Memory is bounded: entries expire after the window, and past `capacity` the oldest go first
+(they are the nearest to expiring, and an expired timestamp is refused anyway). Bytes are bounded too: a nonce is kept as a 16-byte digest
 of (access key, nonce), so a 200 KB nonce costs what a UUID costs.
 """
 
