@@ -116,18 +116,21 @@ def _authenticate_v3(
             raise errors.incomplete_signature(f"The Authorization header has no {name}.")
     call.access_key_id = parts["Credential"]
     signed = [h.strip().lower() for h in parts["SignedHeaders"].split(";") if h.strip()]
+    headers = call.headers  # lower-cased names (gateway.parse)
     for name in ("x-acs-date", "x-acs-signature-nonce"):
-        if not call.header(name):
+        if not headers.get(name):
             raise errors.incomplete_signature(f"The header {name} is required.")
-    for name in MUST_SIGN:
-        if call.header(name) is not None and name not in signed:
-            raise errors.incomplete_signature(f"The header {name} must be listed in SignedHeaders.")
-    ts = parse_timestamp(call.header("x-acs-date") or "")
+    unsigned = [name for name in MUST_SIGN if name in headers and name not in signed]
+    if unsigned:
+        raise errors.incomplete_signature(
+            f"The header {unsigned[0]} must be listed in SignedHeaders."
+        )
+    ts = parse_timestamp(headers.get("x-acs-date") or "")
     user = _lookup(accounts, parts["Credential"])
-    sts_ak = call.header("x-acs-accesskey-id")
+    sts_ak = headers.get("x-acs-accesskey-id")
     if sts_ak is not None and sts_ak != parts["Credential"]:
         raise errors.invalid("AccessKeyId", "x-acs-accesskey-id differs from the Credential.")
-    if call.header("x-acs-security-token") == "":
+    if headers.get("x-acs-security-token") == "":
         raise errors.invalid("SecurityToken", "The security token is empty.")
     _check_skew(ts, now)
 
@@ -141,7 +144,14 @@ def _authenticate_v3(
     matched = False
     for encode_keys in variants:
         canonical = signing.v3_canonical_request(
-            call.method, call.path, call.query_pairs, call.headers, signed, body_hash, encode_keys
+            call.method,
+            call.path,
+            call.query_pairs,
+            headers,
+            signed,
+            body_hash,
+            encode_keys,
+            lowered=True,
         )
         string_to_sign = signing.v3_string_to_sign(canonical)
         if encode_keys:

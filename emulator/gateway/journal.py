@@ -201,7 +201,8 @@ class MemoryJournal:
         size = bound_entry(entry, self.bounds)
         with self._lock:
             self._seq += 1
-            self._entries.append((size, {"seq": self._seq, **entry}))
+            entry["seq"] = self._seq  # the entry is the journal's from here on
+            self._entries.append((size, entry))
             self._bytes += size
             while self._entries and (
                 len(self._entries) > self.capacity or self._bytes > self.bounds.total_bytes

@@ -33,7 +33,9 @@ def _xml(name: str, value: Any) -> str:
 
 
 def success(action: str, body: dict[str, Any], request_id: str, xml: bool) -> tuple[bytes, str]:
-    doc = {"RequestId": request_id, **{k: v for k, v in body.items() if k != "RequestId"}}
+    doc = {"RequestId": request_id}
+    doc.update(body)
+    doc["RequestId"] = request_id  # a body's own RequestId never wins
     if xml:
         text = '<?xml version="1.0" encoding="UTF-8"?>' + _xml(f"{action}Response", doc)
         return text.encode("utf-8"), XML_TYPE
