@@ -11,9 +11,10 @@ if TYPE_CHECKING:  # the tickets domain loads with the services, not with the se
 
 DEFAULT_THREADS = 8  # request threads of one process
 # request threads per worker with --workers: more threads per process than this made two
-# workers on two cores thrash (issue 18: 8 per worker 1.3x one process, 3 1.70x, 2 1.71x),
-# while one process is fastest with 8 (its second core overlaps the sockets' system calls)
-WORKER_THREADS = 2
+# workers on two cores thrash (issue 18: 8 per worker 1.3x one process, 4 1.58x, 3 1.65-1.74x,
+# 2 1.59-1.62x), while one process is fastest with 8 (its second core overlaps the sockets'
+# system calls)
+WORKER_THREADS = 3
 
 
 def threads_for(threads: int | None, workers: int) -> int:
