@@ -119,3 +119,28 @@ def test_worker_processes_append_to_one_ring() -> None:
         mine = [e["request_id"] for e in kept if e["tid"] == 3000 + worker]
         assert mine == [f"req-{worker * 1000 + i}" for i in range(400)], "each worker's order"
     assert len({e["seq"] for e in kept}) == 800
+
+
+def test_a_lock_a_killed_worker_left_held_is_taken_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The journal ring, the shared nonces and the store's writer queue share `Queued`: a
+    worker killed inside its step must not stop every other worker for good."""
+    import multiprocessing
+    import time
+
+    from emulator.core import shared
+
+    monkeypatch.setattr(shared, "STUCK_SECONDS", 0.3)
+    lock = multiprocessing.get_context("fork").Lock()
+    pid = os.fork()
+    if pid == 0:
+        lock.acquire()
+        os._exit(0)  # dies holding it
+    os.waitpid(pid, 0)
+    t0 = time.monotonic()
+    with shared.Queued(lock):
+        pass
+    assert 0.25 < time.monotonic() - t0 < 3, "waited for the dead holder, then went on"
+    t0 = time.monotonic()
+    with shared.Queued(lock):
+        pass
+    assert time.monotonic() - t0 < 0.2, "the lock is free again for everyone after"

@@ -8,9 +8,14 @@ the locks thread locks, so a start does not load `multiprocessing` (~5 ms, issue
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import threading
 from typing import Any
+
+log = logging.getLogger("emulator.core.shared")
+
+STUCK_SECONDS = 5.0  # a shared lock held this long was left by a worker that died holding it
 
 _PID = [os.getpid()]
 os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
@@ -20,6 +25,31 @@ def pid() -> int:
     """This process's id, kept up to date across forks: os.getpid() is a system call, and the
     request path asks several times per call (is this connection this process's?)."""
     return _PID[0]
+
+
+class Queued:
+    """Holds a lock the worker processes share around one short step. A worker killed while
+    holding it would stop every other one for good, so after `STUCK_SECONDS` the lock is taken
+    over: released for the others, and this step goes on without it."""
+
+    __slots__ = ("lock", "held")
+
+    def __init__(self, lock: Any):
+        self.lock = lock
+        self.held = False
+
+    def __enter__(self) -> None:
+        self.held = bool(self.lock.acquire(timeout=STUCK_SECONDS))
+        if not self.held:
+            log.warning("a shared lock was held for %gs: taken over", STUCK_SECONDS)
+            try:
+                self.lock.release()
+            except ValueError:
+                pass
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self.lock.release()
 
 
 class Shared:

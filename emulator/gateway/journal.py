@@ -17,10 +17,10 @@ import mmap
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from emulator.core.shared import Queued
 
 log = logging.getLogger("emulator.gateway.journal")
 
@@ -223,7 +223,6 @@ class MemoryJournal:
             self._bytes = sum(s for s, _ in kept)
 
 
-STUCK_SECONDS = 5.0  # a ring lock held this long was left by a worker that died holding it
 # per entry of the index ring: data offset, length, tid (-1: none), live (0: cleared)
 _FIELDS = 4
 
@@ -246,8 +245,7 @@ class Journal:
     budget, exactly); an index ring of `capacity` slots (the count bound) says where each one
     is. Appending drops the oldest entries that are past the count or in the bytes it needs.
     An entry becomes visible once its bytes are in place, so a crash mid-append leaves nothing
-    half-written behind, and a lock a killed worker left held is taken over after
-    `STUCK_SECONDS`."""
+    half-written behind, and a lock a killed worker left held is taken over (`Queued`)."""
 
     def __init__(self, capacity: int = 10_000, bounds: Bounds | None = None):
         self.capacity = capacity
@@ -261,18 +259,6 @@ class Journal:
         # next seq, oldest seq, write offset, bytes of live entries
         self._head = ctx.RawArray("q", [1, 1, 0, 0])
         self._lock = ctx.Lock()
-        self._acquire, self._release = self._lock.acquire, self._lock.release
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        held = bool(self._lock.acquire(timeout=STUCK_SECONDS))
-        if not held:
-            log.warning("the journal lock was held for %gs: taken over", STUCK_SECONDS)
-        try:
-            yield
-        finally:
-            if held:
-                self._lock.release()
 
     def _drop_oldest(self) -> None:
         head, index = self._head, self._index
@@ -290,10 +276,7 @@ class Journal:
         n = len(data)
         tid = entry.get("tid")
         head, index = self._head, self._index
-        held = self._acquire(timeout=STUCK_SECONDS)  # inline: this runs once per request
-        if not held:
-            log.warning("the journal lock was held for %gs: taken over", STUCK_SECONDS)
-        try:
+        with Queued(self._lock):
             while head[0] - head[1] >= self.capacity:
                 self._drop_oldest()
             start = head[2]
@@ -316,15 +299,12 @@ class Journal:
             )
             head[2], head[3] = start + n, head[3] + n
             head[0] += 1  # published last: readers see whole entries only
-        finally:
-            if held:
-                self._release()
 
     def _live(self) -> list[tuple[int, bytes]]:
         """(seq, bytes) of every live entry, oldest first, copied under the lock."""
         head, index, data = self._head, self._index, self._data
         out: list[tuple[int, bytes]] = []
-        with self._locked():
+        with Queued(self._lock):
             for seq in range(head[1], head[0]):
                 i = (seq % self.capacity) * _FIELDS
                 if index[i + 3]:
@@ -349,7 +329,7 @@ class Journal:
 
     def clear(self, tid: int | None = None) -> None:
         head, index = self._head, self._index
-        with self._locked():
+        with Queued(self._lock):
             for seq in range(head[1], head[0]):
                 i = (seq % self.capacity) * _FIELDS
                 if index[i + 3] and (tid is None or index[i + 2] == tid):

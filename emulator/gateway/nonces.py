@@ -17,6 +17,7 @@ from collections import OrderedDict
 from typing import Union
 
 from emulator.core.clock import wall_time
+from emulator.core.shared import Queued
 from emulator.state.runtime_db import RuntimeDB
 
 SWEEP_EVERY = 1000
@@ -128,7 +129,6 @@ class SharedNonces:
 
         ctx = multiprocessing.get_context("fork")
         self._lock = ctx.Lock()
-        self._acquire, self._release = self._lock.acquire, self._lock.release
         # entries recorded before the last clear() are void (clearing never touches the table)
         self._cleared = ctx.RawValue("d", 0.0)
 
@@ -137,8 +137,7 @@ class SharedNonces:
         first = (int.from_bytes(key[:8], "little") & (self.slots - 1)) * SLOT
         live_after = max(now, self._cleared.value + self.window)  # expiry of a live entry
         mem = self._mem
-        self._acquire()  # the C methods themselves: this runs once per request
-        try:
+        with Queued(self._lock):  # a worker killed inside the check must not stop the rest
             window = mem[first : first + PROBE * SLOT]
             expiries = _EXPIRIES.unpack(window)
             at = window.find(key)
@@ -150,16 +149,14 @@ class SharedNonces:
             victim = first + ages.index(min(ages)) * SLOT
             mem[victim : victim + SLOT] = key + _EXPIRY.pack(now + self.window)
             return True
-        finally:
-            self._release()
 
     def clear(self) -> None:
-        with self._lock:
+        with Queued(self._lock):
             self._cleared.value = wall_time()
 
     def __len__(self) -> int:
         """Live entries (a scan of the table: for tests and the console, not the request path)."""
         now = max(wall_time(), self._cleared.value + self.window)
-        with self._lock:
+        with Queued(self._lock):
             data = self._mem[:]
         return sum(1 for i in range(16, len(data), SLOT) if _EXPIRY.unpack_from(data, i)[0] > now)

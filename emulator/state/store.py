@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from emulator.core.shared import pid
+from emulator.core.shared import Queued, pid
 from emulator.state.schema import Migration, Tables
 
 log = logging.getLogger("emulator.state.store")
@@ -86,29 +86,6 @@ def _cacheable(sql: str) -> bool:
 
 _MISS = object()
 _NO_LOCK = nullcontext()
-STUCK_SECONDS = 5.0  # a writer lock held this long was left by a worker that died holding it
-
-
-class _Queued:
-    """Holds the shared writer lock around one write. Only a queue: SQLite's own locking keeps
-    writes correct, so a lock a killed worker left held is taken over after `STUCK_SECONDS`."""
-
-    def __init__(self, lock: Any):
-        self.lock = lock
-        self.held = False
-
-    def __enter__(self) -> None:
-        self.held = bool(self.lock.acquire(timeout=STUCK_SECONDS))
-        if not self.held:
-            log.warning("a writer lock was held for %gs: taken over", STUCK_SECONDS)
-            try:
-                self.lock.release()  # free it for the others; this write goes on without it
-            except ValueError:
-                pass
-
-    def __exit__(self, *exc: object) -> None:
-        if self.held:
-            self.lock.release()
 
 
 class SqliteDB:
@@ -197,7 +174,7 @@ class SqliteDB:
         """The shared writer queue for a write outside a transaction (a no-op without one)."""
         if self.writer_lock is None or self._depth:
             return _NO_LOCK
-        return _Queued(self.writer_lock)
+        return Queued(self.writer_lock)
 
     def _wrote(self) -> None:
         """After a write (or a transaction) committed: every process's cached reads are stale."""
