@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from flask import Flask, Response, request
 
@@ -20,25 +20,39 @@ if TYPE_CHECKING:
     from emulator.gateway.pipeline import Gateway
     from emulator.gateway.registry import Registry
 
+T = TypeVar("T")
 
-class LazyGateway:
+
+class Once(Generic[T]):
+    """A value built at its first use, once, whichever request thread asks first."""
+
+    def __init__(self, build: Callable[[], T]):
+        self._build = build
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def built(self) -> T:
+        value = self._value
+        if value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._build()
+                value = self._value
+        return value
+
+
+class LazyGateway(Once["Gateway"]):
     """The API gateway, built at the first API request: the action modules, their domain and
     the registry load then, not at start (issue 18: start-up to first 200 on health)."""
 
     def __init__(self, emu: Emulator):
-        self.emu = emu
-        self._gateway: Gateway | None = None
-        self._lock = threading.Lock()
+        def build() -> Gateway:
+            gateway = build_gateway(emu)
+            gc.freeze()  # the modules and registry just built live as long as we do
+            return gateway
 
-    def built(self) -> Gateway:
-        gateway = self._gateway
-        if gateway is None:
-            with self._lock:
-                if self._gateway is None:
-                    self._gateway = build_gateway(self.emu)
-                    gc.freeze()  # the modules and registry just built live as long as we do
-                gateway = self._gateway
-        return gateway
+        super().__init__(build)
+        self.emu = emu
 
     @property
     def registry(self) -> Registry:
@@ -65,10 +79,10 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app = Flask("emulator")
     gateway = LazyGateway(emu)
     flask_wsgi = app.wsgi_app
-    console = LazyConsole(emu, gateway)
+    console = lazy_console(emu, gateway)
 
     def api(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        status, headers, body = (gateway._gateway or gateway.built()).handle(environ)
+        status, headers, body = gateway.handle(environ)
         start_response(status, headers)
         return [body]
 
@@ -88,27 +102,17 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     return app
 
 
-class LazyConsole:
+def lazy_console(emu: Emulator, gateway: LazyGateway) -> Once[Flask]:
     """The console (HTML pages under /_emulator/ui), a Flask app of its own built at the first
     console request: its modules, templates and routes cost a start nothing."""
 
-    def __init__(self, emu: Emulator, gateway: LazyGateway):
-        self.emu = emu
-        self.gateway = gateway
-        self._app: Flask | None = None
-        self._lock = threading.Lock()
+    def build() -> Flask:
+        ui = Flask("emulator")
+        admin_app(ui, emu, gateway)
+        admin_web.init_console(ui)
+        return ui
 
-    def built(self) -> Flask:
-        app = self._app
-        if app is None:
-            with self._lock:
-                if self._app is None:
-                    ui = Flask("emulator")
-                    admin_app(ui, self.emu, self.gateway)
-                    admin_web.init_console(ui)
-                    self._app = ui
-                app = self._app
-        return app
+    return Once(build)
 
 
 def admin_app(app: Flask, emu: Emulator, gateway: LazyGateway) -> None:
