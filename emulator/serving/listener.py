@@ -49,6 +49,7 @@ FIRST_REQUEST_TIMEOUT = 10.0  # seconds a new connection may stay silent
 CONNECTION_LIMIT = 1000  # per process
 TLS_RECORD_HANDSHAKE = 0x16
 CA_PATH = "/_emulator/tls/ca.pem"
+COALESCE_LIMIT = 65536  # a first body piece up to this size is sent with the headers
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -71,6 +72,29 @@ class _Task(WSGITask):
                 env["REMOTE_PORT"] = str(peer.remote[1])
         env[ENV_WIRE] = SocketWire(channel.socket, peer)
         return env
+
+    wrote_header: bool
+    content_bytes_written: int
+
+    def write(self, data: bytes) -> None:
+        """The status line and headers go out in one send with the first piece of the body
+        (waitress sends them apart: two syscalls and two segments for every small response)."""
+        if (
+            not self.wrote_header
+            and self.complete
+            and self.has_body
+            and not self.chunked_response
+            and type(data) is bytes
+            and 0 < len(data) <= COALESCE_LIMIT
+            and (self.content_length is None or len(data) <= self.content_length)
+        ):
+            head = self.build_response_header()
+            self.wrote_header = True
+            if self.content_length is not None:
+                self.content_bytes_written += len(data)
+            self.channel.write_soon(head + data)
+            return
+        super().write(data)
 
 
 def _wire_error(error: WaitressError) -> tuple[str, str]:
@@ -136,11 +160,91 @@ class _ErrorTask(ErrorTask):
         self.write(body)
 
 
+_serving = threading.local()  # .channel: the channel this request thread is serving
+
+
 class _Channel(HTTPChannel):
+    """waitress's channel, changed where it cost every request a trip through the loop:
+
+    - While a request runs, the channel stays registered for reading, so the request thread
+      that sent the whole reply need not wake the loop (a pipe write, a poll and a pass over
+      every channel per request) just to have it listen again. At most one further request
+      is read ahead; an end of file read meanwhile is kept until the reply has gone, so a
+      client that half-closes after its request still gets the answer.
+    - While a request thread is inside write_soon (which sends what it can at once), the
+      loop does not also poll the socket for writing: it would wake for every reply and
+      contend for the buffer's lock. What the thread cannot send wakes the loop as before.
+    - A TLS handshake on the plain-HTTP port is closed at once, with a log line.
+    """
+
     task_class = _Task
     error_task_class = _ErrorTask
     parser_class = _Parser
     spoke = False  # has the peer sent anything yet
+    peer_done = False  # end of file read while a request ran
+    writing = False  # a request thread is inside write_soon (which sends what it can itself)
+
+    def readable(self) -> bool:
+        if self.requests:
+            return not (
+                self.will_close
+                or self.close_when_flushed
+                or self.peer_done
+                or len(self.requests) > 1
+            )
+        return bool(super().readable())
+
+    def writable(self) -> bool:
+        if (
+            self.writing
+            and self.total_outbufs_len <= self.adj.outbuf_high_watermark
+            and not (self.will_close or self.close_when_flushed)
+        ):
+            return False  # the request thread is sending this itself
+        return bool(super().writable())
+
+    def write_soon(self, data: Any) -> int:
+        self.writing = True
+        try:
+            return int(super().write_soon(data))
+        finally:
+            self.writing = False
+
+    def handle_read(self) -> None:
+        if not self.requests:
+            super().handle_read()
+            return
+        try:
+            data = self.socket.recv(self.adj.recv_bytes)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.handle_close()
+            return
+        if data:
+            self.last_activity = time.time()
+            self.received(data)
+        else:
+            self.peer_done = True  # answered first, then closed (the loop reads the EOF again)
+
+    def settled(self) -> bool:
+        """Nothing here needs the loop: no reply left to send, nothing to close, no request
+        queued behind, and the loop already listens on this socket (readable() above)."""
+        return bool(
+            self.connected
+            and not self.requests
+            and not self.total_outbufs_len
+            and not self.will_close
+            and not self.close_when_flushed
+            and not self.peer_done
+        )
+
+    def service(self) -> None:
+        _serving.channel = self
+        try:
+            super().service()
+        finally:
+            _serving.channel = None
 
     def received(self, data: bytes) -> bool:
         if not self.spoke and data:
@@ -203,6 +307,12 @@ class _Waitress(TcpWSGIServer):
                 self.adj.connection_limit,
                 len(batch),
             )
+
+    def pull_trigger(self) -> None:
+        channel = getattr(_serving, "channel", None)
+        if channel is not None and channel.settled():
+            return  # the request thread sent the whole reply itself (_Channel)
+        super().pull_trigger()
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)

@@ -1,0 +1,191 @@
+"""The listener's request path (issue 18): a reply leaves in one send, keep-alive requests do
+not wake the loop, and what that changed (reading while a request runs, the request thread
+sending its own reply) keeps HTTP's promises: half-closing clients, pipelining, large replies
+to slow readers, many connections at once.
+
+Real sockets against the real listener (`emulator.serving.listener.Server`) in this process,
+serving a small WSGI app whose replies are the oracle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from emulator.serving.listener import Server
+
+BIG = 8 * 1024 * 1024
+
+
+def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    path = environ["PATH_INFO"]
+    if path == "/slow":
+        time.sleep(0.3)
+    if path == "/big":
+        start_response("200 OK", [("Content-Length", str(BIG))])
+        return _chunks()
+    body = f"reply to {path}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _chunks() -> Iterator[bytes]:
+    for i in range(BIG // 65536):
+        yield bytes([i % 251]) * 65536
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    s = Server(app, "127.0.0.1", 0, threads=3).start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def request(path: str, close: bool = False) -> bytes:
+    extra = "Connection: close\r\n" if close else ""
+    return f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode()
+
+
+def read_reply(sock: socket.socket) -> http.client.HTTPResponse:
+    response = http.client.HTTPResponse(sock)  # type: ignore[arg-type]
+    response.begin()
+    return response
+
+
+def read_body(f: Any) -> bytes:
+    """One reply's body from a buffered reader that serves every reply on the connection."""
+    status = f.readline()
+    assert status.startswith(b"HTTP/1.1 200"), status
+    length = 0
+    while (line := f.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return bytes(f.read(length))
+
+
+def channel_of(server: Server, timeout: float = 5) -> Any:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        channels = list(server.stack.waitress.active_channels.values())
+        if channels:
+            return channels[0]
+        time.sleep(0.01)
+    raise AssertionError("the connection was never accepted")
+
+
+def test_a_small_reply_leaves_in_one_send(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request("/warm"))
+        assert read_reply(sock).read() == b"reply to /warm"
+        channel = channel_of(server)
+        sends: list[int] = []
+        real = channel.send
+
+        def counted(data: bytes, do_close: bool = True) -> int:
+            sends.append(len(data))
+            return int(real(data, do_close=do_close))
+
+        channel.send = counted
+        sock.sendall(request("/one"))
+        reply = read_reply(sock)
+        assert reply.status == 200 and reply.read() == b"reply to /one"
+    assert len(sends) == 1, sends  # status line, headers and body together
+
+
+def test_keep_alive_requests_do_not_wake_the_loop(server: Server) -> None:
+    trigger = server.stack.waitress.trigger
+    pulls: list[float] = []
+    real = trigger._physical_pull
+
+    def counted() -> None:
+        pulls.append(time.monotonic())
+        real()
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request("/warm"))
+        read_reply(sock).read()
+        trigger._physical_pull = counted
+        t0 = time.monotonic()
+        for i in range(40):
+            sock.sendall(request(f"/n{i}"))
+            assert read_reply(sock).read() == f"reply to /n{i}".encode()
+        elapsed = time.monotonic() - t0
+    assert len(pulls) <= 2, len(pulls)  # waitress pulled once per request
+    # the loop still listens between requests: a missed registration would stall each
+    # request until the loop's 1 s poll timeout
+    assert elapsed < 2, elapsed
+
+
+def test_a_client_that_half_closes_still_gets_its_reply(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request("/slow"))
+        time.sleep(0.05)  # the request runs; the loop reads the end of file meanwhile
+        sock.shutdown(socket.SHUT_WR)
+        reply = read_reply(sock)
+        assert reply.status == 200 and reply.read() == b"reply to /slow"
+        sock.settimeout(5)
+        assert sock.recv(1) == b""  # and then the server closes
+
+
+def test_pipelined_requests_are_answered_in_order(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request("/slow") + request("/a") + request("/b") + request("/c", close=True))
+        f = sock.makefile("rb")
+        bodies = [read_body(f) for _ in range(4)]
+        assert f.read() == b""  # closed after the last, as asked
+    assert bodies == [b"reply to /slow", b"reply to /a", b"reply to /b", b"reply to /c"]
+
+
+def test_a_large_reply_to_a_slow_reader_arrives_whole(server: Server) -> None:
+    expected = hashlib.sha256(b"".join(_chunks())).hexdigest()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall(request("/big"))
+        time.sleep(0.5)  # the server fills every buffer and must wait for this reader
+        reply = read_reply(sock)
+        digest = hashlib.sha256()
+        got = 0
+        while chunk := reply.read(65536):
+            digest.update(chunk)
+            got += len(chunk)
+            if got < 1024 * 1024:
+                time.sleep(0.005)
+        assert got == BIG and digest.hexdigest() == expected
+        sock.sendall(request("/after"))  # and the connection still serves
+        assert read_reply(sock).read() == b"reply to /after"
+
+
+def test_many_keep_alive_connections_are_served_without_stalls(server: Server) -> None:
+    def client(n: int) -> float:
+        worst = 0.0
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            for i in range(60):
+                t0 = time.monotonic()
+                sock.sendall(request(f"/c{n}-{i}"))
+                assert read_reply(sock).read() == f"reply to /c{n}-{i}".encode()
+                worst = max(worst, time.monotonic() - t0)
+        return worst
+
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    with ThreadPoolExecutor(16) as pool:
+        futures = [pool.submit(client, n) for n in range(16)]
+        worst = []
+        for f in futures:
+            try:
+                worst.append(f.result(timeout=60))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                with lock:
+                    errors.append(exc)
+    assert not errors, errors[:3]
+    assert max(worst) < 0.9, max(worst)  # no request waited for the loop's 1 s poll timeout
