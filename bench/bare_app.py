@@ -1,4 +1,6 @@
-"""Baseline: a bare Flask app returning a constant JSON body, on the same WSGI server (waitress)."""
+"""Baseline: a bare Flask app returning a constant JSON body, on the emulator's own listener
+(`--server listener`: waitress as the emulator configures and changes it) or on stock waitress
+(`--server waitress`, the baseline of the first figures)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--server", choices=["waitress", "listener"], default="waitress")
     args = parser.parse_args()
-    server = create_server(app, host="127.0.0.1", port=args.port, threads=args.threads)
-    print(f"bare listening on http://127.0.0.1:{server.effective_port}", flush=True)
-    server.run()
+    if args.server == "listener":
+        from emulator.serving.listener import Server
+
+        Server(app, "127.0.0.1", args.port, threads=args.threads).serve_forever()
+    else:
+        server = create_server(app, host="127.0.0.1", port=args.port, threads=args.threads)
+        print(f"bare listening on http://127.0.0.1:{server.effective_port}", flush=True)
+        server.run()

@@ -480,8 +480,12 @@ class EmuTarget(Target):
 
 
 class Bare(Target):
+    def __init__(self, label: str, args: list[str] | None = None):
+        super().__init__(label)
+        self.args = args or []
+
     def start(self, work: Path, rounds: int, seconds: int) -> Target:
-        self.proc, self.port, _ = start(BARE, "/_emulator/health")
+        self.proc, self.port, _ = start([*BARE, *self.args], "/_emulator/health")
         return self
 
     def run(self, index: int, seconds: int) -> dict[str, float]:

@@ -106,16 +106,16 @@ def test_a_small_reply_leaves_in_one_send(server: Server) -> None:
 def test_keep_alive_requests_do_not_wake_the_loop(server: Server) -> None:
     trigger = server.stack.waitress.trigger
     pulls: list[float] = []
-    real = trigger._physical_pull
+    real = trigger.pull_trigger
 
-    def counted() -> None:
+    def counted(thunk: Any = None) -> None:
         pulls.append(time.monotonic())
-        real()
+        real(thunk)
 
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(request("/warm"))
         read_reply(sock).read()
-        trigger._physical_pull = counted
+        trigger.pull_trigger = counted
         t0 = time.monotonic()
         for i in range(40):
             sock.sendall(request(f"/n{i}"))
