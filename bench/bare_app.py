@@ -1,5 +1,6 @@
 """Baseline: a bare Flask app returning a constant JSON body, on the emulator's own listener
-(`--server listener`: waitress as the emulator configures and changes it) or on stock waitress
+(`--server listener`: waitress as the emulator configures and changes it, in a process tuned as
+the emulator's: the same GIL switch interval, start-up objects frozen) or on stock waitress
 (`--server waitress`, the baseline of the first figures)."""
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ if __name__ == "__main__":
     parser.add_argument("--server", choices=["waitress", "listener"], default="waitress")
     args = parser.parse_args()
     if args.server == "listener":
+        import gc
+        import sys
+
         from emulator.serving.listener import Server
 
+        sys.setswitchinterval(0.002)  # as `dms-emulator serve` runs (emulator/cli/main.py)
+        gc.freeze()
         Server(app, "127.0.0.1", args.port, threads=args.threads).serve_forever()
     else:
         server = create_server(app, host="127.0.0.1", port=args.port, threads=args.threads)

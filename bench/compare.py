@@ -3,7 +3,8 @@ noisy, so every figure that the guard checks is a ratio of two measurements take
 
 start-up      process start to first 200 on health: emulator, bare Flask on waitress, moto_server
 throughput    signed V3 GetDataExportOrderDetail with wrk (16 keep-alive connections, every request
-              its own pre-signed signature and nonce) next to bare Flask's constant JSON and moto_server
+              its own pre-signed signature and nonce) next to bare Flask's constant JSON (on stock
+              waitress, and on the emulator's own listener) and moto_server
 metadata      signed ListTables and GetMetaTableDetailInfo, next to the same bare Flask figure
 workers       the same signed read with --workers 2 next to one worker
 https         signed reads over HTTPS on a --tls port next to plain HTTP on the same port
@@ -42,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from emulator.config import DEFAULT_THREADS  # noqa: E402
 from emulator.testing.sdk import ALICE, v3_request  # noqa: E402
 
 PY = sys.executable
@@ -343,6 +345,9 @@ METRICS: dict[str, Metric] = {
     "startup_cpu_vs_bare": Metric("CPU time until the first 200, emulator/bare Flask", False),
     "startup_vs_moto": Metric("start-up, moto_server/emulator", True),
     "signed_vs_bare": Metric("signed V3 read req/s, emulator/bare Flask", True, 0.6),
+    "signed_vs_bare_listener": Metric(
+        "signed V3 read req/s, emulator/bare Flask on the emulator's listener", True
+    ),
     "signed_vs_moto": Metric("signed V3 read req/s, emulator/moto_server", True, 5.0),
     "signed_p99_ms": Metric("signed V3 read p99 (ms)", False, None, guarded=False),
     "list_tables_vs_bare": Metric("signed ListTables req/s, emulator/bare Flask", True),
@@ -469,7 +474,7 @@ class EmuTarget(Target):
             self.query = {**(self.query or {}), **self.setup(self.port)}
         for i in range(rounds):
             path = work / f"requests-{id(self)}-{i}.txt"
-            n = 5_000 * seconds + 2_000  # more than a round can send: no nonce is replayed
+            n = 12_000 * seconds + 2_000  # more than a round can send: no nonce is replayed
             write_presigned(self.port, order_id, n, path, self.action, self.query, self.form)
             self.files.append(path)
         return self
@@ -527,7 +532,12 @@ def rounds_of(
 
 
 def paired(results: dict[str, list[dict[str, float]]], a: str, b: str) -> float:
-    """The median over rounds of a's req/s over b's in the same round."""
+    """The median over rounds of a's req/s over b's in the same round; refused when a round
+    had non-2xx answers (a replayed nonce is refused faster than a read is served)."""
+    for label in (a, b):
+        refused = sum(r["non2xx"] for r in results[label])
+        if refused:
+            raise RuntimeError(f"{label}: {refused} non-2xx answers; its rate is not a figure")
     return statistics.median(
         x["rps"] / y["rps"] for x, y in zip(results[a], results[b], strict=True)
     )
@@ -590,7 +600,11 @@ def run_throughput(
         f"throughput, wrk 2 threads x 16 keep-alive connections, {rounds} rounds of {seconds} s, "
         "the servers taking turns in each round:"
     )
-    targets: list[Target] = [EmuTarget("emu"), Bare("bare")]
+    targets: list[Target] = [
+        EmuTarget("emu"),
+        Bare("bare"),
+        Bare("bare_listener", ["--server", "listener", "--threads", str(DEFAULT_THREADS)]),
+    ]
     if "workers" in sections:  # next to the one-process run it is paired with
         targets.insert(1, EmuTarget("workers2", ["--workers", "2"]))
     if have_moto:
@@ -637,6 +651,12 @@ def run_throughput(
     figures["signed_vs_bare"] = paired(r, "emu", "bare")
     figures["signed_p99_ms"] = statistics.median(x["p99"] for x in r["emu"])
     print(f"  ratio emulator/bare: {figures['signed_vs_bare']:.2f} (aim >= 0.6)")
+    show("bare flask constant JSON on the emulator's listener", r["bare_listener"])
+    figures["signed_vs_bare_listener"] = paired(r, "emu", "bare_listener")
+    print(
+        "  ratio emulator/bare on the emulator's listener: "
+        f"{figures['signed_vs_bare_listener']:.2f} (the same server to the letter)"
+    )
     if have_moto:
         show("moto_server (DynamoDB DescribeTable, a comparable read)", r["moto"])
         figures["signed_vs_moto"] = paired(r, "emu", "moto")

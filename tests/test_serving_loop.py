@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from emulator.gateway.parse import MAX_BODY
+from emulator.serving import listener
 from emulator.serving.listener import Server
 
 BIG = 8 * 1024 * 1024
@@ -189,3 +191,40 @@ def test_many_keep_alive_connections_are_served_without_stalls(server: Server) -
                     errors.append(exc)
     assert not errors, errors[:3]
     assert max(worst) < 0.9, max(worst)  # no request waited for the loop's 1 s poll timeout
+
+
+def refused_head(length: int) -> bytes:
+    return f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
+
+
+def test_a_client_still_sending_a_refused_body_reads_the_413(server: Server) -> None:
+    """The server answers 413 from the headers; the client, as HTTP clients do, sends the whole
+    body before it reads. A plain close would reset the connection under its send."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall(refused_head(MAX_BODY + 1))
+        piece = b"x" * (1024 * 1024)
+        for _ in range(48):
+            sock.sendall(piece)  # raised BrokenPipe/ConnectionReset before the lingering close
+        f = sock.makefile("rb")
+        status = f.readline()
+        assert status.startswith(b"HTTP/1.1 413"), status
+        rest = f.read()  # headers and body, then the server's close
+    assert b'"Code": "RequestEntityTooLarge"' in rest, rest[-300:]
+
+
+def test_a_lingering_close_ends_when_the_client_never_does(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listener, "LINGER_SECONDS", 0.5)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall(refused_head(MAX_BODY + 1) + b"y" * 1000)
+        f = sock.makefile("rb")
+        assert f.readline().startswith(b"HTTP/1.1 413")
+        f.read()  # the 413, then the server's FIN (it lingers, reading)
+        t0 = time.monotonic()
+        channels = server.stack.waitress.active_channels
+        while channels and time.monotonic() - t0 < 10:
+            time.sleep(0.05)
+        waited = time.monotonic() - t0
+        assert not channels, "the lingering connection was never closed"
+    assert waited < 5, waited  # cleanup runs every 2 s

@@ -49,6 +49,8 @@ FIRST_REQUEST_TIMEOUT = 10.0  # seconds a new connection may stay silent
 CONNECTION_LIMIT = 1000  # per process
 TLS_RECORD_HANDSHAKE = 0x16
 CA_PATH = "/_emulator/tls/ca.pem"
+LINGER_SECONDS = 5.0  # a lingering close (after a refusal) drops the client's bytes this long
+LINGER_BYTES = 256 * 1024 * 1024  # and at most this many
 COALESCE_LIMIT = 65536  # a first body piece up to this size is sent with the headers
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -157,6 +159,7 @@ class _ErrorTask(ErrorTask):
         self.response_headers.extend(headers)
         self.set_close_on_finish()
         self.content_length = len(body)
+        self.channel.refused = True  # what follows the refused part is never read: linger
         self.write(body)
 
 
@@ -183,8 +186,15 @@ class _Channel(HTTPChannel):
     spoke = False  # has the peer sent anything yet
     peer_done = False  # end of file read while a request ran
     writing = False  # a request thread is inside write_soon (which sends what it can itself)
+    refused = False  # a refusal was answered: the rest of that request was never read
+    closing_after_reply = False
+    lingering = 0.0  # when the lingering close began (0: not lingering)
+    lingered = 0  # bytes dropped since
+    linger_over = False  # set by the server's maintenance: close now
 
     def readable(self) -> bool:
+        if self.lingering:
+            return True
         if self.requests:
             return not (
                 self.will_close
@@ -195,6 +205,8 @@ class _Channel(HTTPChannel):
         return bool(super().readable())
 
     def writable(self) -> bool:
+        if self.lingering:
+            return self.linger_over
         if (
             self.writing
             and self.total_outbufs_len <= self.adj.outbuf_high_watermark
@@ -211,6 +223,9 @@ class _Channel(HTTPChannel):
             self.writing = False
 
     def handle_read(self) -> None:
+        if self.lingering:
+            self._linger_read()
+            return
         if not self.requests:
             super().handle_read()
             return
@@ -261,15 +276,57 @@ class _Channel(HTTPChannel):
                 return False
         return bool(super().received(data))
 
+    def handle_write(self) -> None:
+        if self.lingering:
+            if self.linger_over:
+                self._close_now()
+            return
+        self.closing_after_reply = True  # a close from here comes after a reply went out
+        try:
+            super().handle_write()
+        finally:
+            self.closing_after_reply = False
+
     def handle_close(self) -> None:
-        """Close after what the peer sent and nobody read is discarded: closing over unread
-        bytes (the rest of a refused 16 MiB body) makes the kernel send a reset, which can
-        destroy the 413 still on its way to the client."""
+        """After a refusal, a lingering close: the reply is followed by a FIN, and what the
+        client still sends (the rest of a 16 MiB body) is read and dropped until it closes,
+        for at most LINGER_SECONDS and LINGER_BYTES. Closing over bytes still arriving makes
+        the kernel answer them with a reset, and the client then sees a broken connection
+        while it sends, never the 413 waiting for it."""
+        if self.closing_after_reply and self.refused and not self.lingering:
+            if self._start_lingering():
+                return
+        self._close_now()
+
+    def _start_lingering(self) -> bool:
+        if self.server.behind_front or self.socket is None or self.total_outbufs_len:
+            return False
+        try:
+            self.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            return False
+        self.lingering = time.monotonic()
+        self.will_close = self.close_when_flushed = False
+        return True
+
+    def _linger_read(self) -> None:
+        try:
+            data = self.socket.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        self.lingered += len(data)
+        if not data or self.lingered > LINGER_BYTES:
+            self._close_now()
+
+    def _close_now(self) -> None:
+        """Close after what already arrived and nobody read is discarded (no waiting)."""
         sock = self.socket
         if sock is not None and not self.server.behind_front:
             try:
                 sock.setblocking(False)
-                for _ in range(1024):  # at most 64 MiB: what is already here, no waiting
+                for _ in range(1024):  # at most 64 MiB
                     if not sock.recv(65536):
                         break
             except OSError:
@@ -317,9 +374,12 @@ class _Waitress(TcpWSGIServer):
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
         cutoff = now - FIRST_REQUEST_TIMEOUT
+        linger_cutoff = time.monotonic() - LINGER_SECONDS
         for channel in list(self.active_channels.values()):
             if not channel.spoke and not channel.requests and channel.creation_time < cutoff:
                 channel.will_close = True
+            if channel.lingering and channel.lingering < linger_cutoff:
+                channel.linger_over = True  # closed in the loop's write phase
 
     def run(self) -> None:
         try:
