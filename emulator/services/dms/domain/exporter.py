@@ -7,7 +7,8 @@ batches, so neither a million rows nor 200 KB rows sit in memory at once.
 Formats (ActionDetail `fileType`): CSV (default), TXT (tab separated), JSON (one object per
 line), SQL (INSERT statements in the database's dialect) and XLSX, each inside a zip as DMS
 delivers them. In CSV and TXT a NULL is an empty unquoted field and every string is quoted, so
-NULL and '' stay distinct.
+NULL and '' stay distinct, except in a row whose only field is NULL: csv writes `""` there, as a
+blank line would be read as no row at all (specs/README.md, "Export files").
 """
 
 from __future__ import annotations
