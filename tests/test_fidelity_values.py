@@ -144,3 +144,34 @@ def test_mysql_comparisons_stay_integers_as_on_mariadb(env: Any) -> None:
         EMB_MY,
         ["SELECT id, id = 1 AS first, email IS NULL AS no_mail FROM customers ORDER BY id LIMIT 5"],
     )
+
+
+DECIMAL_AGGREGATES = [
+    "SELECT SUM(amount) AS s, MIN(amount) AS lo, MAX(amount) AS hi FROM orders",
+    "SELECT status, SUM(amount) AS s, MIN(amount) AS lo, MAX(amount) AS hi, COUNT(*) AS n "
+    "FROM orders GROUP BY status ORDER BY status",
+    "SELECT SUM(price) AS s, MIN(price) AS lo, MAX(price) AS hi FROM products WHERE id <= 3",
+    "SELECT SUM(amount) AS s FROM orders WHERE id < 0",
+    "SELECT customer_id, SUM(o.amount) AS total FROM orders o GROUP BY customer_id "
+    "ORDER BY customer_id LIMIT 10",
+    "SELECT SUM(price) AS s FROM products WHERE id IN (1, 2)",
+]
+MYSQL_AVERAGES = [
+    "SELECT AVG(amount) AS a FROM orders",
+    "SELECT status, AVG(amount) AS a, AVG(quantity) AS q FROM orders GROUP BY status "
+    "ORDER BY status",
+    "SELECT AVG(price) AS a FROM products WHERE id <= 7",
+    "SELECT AVG(amount) AS a, AVG(quantity) AS q, AVG(o.amount) AS b FROM orders o "
+    "WHERE id IN (1, 2, 4, 7, 9, 11, 13)",
+    "SELECT customer_id, AVG(amount) AS a FROM orders GROUP BY customer_id ORDER BY customer_id "
+    "LIMIT 12",
+]
+
+
+@pytest.mark.parametrize("db_id", [EMB_MY, EMB_PG], ids=["mysql", "postgresql"])
+def test_decimal_sum_min_max_keep_the_server_scale(env: Any, db_id: int) -> None:
+    same_as_server(env, db_id, DECIMAL_AGGREGATES)
+
+
+def test_mysql_avg_has_the_server_scale(env: Any) -> None:
+    same_as_server(env, EMB_MY, MYSQL_AVERAGES)

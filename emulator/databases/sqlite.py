@@ -719,7 +719,7 @@ def _projection_cached(sql: str, dialect: str) -> tuple[tuple[str, ...], tuple[_
     return tables, tuple(_item(sel, exp) for sel in tree.selects)
 
 
-_AGGREGATES: dict[str, str] = {}  # SUM/MIN/MAX/AVG of a declared column: next step
+_AGGREGATES = {"Sum": "sum", "Min": "min", "Max": "max", "Avg": "avg"}
 
 
 def _item(sel: Any, exp: Any) -> _Item | None:
