@@ -110,6 +110,19 @@ def ratio(a: dict[str, float], b: dict[str, float]) -> float:
     return round(a["median_ms"] / b["median_ms"], 2)
 
 
+def side_by_side(
+    run: dict[str, float], direct: dict[str, float], opened: dict[str, float]
+) -> dict[str, object]:
+    """ExecuteScript next to the driver connecting per query and on an open connection."""
+    return {
+        "ExecuteScript": run,
+        "direct": direct,
+        "direct (open)": opened,
+        "ratio": ratio(run, direct),
+        "ratio (open)": ratio(run, opened),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
@@ -142,14 +155,11 @@ def main() -> None:
             out["floor GetUserActiveTenant"] = timed(
                 lambda: client.get_user_active_tenant(M.GetUserActiveTenantRequest()), args.calls
             )
-            emb = {
-                "ExecuteScript": timed(console(client, 17001), args.calls),
-                "direct": timed(sqlite_direct, args.calls),
-                "direct (open)": timed(lambda: keep.execute(translated).fetchall(), args.calls),
-            }
-            emb["ratio"] = ratio(emb["ExecuteScript"], emb["direct"])
-            emb["ratio (open)"] = ratio(emb["ExecuteScript"], emb["direct (open)"])
-            out["embedded MySQL dialect"] = emb
+            out["embedded MySQL dialect"] = side_by_side(
+                timed(console(client, 17001), args.calls),
+                timed(sqlite_direct, args.calls),
+                timed(lambda: keep.execute(translated).fetchall(), args.calls),
+            )
             if server is not None:
                 srv = server
 
@@ -168,14 +178,11 @@ def main() -> None:
                     cur.execute(SQL)
                     return cur.fetchall()
 
-                real = {
-                    "ExecuteScript": timed(console(client, 17002), args.calls),
-                    "direct": timed(mariadb_direct, args.calls),
-                    "direct (open)": timed(mariadb_open, args.calls),
-                }
-                real["ratio"] = ratio(real["ExecuteScript"], real["direct"])
-                real["ratio (open)"] = ratio(real["ExecuteScript"], real["direct (open)"])
-                out["real MariaDB"] = real
+                out["real MariaDB"] = side_by_side(
+                    timed(console(client, 17002), args.calls),
+                    timed(mariadb_direct, args.calls),
+                    timed(mariadb_open, args.calls),
+                )
                 open_conn.close()
         keep.close()
         print(json.dumps(out, indent=1))

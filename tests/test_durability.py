@@ -300,10 +300,9 @@ def test_journal_size_is_configurable() -> None:
 
 
 def test_nonce_memory_is_bounded_and_expires() -> None:
-    from emulator.gateway.nonces import NonceCache
-    from emulator.state.runtime_db import RuntimeDB
+    from emulator.gateway.nonces import MemoryNonces
 
-    cache = NonceCache(RuntimeDB(), window_seconds=900, capacity=50)
+    cache = MemoryNonces(window_seconds=900, capacity=50)
     for i in range(500):
         assert cache.check_and_record("ak", f"n{i}", now=1000.0 + i)
     assert len(cache) <= 55

@@ -595,32 +595,72 @@ def dialect_message(message: str, dialect: str, schema: str | None) -> str:
 def _declared_decimals(
     conn: sqlite3.Connection, sql: str, dialect: str, cols: list[str], rows: list[Any]
 ) -> list[Any]:
-    """Values of result columns that are declared `decimal(p,s)` / `numeric(p,s)` columns, as
-    the server's driver returns them (Decimal with s places: `8.00`, not the REAL `8.0`)."""
-    from decimal import Decimal, InvalidOperation
-
-    scales = _scales(conn, sql, dialect, tuple(cols))
-    if not scales:
+    """Result values typed as the server's driver returns them: a declared `decimal(p,s)` /
+    `numeric(p,s)` column, and SUM/MIN/MAX of one, with s places (`8.00`, not the REAL `8.0`;
+    MySQL's AVG with s+4); PostgreSQL booleans (a declared `boolean` column, a comparison,
+    `IS NULL`, `CAST(... AS boolean)`) as bool, which the console prints `true`/`false`."""
+    kinds = _value_kinds(conn, sql, dialect, tuple(cols))
+    if not kinds:
         return rows
     columns = [list(c) for c in zip(*rows, strict=True)]
-    for i, places in scales.items():
-        fmt = f"{{:.{places}f}}".format  # the stored value has at most `places` decimals
+    for i, kind in kinds.items():
         col = columns[i]
+        if kind < 0:  # boolean
+            for k, v in enumerate(col):
+                if type(v) is int:
+                    col[k] = v != 0
+            continue
         for k, v in enumerate(col):
             if type(v) is float or type(v) is int:
-                try:
-                    col[k] = Decimal(fmt(v))
-                except (InvalidOperation, ValueError):
-                    pass
+                col[k] = _decimal(v, kind)
     return [tuple(r) for r in zip(*columns, strict=True)]
 
 
-def _scales(
+_BOOL = -1  # a `_value_kinds` entry: the column is boolean (else: its decimal places)
+
+
+def _decimal(v: float | int, places: int) -> Any:
+    """A REAL as the DECIMAL with `places` decimals it stands for: its shortest repr is the
+    decimal the engine stored (or computed), rounded half up as the server's DECIMAL does."""
+    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+    try:
+        return Decimal(repr(v)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        return v
+
+
+_DECIMAL_TYPE = re.compile(r"^(?:decimal|numeric|dec|fixed)\(\s*\d+\s*,\s*(\d+)\s*\)")
+_INTEGER_TYPE = re.compile(r"^(?:tiny|small|medium|big)?int(?:eger)?\b")
+
+
+def _declared_kind(ctype: str, item: tuple[str, str], dialect: str) -> int | None:
+    """What a result column made from a declared column of type `ctype` is: `_BOOL`, its
+    decimal places, or None (left as the engine gives it)."""
+    func = item[0]
+    ctype = ctype.lower()
+    if ctype in ("boolean", "bool"):
+        return _BOOL if func == "" and dialect == "postgresql" else None
+    m = _DECIMAL_TYPE.match(ctype)
+    if func in ("", "sum", "min", "max"):
+        return int(m.group(1)) if m else None
+    if func == "avg" and dialect == "mysql":  # MySQL: the argument's scale + div_precision
+        if m:
+            return int(m.group(1)) + 4
+        return 4 if _INTEGER_TYPE.match(ctype) else None
+    return None
+
+
+def _value_kinds(
     conn: sqlite3.Connection, sql: str, dialect: str, cols: tuple[str, ...]
 ) -> dict[int, int]:
-    tables, sources = _projection(sql, dialect)
-    if not tables:
-        return {}
+    tables, items = _projection(sql, dialect, len(cols), cols)
+    out: dict[int, int] = {}
+    if dialect == "postgresql":  # MySQL's booleans are the integers 1/0 on the server too
+        out = {i: _BOOL for i, it in enumerate(items) if it == ("bool", "")}
+    wanted_items = {i: it for i, it in enumerate(items) if it is not None and it[0] != "bool"}
+    if not tables or not wanted_items:
+        return out
     marks = ", ".join("?" * len(tables))
     try:
         declared = conn.execute(
@@ -629,47 +669,87 @@ def _scales(
             tables,
         ).fetchall()
     except sqlite3.Error:
-        return {}
-    by_name: dict[str, set[int]] = {}
+        return out
+    by_name: dict[str, set[str]] = {}
     for name, ctype in declared:
-        m = re.match(r"^(?:decimal|numeric|dec|fixed)\(\s*\d+\s*,\s*(\d+)\s*\)", str(ctype))
-        by_name.setdefault(str(name), set()).add(int(m.group(1)) if m else -1)
-    out = {}
-    for i, col in enumerate(cols):
-        source = sources.get(col.lower(), col.lower() if "*" in sources else None)
-        found = by_name.get(source or "")
-        if found is not None and len(found) == 1 and (places := next(iter(found))) >= 0:
-            out[i] = places
+        by_name.setdefault(str(name), set()).add(str(ctype))
+    for i, item in wanted_items.items():
+        found = by_name.get(item[1])
+        if found is not None and len(found) == 1:
+            kind = _declared_kind(next(iter(found)), item, dialect)
+            if kind is not None:
+                out[i] = kind
     return out
 
 
-def _projection(sql: str, dialect: str) -> tuple[tuple[str, ...], dict[str, str]]:
-    """The tables a query reads and, per result column that is a plain column, its source
-    column (`*` marks a star: every result column is its own source)."""
-    return _projection_cached(sql, dialect)
+_Item = tuple[str, str]  # ("", column) a plain column, ("sum", column) an aggregate of one,
+# ("bool", "") a boolean expression, ("*", "") a star
+
+
+def _projection(
+    sql: str, dialect: str, width: int, cols: tuple[str, ...]
+) -> tuple[tuple[str, ...], list[_Item | None]]:
+    """The tables a query reads and, per result column, what it is made of (None: unknown).
+    A single star spans the columns between the items before and after it; with several,
+    each result column is taken for the declared column of its name."""
+    tables, items = _projection_cached(sql, dialect)
+    stars = [i for i, it in enumerate(items) if it == ("*", "")]
+    if not stars:
+        return tables, list(items) if len(items) == width else [None] * width
+    if len(stars) == 1 and width >= len(items) - 1:
+        k = stars[0]
+        after = len(items) - k - 1
+        middle: list[_Item | None] = [("", c.lower()) for c in cols[k : width - after]]
+        return tables, list(items[:k]) + middle + list(items[k + 1 :])
+    return tables, [("", c.lower()) for c in cols]
 
 
 @functools.lru_cache(maxsize=1024)
-def _projection_cached(sql: str, dialect: str) -> tuple[tuple[str, ...], dict[str, str]]:
+def _projection_cached(sql: str, dialect: str) -> tuple[tuple[str, ...], tuple[_Item | None, ...]]:
     try:
         import sqlglot
         from sqlglot import exp
 
         tree = sqlglot.parse_one(sql, read={"mysql": "mysql", "postgresql": "postgres"}[dialect])
     except Exception:
-        return (), {}
+        return (), ()
     if not isinstance(tree, exp.Select):
-        return (), {}
+        return (), ()
     tables = tuple(sorted({t.name.lower() for t in tree.find_all(exp.Table) if t.name}))
-    sources: dict[str, str] = {}
-    for sel in tree.selects:
-        if isinstance(sel, exp.Star) or (isinstance(sel, exp.Column) and sel.is_star):
-            sources["*"] = "*"
-        elif isinstance(sel, exp.Alias) and isinstance(sel.this, exp.Column):
-            sources[sel.alias.lower()] = sel.this.name.lower()
-        elif isinstance(sel, exp.Column):
-            sources[sel.name.lower()] = sel.name.lower()
-    return tables, sources
+    return tables, tuple(_item(sel, exp) for sel in tree.selects)
+
+
+_AGGREGATES = {"Sum": "sum", "Min": "min", "Max": "max", "Avg": "avg"}
+
+
+def _item(sel: Any, exp: Any) -> _Item | None:
+    if isinstance(sel, exp.Star) or (isinstance(sel, exp.Column) and sel.is_star):
+        return ("*", "")
+    node = sel.this if isinstance(sel, exp.Alias) else sel
+    if isinstance(node, exp.Column):
+        return ("", node.name.lower())
+    func = _AGGREGATES.get(type(node).__name__)
+    if func is not None and isinstance(node.this, exp.Column):
+        return (func, node.this.name.lower())
+    return ("bool", "") if _is_bool(node, exp) else None
+
+
+def _is_bool(node: Any, exp: Any) -> bool:
+    """A PostgreSQL expression whose type is boolean whatever its operands are."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)):
+        return True
+    if isinstance(node, (exp.LogicalAnd, exp.LogicalOr)):
+        return True
+    if isinstance(node, exp.Cast):
+        return bool(node.to.is_type("boolean"))
+    if isinstance(node, exp.Case):
+        branches = [i.args.get("true") for i in node.args.get("ifs") or []]
+        branches.append(node.args.get("default"))
+        values = [b for b in branches if b is not None and not isinstance(b, exp.Null)]
+        return bool(values) and all(_is_bool(b, exp) for b in values)
+    return False
 
 
 # --------------------------------------------------------------------------- MySQL SHOW / DESC

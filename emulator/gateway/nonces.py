@@ -3,8 +3,9 @@
 One process keeps them in memory; `--workers` share a table in shared memory, so a nonce
 replayed to another worker process is still refused; the check and the record are one step.
 Memory is bounded: entries expire after the window, and past `capacity` the oldest go first
-(they are the nearest to expiring, and an expired timestamp is refused anyway). Bytes are bounded too: a nonce is kept as a 16-byte digest
-of (access key, nonce), so a 200 KB nonce costs what a UUID costs.
+(they are the nearest to expiring, and an expired timestamp is refused anyway). Bytes are
+bounded too: a nonce is kept as a 16-byte digest of (access key, nonce), so a 200 KB nonce
+costs what a UUID costs.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from typing import Union
 
 from emulator.core.clock import wall_time
 from emulator.core.shared import Queued
-from emulator.state.runtime_db import RuntimeDB
 
-SWEEP_EVERY = 1000
-Nonces = Union["MemoryNonces", "NonceCache", "SharedNonces"]  # what the gateway checks against
+Nonces = Union["MemoryNonces", "SharedNonces"]  # what the gateway checks against
 _EXPIRY = struct.Struct("<d")
 
 
@@ -62,51 +61,6 @@ class MemoryNonces:
 
     def __len__(self) -> int:
         return len(self._seen)
-
-
-class NonceCache:
-    """Several worker processes: the runtime database, one atomic statement per check."""
-
-    def __init__(self, db: RuntimeDB, window_seconds: float = 900.0, capacity: int = 500_000):
-        self.db = db
-        self.window = window_seconds
-        self.capacity = capacity
-        self._inserts = 0
-
-    def check_and_record(self, access_key_id: str, nonce: str, now: float) -> bool:
-        """True if the nonce is fresh (and is now recorded); False if it was used already.
-
-        One statement, atomic across threads and processes: the row is inserted, or refreshed
-        if its window has passed; a live row leaves it untouched and changes nothing.
-        """
-        changed = self.db.execute_count(
-            "INSERT INTO nonces (ak, nonce, expires) VALUES (?,?,?) ON CONFLICT(ak, nonce) "
-            "DO UPDATE SET expires=excluded.expires WHERE nonces.expires <= ?",
-            (access_key_id, digest(access_key_id, nonce).hex(), now + self.window, now),
-        )
-        if not changed:
-            return False
-        self._inserts += 1
-        if self._inserts % max(1, min(SWEEP_EVERY, self.capacity // 10)) == 0:
-            with self.db.transaction() as conn:
-                self._sweep(conn, now)
-        return True
-
-    def _sweep(self, conn, now: float) -> None:  # type: ignore[no-untyped-def]
-        conn.execute("DELETE FROM nonces WHERE expires <= ?", (now,))
-        (count,) = conn.execute("SELECT count(*) FROM nonces").fetchone()
-        if count > self.capacity:
-            conn.execute(
-                "DELETE FROM nonces WHERE (ak, nonce) IN (SELECT ak, nonce FROM nonces ORDER BY expires LIMIT ?)",
-                (count - self.capacity,),
-            )
-
-    def clear(self) -> None:
-        self.db.execute("DELETE FROM nonces")
-
-    def __len__(self) -> int:
-        row = self.db.query_one("SELECT count(*) FROM nonces")
-        return int(row[0]) if row else 0
 
 
 SLOT = 24  # bytes per remembered nonce: its 16-byte digest, then its expiry (a double)

@@ -1,4 +1,5 @@
-"""The runtime database: fault rules (and the nonce store of `gateway/nonces.NonceCache`).
+"""The runtime database: fault rules and counters (nonces live in memory or shared memory:
+`gateway/nonces`).
 
 Not state a user keeps (it is not in snapshots and dies with the process), but every worker
 process must share it: in memory for one process, a temporary file (synchronous=OFF, no fsync)
@@ -10,9 +11,6 @@ from __future__ import annotations
 from emulator.state.store import SqliteDB
 
 RUNTIME_SCHEMA = """
-CREATE TABLE IF NOT EXISTS nonces (ak TEXT NOT NULL, nonce TEXT NOT NULL, expires REAL NOT NULL,
-                                   PRIMARY KEY (ak, nonce)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires);
 CREATE TABLE IF NOT EXISTS fault_rules (pos INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
                                         tid INTEGER, doc TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0,
                                         fired INTEGER NOT NULL DEFAULT 0);

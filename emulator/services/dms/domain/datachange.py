@@ -364,12 +364,31 @@ class ChangeOutcome:
     per_statement: list[int] = field(default_factory=list)
 
 
-def _shape(backend: DatabaseBackend, table: str) -> tuple[list[str], list[str]]:
-    """(columns, primary key) of a table as the database names them."""
+def _shape(backend: DatabaseBackend, table: str) -> tuple[list[str], list[str], set[str]]:
+    """(columns, primary key, json columns) of a table as the database names them. The json
+    columns are only named on PostgreSQL, whose driver decodes json/jsonb: a bare string or
+    number would come back as a Python str/int, a JSON null as None."""
     found = backend.describe([table], details=True, counts=False).table(table)
     if found is None:
-        return [], []
-    return [c.name for c in found.columns], list(found.primary_key)
+        return [], [], set()
+    json_columns = (
+        {c.name for c in found.columns if c.data_type.lower() in ("json", "jsonb")}
+        if backend.dialect == "postgresql" and backend.engine != "sqlite"
+        else set()
+    )
+    return [c.name for c in found.columns], list(found.primary_key), json_columns
+
+
+def _selected(name: str, ref: str, json_columns: set[str]) -> Any:
+    """A before-image column as it is read: a json/jsonb one as the server's own text
+    (`col::text AS col`), which the rollback writes back as a quoted literal the column casts
+    to exactly the value it held (`'"abc"'`, `'1.50'`, `'null'`)."""
+    from sqlglot import exp
+
+    column = exp.column(name, table=ref, quoted=True)
+    if name not in json_columns:
+        return column
+    return exp.alias_(exp.cast(column, "text"), name, quoted=True)
 
 
 def _set_columns(tree: Any) -> list[str]:
@@ -440,13 +459,14 @@ def _capture(
 
     out = backup.part()
     out.write(f"-- rollback of: {' '.join(p.sql.split())[:300]}\n")
-    columns, pk = _shape(backend, p.table)
+    columns, pk, json_columns = _shape(backend, p.table)
     key = [f"{q(c)} = " for c in pk]  # a line's text is parts with values between them
     if p.kind == "INSERT":
         if not pk:
             out.write(f"-- {p.table} has no primary key: the inserted rows cannot be named\n")
             return lambda: None
-        keys_sql = f"SELECT {', '.join(map(q, pk))} FROM {t}"
+        keys = ", ".join(q(c) + ("::text" if c in json_columns else "") for c in pk)
+        keys_sql = f"SELECT {keys} FROM {t}"
         before = {r for rows in session.stream(keys_sql).batches for r in rows}
 
         def after() -> None:
@@ -469,11 +489,15 @@ def _capture(
     alias = target.alias if isinstance(target, exp.Table) and target.alias else None
     ref = alias or (target.name if isinstance(target, exp.Table) else p.table)
     if by_key:  # only the key and the changed columns are needed (of the target: joins too)
-        wanted: list[Any] = [exp.column(c, table=ref, quoted=True) for c in (*pk, *changed)]
+        wanted: list[Any] = [_selected(c, ref, json_columns) for c in (*pk, *changed)]
         sets = _line(f"UPDATE {t} SET ", [f"{q(c)} = " for c in changed], ", ", " WHERE ")
         parts = sets[:-1] + _line(sets[-1], key, " AND ", ";\n")
     else:
-        wanted = [exp.Column(this=exp.Star(), table=exp.to_identifier(ref))]
+        wanted = (
+            [_selected(c, ref, json_columns) for c in columns]
+            if json_columns
+            else [exp.Column(this=exp.Star(), table=exp.to_identifier(ref))]
+        )
         if p.kind == "UPDATE":
             out.write(
                 f"-- {p.table}: no primary key, or the UPDATE changes it; the before-images "
