@@ -602,32 +602,36 @@ def _declared_decimals(
     kinds = _value_kinds(conn, sql, dialect, tuple(cols))
     if not kinds:
         return rows
+    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
     columns = [list(c) for c in zip(*rows, strict=True)]
     for i, kind in kinds.items():
         col = columns[i]
-        if kind < 0:  # boolean
+        if kind == _BOOL:
             for k, v in enumerate(col):
                 if type(v) is int:
                     col[k] = v != 0
             continue
+        if kind >= _COMPUTED:  # a quotient: its shortest repr, rounded half up as DECIMAL does
+            unit = Decimal(1).scaleb(_COMPUTED - kind)
+            for k, v in enumerate(col):
+                if type(v) is float or type(v) is int:
+                    col[k] = Decimal(repr(v)).quantize(unit, ROUND_HALF_UP)
+            continue
+        fmt = f"{{:.{kind}f}}".format  # a stored value (or a sum of them): at most `kind` places
         for k, v in enumerate(col):
             if type(v) is float or type(v) is int:
-                col[k] = _decimal(v, kind)
+                try:
+                    col[k] = Decimal(fmt(v))
+                except (InvalidOperation, ValueError):
+                    pass
     return [tuple(r) for r in zip(*columns, strict=True)]
 
 
-_BOOL = -1  # a `_value_kinds` entry: the column is boolean (else: its decimal places)
-
-
-def _decimal(v: float | int, places: int) -> Any:
-    """A REAL as the DECIMAL with `places` decimals it stands for: its shortest repr is the
-    decimal the engine stored (or computed), rounded half up as the server's DECIMAL does."""
-    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
-    try:
-        return Decimal(repr(v)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
-        return v
+# `_value_kinds` entries: the column is boolean; else its decimal places, plus _COMPUTED for a
+# computed quotient (MySQL's AVG) that is rounded rather than printed
+_BOOL = -1
+_COMPUTED = 1000
 
 
 _DECIMAL_TYPE = re.compile(r"^(?:decimal|numeric|dec|fixed)\(\s*\d+\s*,\s*(\d+)\s*\)")
@@ -646,8 +650,8 @@ def _declared_kind(ctype: str, item: tuple[str, str], dialect: str) -> int | Non
         return int(m.group(1)) if m else None
     if func == "avg" and dialect == "mysql":  # MySQL: the argument's scale + div_precision
         if m:
-            return int(m.group(1)) + 4
-        return 4 if _INTEGER_TYPE.match(ctype) else None
+            return _COMPUTED + int(m.group(1)) + 4
+        return _COMPUTED + 4 if _INTEGER_TYPE.match(ctype) else None
     return None
 
 
