@@ -85,14 +85,15 @@ class _Task(WSGITask):
             not self.wrote_header
             and self.complete
             and self.has_body
-            and not self.chunked_response
             and type(data) is bytes
             and 0 < len(data) <= COALESCE_LIMIT
             and (self.content_length is None or len(data) <= self.content_length)
         ):
-            head = self.build_response_header()
+            head = self.build_response_header()  # decides chunked_response
             self.wrote_header = True
-            if self.content_length is not None:
+            if self.chunked_response:  # a reply without Content-Length: framed from its start
+                data = b"%X\r\n%s\r\n" % (len(data), data)
+            elif self.content_length is not None:
                 self.content_bytes_written += len(data)
             self.channel.write_soon(head + data)
             return
@@ -209,7 +210,9 @@ class _Channel(HTTPChannel):
             return self.linger_over
         if (
             self.writing
-            and self.total_outbufs_len <= self.adj.outbuf_high_watermark
+            # below, not at, the watermark: a thread waiting there is woken only by the loop's
+            # flush taking it under (waitress notifies below the mark, waits above it)
+            and self.total_outbufs_len < self.adj.outbuf_high_watermark
             and not (self.will_close or self.close_when_flushed)
         ):
             return False  # the request thread is sending this itself
@@ -367,8 +370,13 @@ class _Waitress(TcpWSGIServer):
 
     def pull_trigger(self) -> None:
         channel = getattr(_serving, "channel", None)
-        if channel is not None and channel.settled():
-            return  # the request thread sent the whole reply itself (_Channel)
+        if channel is not None:
+            if channel.settled():
+                return  # the request thread sent the whole reply itself (_Channel)
+            # what the thread could not send is the loop's from now: cleared before the wake,
+            # or the loop could poll once more while `writing` still hides the socket from it
+            # and leave the rest waiting for the poll timeout or the thread's next write
+            channel.writing = False
         super().pull_trigger()
 
     def maintenance(self, now: float) -> None:
@@ -437,12 +445,15 @@ def with_ca_endpoint(app: WSGIApp, ca_pem: bytes | None) -> WSGIApp:
         return app
 
     def serve_ca(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == CA_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        method = environ.get("REQUEST_METHOD")
+        if environ.get("PATH_INFO") == CA_PATH and method in ("GET", "HEAD"):
             start_response(
                 "200 OK",
                 [("Content-Type", "application/x-pem-file"), ("Content-Length", str(len(ca_pem)))],
             )
-            return [ca_pem]
+            # waitress sends whatever the app returns, HEAD or not; a HEAD body would be read
+            # as the start of the next reply on the connection
+            return [] if method == "HEAD" else [ca_pem]
         return app(environ, start_response)
 
     return serve_ca
