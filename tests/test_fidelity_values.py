@@ -154,13 +154,14 @@ DECIMAL_AGGREGATES = [
     "SELECT SUM(amount) AS s FROM orders WHERE id < 0",
     "SELECT customer_id, SUM(o.amount) AS total FROM orders o GROUP BY customer_id "
     "ORDER BY customer_id LIMIT 10",
-    "SELECT SUM(price) AS s FROM products WHERE id IN (1, 2)",
+    "SELECT SUM(price) AS s, SUM(DISTINCT price) AS d FROM products WHERE id IN (1, 2)",
 ]
 MYSQL_AVERAGES = [
     "SELECT AVG(amount) AS a FROM orders",
     "SELECT status, AVG(amount) AS a, AVG(quantity) AS q FROM orders GROUP BY status "
     "ORDER BY status",
-    "SELECT AVG(price) AS a FROM products WHERE id <= 7",
+    "SELECT AVG(price) AS a, AVG(DISTINCT quantity) AS d FROM products, orders "
+    "WHERE products.id <= 7 AND orders.id <= 5",
     "SELECT AVG(amount) AS a, AVG(quantity) AS q, AVG(o.amount) AS b FROM orders o "
     "WHERE id IN (1, 2, 4, 7, 9, 11, 13)",
     "SELECT customer_id, AVG(amount) AS a FROM orders GROUP BY customer_id ORDER BY customer_id "
@@ -175,3 +176,17 @@ def test_decimal_sum_min_max_keep_the_server_scale(env: Any, db_id: int) -> None
 
 def test_mysql_avg_has_the_server_scale(env: Any) -> None:
     same_as_server(env, EMB_MY, MYSQL_AVERAGES)
+
+
+PG_AVERAGES = MYSQL_AVERAGES + [
+    "SELECT AVG(amount) AS a FROM orders WHERE id = 1",
+    "SELECT AVG(price) AS a, AVG(stock) AS st FROM products WHERE id IN (1, 2, 3)",
+    "SELECT AVG(id) AS a, AVG(DISTINCT quantity) AS d FROM orders",
+    "SELECT status, AVG(amount) AS a FROM orders WHERE id <= 40 GROUP BY status ORDER BY a DESC",
+    "SELECT AVG(gross) AS a FROM orders o JOIN customers c ON c.id = o.customer_id "
+    "CROSS JOIN (SELECT 1 AS gross) g WHERE o.id < 0",
+]
+
+
+def test_postgresql_avg_is_the_server_numeric(env: Any) -> None:
+    same_as_server(env, EMB_PG, PG_AVERAGES)

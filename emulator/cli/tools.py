@@ -7,6 +7,7 @@ import argparse
 import hashlib
 import json
 import os
+import signal
 import sys
 import time
 from urllib.parse import parse_qsl, urlsplit
@@ -120,6 +121,10 @@ def _journal(args: argparse.Namespace) -> int:
 
     client = _client(args)
     last = 0
+    if args.follow:
+        # Ctrl-C (SIGINT) ends --follow even when it was started from a script's background job,
+        # which inherits SIGINT ignored (Python then installs no handler of its own)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while True:
             entries = client.requests(

@@ -533,6 +533,10 @@ def _rewrite(node: exp.Expr, ctx: _Context) -> exp.Expr | None:
         if fname not in _SQLITE_FUNCTIONS:
             raise UnsupportedSql(f"function {fname}()")
         return None
+    if isinstance(node, exp.Avg) and ctx.dialect == "postgresql" and _in_projection(node):
+        # SQLite's AVG, plus the sum and count behind it, from which the console prints the
+        # exact numeric PostgreSQL gives for avg() of an integer or numeric column
+        return _call("DMS_PG_AVG", exp.Sum(this=node.this), exp.Count(this=node.this.copy()))
     if isinstance(node, (exp.CurrentTimestamp, exp.CurrentDatetime)):
         return _call("DMS_NOW")
     if isinstance(node, exp.CurrentDate):

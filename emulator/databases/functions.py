@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import unicodedata
 from collections.abc import Callable
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 Value = Any  # what sqlite3 hands a function: None, int, float, str or bytes
@@ -970,6 +970,62 @@ def install(conn: sqlite3.Connection, now: Callable[[], float]) -> None:
     conn.create_collation("NOCASE", mysql_ci)
     conn.create_aggregate("DMS_GROUP_CONCAT", -1, GroupConcat)  # type: ignore[arg-type]
     conn.create_aggregate("DMS_GROUP_CONCAT_DISTINCT", -1, GroupConcatDistinct)  # type: ignore[arg-type]
+    average, parts = _pg_average()
+    conn.create_function("DMS_PG_AVG", 2, _recording("DMS_PG_AVG", average))
+    conn.create_function("DMS_PG_AVG_PARTS", 1, parts)
+
+
+def _pg_average() -> tuple[Callable[..., Value], Callable[..., Value]]:
+    """PostgreSQL avg() in the outermost select list: DMS_PG_AVG(SUM(x), COUNT(x)) is SQLite's
+    AVG (a double, so ORDER BY and comparisons work), and remembers the sum and count behind
+    each value it gave on this connection, which DMS_PG_AVG_PARTS(value) answers
+    (`sum/count`, NULL when unknown or ambiguous); the console turns them into the server's
+    exact numeric (`pg_numeric_avg`)."""
+    seen: dict[float, set[tuple[int | float, int]]] = {}
+
+    def average(total: Value, count: Value) -> Value:
+        if total is None or not isinstance(count, int) or count <= 0:
+            return None
+        if not isinstance(total, (int, float)):
+            total = _num(total)
+            if total is None:
+                return None
+        value = total / count
+        if len(seen) >= 4096:
+            seen.clear()
+        seen.setdefault(value, set()).add((total, count))
+        return value
+
+    def parts(value: Value) -> Value:
+        found = seen.get(value) if isinstance(value, float) else None
+        if not found or len(found) != 1:
+            return None
+        total, count = next(iter(found))
+        return f"{total!r}/{count}"
+
+    return average, parts
+
+
+def pg_numeric_avg(total: Decimal, count: int) -> Decimal:
+    """sum / count as PostgreSQL's numeric avg() gives it: numeric_div's result scale
+    (select_div_scale: at least 16 significant digits from the base-10000 weights and first
+    digits of both operands, never less than the sum's scale), rounded half away from zero."""
+
+    def weight_first(d: Decimal) -> tuple[int, int]:
+        if d == 0:
+            return 0, 0
+        w = abs(d).adjusted() // 4
+        return w, int(abs(d).scaleb(-4 * w))
+
+    w1, f1 = weight_first(total)
+    w2, f2 = weight_first(Decimal(count))
+    qweight = w1 - w2 - (1 if f1 <= f2 else 0)
+    exponent = total.as_tuple().exponent
+    dscale = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    rscale = min(max(16 - qweight * 4, dscale, 0), 1000)
+    with localcontext() as ctx:
+        ctx.prec = rscale + max(total.adjusted(), 0) + 20
+        return (total / count).quantize(Decimal(1).scaleb(-rscale), ROUND_HALF_UP)
 
 
 __all__ = ["describe_error", "install"]

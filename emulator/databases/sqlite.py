@@ -602,32 +602,62 @@ def _declared_decimals(
     kinds = _value_kinds(conn, sql, dialect, tuple(cols))
     if not kinds:
         return rows
+    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
     columns = [list(c) for c in zip(*rows, strict=True)]
     for i, kind in kinds.items():
         col = columns[i]
-        if kind < 0:  # boolean
+        if kind == _BOOL:
             for k, v in enumerate(col):
                 if type(v) is int:
                     col[k] = v != 0
             continue
+        if kind >= _PG_AVG:
+            _pg_averages(conn, col, kind - _PG_AVG)
+            continue
+        if kind >= _COMPUTED:  # a quotient: its shortest repr, rounded half up as DECIMAL does
+            unit = Decimal(1).scaleb(_COMPUTED - kind)
+            for k, v in enumerate(col):
+                if type(v) is float or type(v) is int:
+                    col[k] = Decimal(repr(v)).quantize(unit, ROUND_HALF_UP)
+            continue
+        fmt = f"{{:.{kind}f}}".format  # a stored value (or a sum of them): at most `kind` places
         for k, v in enumerate(col):
             if type(v) is float or type(v) is int:
-                col[k] = _decimal(v, kind)
+                try:
+                    col[k] = Decimal(fmt(v))
+                except (InvalidOperation, ValueError):
+                    pass
     return [tuple(r) for r in zip(*columns, strict=True)]
 
 
-_BOOL = -1  # a `_value_kinds` entry: the column is boolean (else: its decimal places)
+# `_value_kinds` entries: the column is boolean; else its decimal places, plus _COMPUTED for a
+# computed quotient (MySQL's AVG) that is rounded rather than printed
+_BOOL = -1
+_COMPUTED = 1000
+_PG_AVG = 2000  # + the column's scale: PostgreSQL's avg(), exact from DMS_PG_AVG's sum and count
 
 
-def _decimal(v: float | int, places: int) -> Any:
-    """A REAL as the DECIMAL with `places` decimals it stands for: its shortest repr is the
-    decimal the engine stored (or computed), rounded half up as the server's DECIMAL does."""
-    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+def _pg_averages(conn: sqlite3.Connection, col: list[Any], places: int) -> None:
+    """PostgreSQL avg() values of an integer/numeric(p,places) column as the server's numeric:
+    the sum (its REAL rounded to the column's scale) and count DMS_PG_AVG kept, divided as
+    PostgreSQL divides. A value whose parts are unknown stays the engine's double."""
+    from decimal import ROUND_HALF_UP, Decimal
 
-    try:
-        return Decimal(repr(v)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
-        return v
+    functions = importlib.import_module("emulator.databases.functions")
+    unit = Decimal(1).scaleb(-places)
+    for k, v in enumerate(col):
+        if type(v) is not float:
+            continue
+        (parts,) = conn.execute("SELECT DMS_PG_AVG_PARTS(?)", (v,)).fetchone()
+        if not isinstance(parts, str):
+            continue
+        total, count = parts.split("/")
+        try:
+            exact = Decimal(total).quantize(unit, ROUND_HALF_UP)
+            col[k] = functions.pg_numeric_avg(exact, int(count))
+        except ArithmeticError:  # inf/nan, or more digits than a numeric has
+            pass
 
 
 _DECIMAL_TYPE = re.compile(r"^(?:decimal|numeric|dec|fixed)\(\s*\d+\s*,\s*(\d+)\s*\)")
@@ -644,10 +674,14 @@ def _declared_kind(ctype: str, item: tuple[str, str], dialect: str) -> int | Non
     m = _DECIMAL_TYPE.match(ctype)
     if func in ("", "sum", "min", "max"):
         return int(m.group(1)) if m else None
+    if func == "avg" and dialect == "postgresql":  # numeric; a double for float columns
+        if m:
+            return _PG_AVG + int(m.group(1))
+        return _PG_AVG if _INTEGER_TYPE.match(ctype) else None
     if func == "avg" and dialect == "mysql":  # MySQL: the argument's scale + div_precision
         if m:
-            return int(m.group(1)) + 4
-        return 4 if _INTEGER_TYPE.match(ctype) else None
+            return _COMPUTED + int(m.group(1)) + 4
+        return _COMPUTED + 4 if _INTEGER_TYPE.match(ctype) else None
     return None
 
 
@@ -729,8 +763,11 @@ def _item(sel: Any, exp: Any) -> _Item | None:
     if isinstance(node, exp.Column):
         return ("", node.name.lower())
     func = _AGGREGATES.get(type(node).__name__)
-    if func is not None and isinstance(node.this, exp.Column):
-        return (func, node.this.name.lower())
+    arg = node.this if func is not None else None
+    if isinstance(arg, exp.Distinct) and len(arg.expressions) == 1:
+        arg = arg.expressions[0]
+    if func is not None and isinstance(arg, exp.Column):
+        return (func, arg.name.lower())
     return ("bool", "") if _is_bool(node, exp) else None
 
 
