@@ -344,6 +344,41 @@ def test_half_closing_after_pipelined_requests_gets_every_reply_then_a_close(
     assert elapsed < 0.6 + STALL, elapsed
 
 
+def test_a_close_asked_for_mid_pipeline_answers_that_request_then_closes(target: Target) -> None:
+    """The request behind it was read ahead while the first ran; it is dropped, not answered,
+    and the close is not delayed by it."""
+    with target.connect(timeout=5) as sock:
+        sock.sendall(get("/slow") + get("/last", close=True) + get("/dropped"))
+        t0 = time.monotonic()
+        f = sock.makefile("rb")
+        bodies = [head_and_body(f)[2] for _ in range(2)]
+        assert f.read() == b"" and time.monotonic() - t0 < 0.3 + STALL
+    assert bodies == [b"reply to /slow", b"reply to /last"]
+
+
+@pytest.mark.parametrize("keep_alive", [False, True])
+def test_http_1_0_replies_end_as_1_0_expects(target: Target, keep_alive: bool) -> None:
+    """No chunked framing for HTTP/1.0: a reply without Content-Length ends with the close;
+    one with it keeps the connection when asked to."""
+    extra = "Connection: keep-alive\r\n" if keep_alive else ""
+    with target.connect(timeout=5) as sock:
+        sock.sendall(f"GET /stream/6,70000 HTTP/1.0\r\nHost: localhost\r\n{extra}\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200") and b"transfer-encoding" not in head.lower()
+    assert body == _pattern(6, 0) + _pattern(70000, 1)
+    with target.connect(timeout=5) as sock:
+        sock.sendall(f"GET /one HTTP/1.0\r\nHost: localhost\r\n{extra}\r\n".encode() * 2)
+        f = sock.makefile("rb")
+        assert head_and_body(f)[2] == b"reply to /one"
+        if keep_alive:  # the connection serves the second as well
+            assert head_and_body(f)[2] == b"reply to /one"
+        else:  # closed after the first
+            assert f.read() == b""
+
+
 def _reset(sock: socket.socket) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
