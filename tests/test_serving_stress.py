@@ -25,7 +25,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from emulator.gateway.parse import MAX_BODY
 from emulator.serving.listener import CA_PATH, Server
+from emulator.serving.tls import ensure_certificates
 from emulator.testing.process import EmulatorProcess
 from emulator.testing.sdk import ALICE, DAVE, v3_request
 
@@ -85,6 +87,25 @@ def app() -> App:
     return App()
 
 
+class Target:
+    """The listener as a client reaches it: directly, or through the TLS front (HTTPS, or plain
+    HTTP on the TLS port)."""
+
+    def __init__(self, server: Server, ca: str | None = None, tls: bool = False):
+        self.server = server
+        self.port = server.port
+        self.context = ssl.create_default_context(cafile=ca) if tls else None
+
+    def connect(self, timeout: float = 10) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        if self.context is None:
+            return sock
+        return self.context.wrap_socket(sock, server_hostname="127.0.0.1")
+
+    def channels(self) -> dict[int, Any]:
+        return dict(self.server.stack.waitress.active_channels)
+
+
 @pytest.fixture(scope="module")
 def server(app: App) -> Iterator[Server]:
     s = Server(app, "127.0.0.1", 0, threads=6).start()
@@ -93,6 +114,36 @@ def server(app: App) -> Iterator[Server]:
     finally:
         app.release.set()
         s.stop()
+
+
+@pytest.fixture(scope="module")
+def fronted(app: App, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    config = ensure_certificates(tmp_path_factory.mktemp("certs"))
+    s = Server(app, "127.0.0.1", 0, threads=6, tls=config).start()
+    try:
+        assert config.ca is not None
+        yield s, config.ca
+    finally:
+        app.release.set()
+        s.stop()
+
+
+def _target(request: pytest.FixtureRequest) -> Target:
+    if request.param == "plain":
+        return Target(request.getfixturevalue("server"))
+    fronted, ca = request.getfixturevalue("fronted")
+    return Target(fronted, ca, tls=request.param == "https")
+
+
+@pytest.fixture(params=["plain", "https", "http-on-tls-port"])
+def target(request: pytest.FixtureRequest) -> Target:
+    return _target(request)
+
+
+@pytest.fixture(params=["plain", "http-on-tls-port"])
+def tcp_target(request: pytest.FixtureRequest) -> Target:
+    """Where the client's own TCP half-close reaches the listener (TLS has no half-close)."""
+    return _target(request)
 
 
 def get(path: str, close: bool = False, method: str = "GET") -> bytes:
@@ -153,14 +204,14 @@ def test_a_reply_without_content_length_is_chunk_framed_from_its_first_piece(
     assert body == b"".join(_pattern(n, i) for i, n in enumerate(sizes))
 
 
-def test_the_loop_drains_a_reply_while_the_app_pauses(server: Server, app: App) -> None:
+def test_the_loop_drains_a_reply_while_the_app_pauses(target: Target, app: App) -> None:
     """The request thread sends what the socket takes and wakes the loop for the rest; the loop
     must take it at once. It could poll on that wake-up while the thread was still marked as
-    sending, skip the socket and leave 12 MiB waiting for the 1 s poll timeout (3 in 8)."""
+    sending, skip the socket and leave 12 MiB waiting for the 1 s poll timeout (up to 3 in 8)."""
     times = []
-    for _ in range(10):
+    for _ in range(16):
         app.release.clear()
-        with connect(server) as sock:
+        with target.connect() as sock:
             sock.sendall(get("/pause"))
             t0 = time.monotonic()
             reply = reply_of(sock)
@@ -193,10 +244,10 @@ def test_the_loop_keeps_flushing_for_a_thread_waiting_at_the_watermark(server: S
 
 @pytest.mark.parametrize("path,size", [("/huge", HUGE), ("/blob", 24 * MIB)])
 def test_a_reply_past_the_watermark_reaches_a_slow_reader_and_the_connection_lives(
-    server: Server, path: str, size: int
+    target: Target, path: str, size: int
 ) -> None:
     expected = hashlib.sha256(b"".join([PIECE] * (size // MIB))).hexdigest()
-    with connect(server, timeout=30) as sock:
+    with target.connect(timeout=30) as sock:
         sock.sendall(get(path) + get("/after"))  # the next request is read ahead meanwhile
         time.sleep(0.4)  # every buffer fills; the request thread waits for the loop
         f = sock.makefile("rb")
@@ -216,16 +267,16 @@ def test_a_reply_past_the_watermark_reaches_a_slow_reader_and_the_connection_liv
         assert head_and_body(f)[2] == b"reply to /after"
 
 
-def test_pipelined_requests_expecting_100_continue_are_answered_in_order(server: Server) -> None:
+def test_pipelined_requests_expecting_100_continue_are_answered_in_order(target: Target) -> None:
     """The second request's headers are read while the first runs; its 100 Continue must follow
     the first reply (never precede it, never wait for the poll timeout), then its body is read
     and served."""
     body = _pattern(300_000)
     head = (
-        "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+        "POST /echo HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
-    with connect(server) as sock:
+    with target.connect() as sock:
         sock.sendall(get("/slow") + head)
         f = sock.makefile("rb")
         status, _, first = head_and_body(f)
@@ -243,8 +294,31 @@ def test_pipelined_requests_expecting_100_continue_are_answered_in_order(server:
         assert head_and_body(f)[2] == echoed
 
 
-def test_head_replies_carry_no_body_on_a_kept_connection(server: Server) -> None:
-    with connect(server) as sock:
+@pytest.mark.parametrize("path,length", [("/", MAX_BODY + 1), ("/_emulator/x", 10**10)])
+@pytest.mark.parametrize("behind", [False, True], ids=["first", "pipelined"])
+def test_a_body_refused_from_its_headers_gets_the_refusal_not_100_continue(
+    target: Target, path: str, length: int, behind: bool
+) -> None:
+    """waitress answered `Expect: 100-continue` with 100 even for a Content-Length it refuses,
+    and the 413 then waited for the whole body: a client that waits for the 100 sent 16 MiB
+    first, or (the control plane, 10 GB) never got an answer."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+    with target.connect(timeout=5) as sock:
+        sock.sendall((get("/slow") if behind else b"") + head)
+        f = sock.makefile("rb")
+        if behind:
+            assert head_and_body(f)[2] == b"reply to /slow"
+        status, headers, body = head_and_body(f)
+    assert status.startswith(b"HTTP/1.1 413"), status
+    assert headers[b"connection"] == b"close"
+    assert b"RequestEntityTooLarge" in body or b"larger than the control plane" in body, body
+
+
+def test_head_replies_carry_no_body_on_a_kept_connection(target: Target) -> None:
+    with target.connect() as sock:
         sock.sendall(get("/slow", method="HEAD") + get("/x") + get("/y", method="HEAD") + get("/z"))
         f = sock.makefile("rb")
         answers = [
@@ -256,9 +330,9 @@ def test_head_replies_carry_no_body_on_a_kept_connection(server: Server) -> None
 
 
 def test_half_closing_after_pipelined_requests_gets_every_reply_then_a_close(
-    server: Server,
+    tcp_target: Target,
 ) -> None:
-    with connect(server) as sock:
+    with tcp_target.connect() as sock:
         sock.sendall(get("/slow") + get("/a") + get("/b") + get("/slow"))
         sock.shutdown(socket.SHUT_WR)  # the end of file is read while the first still runs
         t0 = time.monotonic()
@@ -270,6 +344,41 @@ def test_half_closing_after_pipelined_requests_gets_every_reply_then_a_close(
     assert elapsed < 0.6 + STALL, elapsed
 
 
+def test_a_close_asked_for_mid_pipeline_answers_that_request_then_closes(target: Target) -> None:
+    """The request behind it was read ahead while the first ran; it is dropped, not answered,
+    and the close is not delayed by it."""
+    with target.connect(timeout=5) as sock:
+        sock.sendall(get("/slow") + get("/last", close=True) + get("/dropped"))
+        t0 = time.monotonic()
+        f = sock.makefile("rb")
+        bodies = [head_and_body(f)[2] for _ in range(2)]
+        assert f.read() == b"" and time.monotonic() - t0 < 0.3 + STALL
+    assert bodies == [b"reply to /slow", b"reply to /last"]
+
+
+@pytest.mark.parametrize("keep_alive", [False, True])
+def test_http_1_0_replies_end_as_1_0_expects(target: Target, keep_alive: bool) -> None:
+    """No chunked framing for HTTP/1.0: a reply without Content-Length ends with the close;
+    one with it keeps the connection when asked to."""
+    extra = "Connection: keep-alive\r\n" if keep_alive else ""
+    with target.connect(timeout=5) as sock:
+        sock.sendall(f"GET /stream/6,70000 HTTP/1.0\r\nHost: localhost\r\n{extra}\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200") and b"transfer-encoding" not in head.lower()
+    assert body == _pattern(6, 0) + _pattern(70000, 1)
+    with target.connect(timeout=5) as sock:
+        sock.sendall(f"GET /one HTTP/1.0\r\nHost: localhost\r\n{extra}\r\n".encode() * 2)
+        f = sock.makefile("rb")
+        assert head_and_body(f)[2] == b"reply to /one"
+        if keep_alive:  # the connection serves the second as well
+            assert head_and_body(f)[2] == b"reply to /one"
+        else:  # closed after the first
+            assert f.read() == b""
+
+
 def _reset(sock: socket.socket) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
@@ -277,33 +386,32 @@ def _reset(sock: socket.socket) -> None:
 
 @pytest.mark.parametrize("leave", ["reset", "close"])
 def test_a_client_leaving_while_its_request_runs_frees_the_connection(
-    server: Server, leave: str
+    target: Target, leave: str
 ) -> None:
     """20 clients leave (RST, or a close without reading) while their requests run, some with
     a request pipelined behind: every connection is closed, every thread freed."""
     socks = []
     for i in range(20):
-        sock = connect(server)
+        sock = target.connect()
         sock.sendall(get("/slow") + (get("/next") if i % 2 else b""))
         socks.append(sock)
     time.sleep(0.05)
     for sock in socks:
         _reset(sock) if leave == "reset" else sock.close()
-    channels = server.stack.waitress.active_channels
-    assert wait_for(lambda: not channels, 0.3 * 20 / 6 + 3), f"{len(channels)} left open"
-    with connect(server) as sock:  # and the server still answers at once
+    assert wait_for(lambda: not target.channels(), 0.3 * 20 / 6 + 3), target.channels()
+    with target.connect() as sock:  # and the server still answers at once
         t0 = time.monotonic()
         sock.sendall(get("/fine"))
         assert reply_of(sock).read() == b"reply to /fine" and time.monotonic() - t0 < 0.5
 
 
-def test_keep_alive_pipelines_under_load_lose_no_request(server: Server) -> None:
+def test_keep_alive_pipelines_under_load_lose_no_request(target: Target) -> None:
     """12 connections each pipeline bursts of requests (some before a slow one) while the loop
     reads ahead: every reply arrives, in order, none after a poll timeout."""
 
     def client(n: int) -> float:
         worst = 0.0
-        with connect(server) as sock:
+        with target.connect() as sock:
             f = sock.makefile("rb")
             for burst in range(6):
                 paths = [f"/c{n}-{burst}-{i}" for i in range(4)]

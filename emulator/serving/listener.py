@@ -245,6 +245,16 @@ class _Channel(HTTPChannel):
         else:
             self.peer_done = True  # answered first, then closed (the loop reads the EOF again)
 
+    def send_continue(self) -> None:
+        """A request refused from its headers (a body over the limit) gets its refusal, not
+        `100 Continue`: waitress sent the 100 and un-completed the refused request, so the
+        client uploaded the whole body (or waited for ever) before it saw the 413."""
+        request = self.request
+        if request is not None and request.error is not None:
+            request.expect_continue = False
+            return
+        super().send_continue()
+
     def settled(self) -> bool:
         """Nothing here needs the loop: no reply left to send, nothing to close, no request
         queued behind, and the loop already listens on this socket (readable() above)."""
