@@ -597,7 +597,7 @@ def _declared_decimals(
 ) -> list[Any]:
     """Result values typed as the server's driver returns them: a declared `decimal(p,s)` /
     `numeric(p,s)` column, and SUM/MIN/MAX of one, with s places (`8.00`, not the REAL `8.0`;
-    MySQL's AVG with s+4); PostgreSQL booleans (a declared `boolean` column, a comparison,
+    MySQL's AVG with s+4, PostgreSQL's avg() exact as numeric_div); PostgreSQL booleans (a declared `boolean` column, a comparison,
     `IS NULL`, `CAST(... AS boolean)`) as bool, which the console prints `true`/`false`."""
     kinds = _value_kinds(conn, sql, dialect, tuple(cols))
     if not kinds:
