@@ -305,15 +305,14 @@ class _Channel(HTTPChannel):
         client still sends (the rest of a 16 MiB body) is read and dropped until it closes,
         for at most LINGER_SECONDS and LINGER_BYTES. Closing over bytes still arriving makes
         the kernel answer them with a reset, and the client then sees a broken connection
-        while it sends, never the 413 waiting for it. Behind the TLS front too: there the
-        front's next write into a closed socket failed and it dropped the 413 it relayed."""
+        while it sends, never the 413 waiting for it."""
         if self.closing_after_reply and self.refused and not self.lingering:
             if self._start_lingering():
                 return
         self._close_now()
 
     def _start_lingering(self) -> bool:
-        if self.socket is None or self.total_outbufs_len:
+        if self.server.behind_front or self.socket is None or self.total_outbufs_len:
             return False
         try:
             self.socket.shutdown(socket.SHUT_WR)
@@ -337,7 +336,7 @@ class _Channel(HTTPChannel):
     def _close_now(self) -> None:
         """Close after what already arrived and nobody read is discarded (no waiting)."""
         sock = self.socket
-        if sock is not None:
+        if sock is not None and not self.server.behind_front:
             try:
                 sock.setblocking(False)
                 for _ in range(1024):  # at most 64 MiB
