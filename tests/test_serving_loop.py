@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +24,7 @@ import pytest
 from emulator.gateway.parse import MAX_BODY
 from emulator.serving import listener
 from emulator.serving.listener import Server
+from emulator.testing.process import EmulatorProcess
 
 BIG = 8 * 1024 * 1024
 
@@ -228,3 +230,40 @@ def test_a_lingering_close_ends_when_the_client_never_does(
         waited = time.monotonic() - t0
         assert not channels, "the lingering connection was never closed"
     assert waited < 5, waited  # cleanup runs every 2 s
+
+
+@pytest.fixture(scope="module")
+def tls_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    with EmulatorProcess("--tls", env={"XDG_CACHE_HOME": str(cache)}) as proc:
+        yield proc
+
+
+def _through_front(proc: EmulatorProcess, scheme: str) -> socket.socket:
+    raw = socket.create_connection(("127.0.0.1", proc.port), timeout=20)
+    if scheme == "http":
+        return raw
+    line = next(x for x in proc.output if "tls ca certificate: " in x)
+    context = ssl.create_default_context(cafile=line.split("tls ca certificate: ", 1)[1].strip())
+    return context.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+@pytest.mark.parametrize("mib", [1, 20])
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_behind_the_tls_front_a_refused_body_still_gets_the_413(
+    tls_proc: EmulatorProcess, scheme: str, mib: int
+) -> None:
+    """The refusal crosses the front whether the client sent a little of its body before it
+    reads or all of it (the front used to drop the 413 when its write to the closed inner
+    socket failed, and to reset a client still sending)."""
+    for _ in range(4):
+        with _through_front(tls_proc, scheme) as sock:
+            sock.sendall(refused_head(MAX_BODY + 1))
+            piece = b"x" * (1024 * 1024)
+            for _ in range(mib):
+                sock.sendall(piece)
+            f = sock.makefile("rb")
+            status = f.readline()
+            assert status.startswith(b"HTTP/1.1 413"), status
+            head = f.read(4096)
+        assert b"RequestEntityTooLarge" in head, head[-300:]

@@ -12,6 +12,11 @@ client's, and a client that leaves closes the inner socket.
 A connection that sends nothing (or never finishes its handshake) within `first_byte_timeout`
 is closed, and at `max_connections` the oldest such connections make room: idle sockets cannot
 lock other clients out.
+
+When waitress closes its side (after a reply with `Connection: close`, or a refusal of a body it
+will not read), the front relays what it answered, then closes lingering: a FIN to the client,
+and what the client still sends is dropped until it closes (at most LINGER_SECONDS and
+LINGER_BYTES), so a client sending a refused 16 MiB body reads the 413 instead of a reset.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ TLS_RECORD_HANDSHAKE = 0x16
 CHUNK = 65536
 HIGH_WATER = 1 << 20  # stop reading one side while this much waits for the other
 
-SNIFF, HANDSHAKE, PUMP = "sniff", "handshake", "pump"
+SNIFF, HANDSHAKE, PUMP, LINGER = "sniff", "handshake", "pump", "linger"
+LINGER_SECONDS = 5.0  # after the server's side closed: the client's bytes are dropped this long
+LINGER_BYTES = 256 * 1024 * 1024  # and at most this many
 
 
 class _Conn:
@@ -55,6 +62,8 @@ class _Conn:
         "want_write",
         "tls",
         "retry_len",
+        "inner_dead",
+        "dropped",
     )
 
     def __init__(self, outer: socket.socket, remote: tuple[str, int], deadline: float):
@@ -73,6 +82,8 @@ class _Conn:
         self.want_write = False  # the handshake (or an SSL read) waits for the socket to drain
         self.tls = False
         self.retry_len = 0  # an SSL write that must be repeated with the same length
+        self.inner_dead = False  # the server closed its side: writes to it are dropped
+        self.dropped = 0  # client bytes dropped since
 
 
 class Front:
@@ -288,6 +299,9 @@ class Front:
         if conn.state == HANDSHAKE:
             self._handshake(conn)
             return
+        if conn.state == LINGER:
+            self._drop_outer(conn)
+            return
         if side == "outer":
             if mask & selectors.EVENT_WRITE:
                 self._write_outer(conn)
@@ -324,13 +338,22 @@ class Front:
     def _write_inner(self, conn: _Conn) -> None:
         if conn.inner is None:
             return
+        if conn.inner_dead:
+            conn.dropped += len(conn.to_inner)
+            conn.to_inner.clear()
+            if conn.dropped > LINGER_BYTES:
+                self._close(conn)
+            return
         while conn.to_inner:
             try:
                 n = conn.inner.send(conn.to_inner[:CHUNK])
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
-                self._close(conn)
+                # the server closed its side (after refusing a body it will not read): what it
+                # answered may still wait on the inner socket, to be relayed before any close
+                conn.inner_dead = True
+                conn.to_inner.clear()
                 return
             del conn.to_inner[:n]
         if conn.outer_eof and not conn.inner_eof:
@@ -347,8 +370,11 @@ class Front:
             except (BlockingIOError, InterruptedError):
                 break
             except ConnectionResetError:
-                self._close(conn, reset=True)  # a reset fault: reset the client too
-                return
+                if conn.peer is not None and conn.peer.reset:
+                    self._close(conn, reset=True)  # a reset fault: reset the client too
+                    return
+                conn.inner_eof = True  # the server closed over bytes it did not read
+                break
             except OSError:
                 self._close(conn)
                 return
@@ -374,7 +400,50 @@ class Front:
             conn.retry_len = 0
             del conn.to_outer[:n]
         if conn.inner_eof:
-            self._close(conn, reset=bool(conn.peer and conn.peer.reset))
+            self._finish(conn)
+
+    def _finish(self, conn: _Conn) -> None:
+        """The server's side closed and everything it sent reached the client: a lingering
+        close. The client gets a FIN, and what it still sends (the rest of a refused body) is
+        read and dropped until it closes, for at most LINGER_SECONDS and LINGER_BYTES; closing
+        over bytes still arriving would answer them with a reset, and the client would see a
+        broken connection while it sends rather than the reply waiting for it. A reset fault
+        still resets."""
+        if conn.peer is not None and conn.peer.reset:
+            self._close(conn, reset=True)
+            return
+        if conn.inner is not None:
+            self._unregister(conn.inner)
+            try:
+                conn.inner.close()
+            except OSError:
+                pass
+            conn.inner = None
+        if conn.key is not None:
+            PEERS.pop(conn.key, None)
+            conn.key = None
+        try:
+            conn.outer.shutdown(socket.SHUT_WR)  # on a TLS socket: the raw socket from here on
+        except OSError:
+            self._close(conn)
+            return
+        conn.state = LINGER
+        conn.deadline = time.monotonic() + LINGER_SECONDS
+        conn.dropped = 0
+        self._register(conn.outer, selectors.EVENT_READ, (conn, "outer"))
+
+    def _drop_outer(self, conn: _Conn) -> None:
+        for _ in range(16):
+            try:
+                data = conn.outer.recv(CHUNK)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                return
+            except OSError:
+                data = b""
+            conn.dropped += len(data)
+            if not data or conn.dropped > LINGER_BYTES:
+                self._close(conn)
+                return
 
     def _update(self, conn: _Conn) -> None:
         """Register each side for what it waits on now."""
