@@ -68,19 +68,12 @@ def _accounts(tmp: Path, mariadb_dsn: str, pg_dsn: str) -> Path:
 def engines(
     mariadb_server: MariaDBServer, postgres_server: PostgresServer, tmp_path_factory: Any
 ) -> Iterator[tuple[EmulatorProcess, MariaDBServer, PostgresServer]]:
-    mariadb_server.query(f"DROP DATABASE IF EXISTS {DB}", database="")
-    mariadb_server.query(f"CREATE DATABASE {DB} CHARACTER SET utf8mb4", database="")
-    mariadb_server.execute_script((FIXTURES / "shop.mysql.sql").read_text("utf-8"), database=DB)
-    conn = postgres_server.connect(database="postgres", autocommit=True)
-    conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-    conn.execute(f"CREATE DATABASE {DB}")
-    conn.close()
-    postgres_server.execute_script((FIXTURES / "shop.pg.sql").read_text("utf-8"), database=DB)
-    base = lambda dsn: dsn.rsplit("/", 1)[0] + f"/{DB}"  # noqa: E731
+    my_dsn = mariadb_server.fresh_database(DB, (FIXTURES / "shop.mysql.sql").read_text("utf-8"))
+    pg_dsn = postgres_server.fresh_database(DB, (FIXTURES / "shop.pg.sql").read_text("utf-8"))
     accounts = _accounts(
         tmp_path_factory.mktemp("engines"),
-        base(mariadb_server.dsn),
-        base(postgres_server.dsn),
+        my_dsn,
+        pg_dsn,
     )
     with EmulatorProcess("--clock", "manual", "--accounts", str(accounts)) as emu:
         yield emu, mariadb_server, postgres_server

@@ -57,14 +57,8 @@ def _accounts(tmp: Path) -> Path:
 def env(
     mariadb_server: MariaDBServer, postgres_server: PostgresServer, tmp_path_factory: Any
 ) -> Iterator[tuple[EmulatorProcess, MariaDBServer, PostgresServer]]:
-    mariadb_server.query(f"DROP DATABASE IF EXISTS {DB}", database="")
-    mariadb_server.query(f"CREATE DATABASE {DB} CHARACTER SET utf8mb4", database="")
-    mariadb_server.execute_script((FIXTURES / "shop.mysql.sql").read_text("utf-8"), database=DB)
-    conn = postgres_server.connect(database="postgres", autocommit=True)
-    conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-    conn.execute(f"CREATE DATABASE {DB}")
-    conn.close()
-    postgres_server.execute_script((FIXTURES / "shop.pg.sql").read_text("utf-8"), database=DB)
+    mariadb_server.fresh_database(DB, (FIXTURES / "shop.mysql.sql").read_text("utf-8"))
+    postgres_server.fresh_database(DB, (FIXTURES / "shop.pg.sql").read_text("utf-8"))
     postgres_server.execute_script(FLAGS, database=DB)
     accounts = _accounts(tmp_path_factory.mktemp("fidelity"))
     with EmulatorProcess("--clock", "manual", "--accounts", str(accounts)) as emu:

@@ -39,11 +39,7 @@ CHANGE = (
 
 @pytest.fixture(scope="module")
 def emu(postgres_server: PostgresServer, tmp_path_factory: Any) -> Iterator[EmulatorProcess]:
-    conn = postgres_server.connect(database="postgres", autocommit=True)
-    conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-    conn.execute(f"CREATE DATABASE {DB}")
-    conn.close()
-    dsn = postgres_server.dsn.rsplit("/", 1)[0] + f"/{DB}"
+    dsn = postgres_server.fresh_database(DB)
     path: Path = tmp_path_factory.mktemp("json") / "accounts.yaml"
     path.write_text(
         "tenants:\n  - tid: 6300\n    name: json\n    approval: auto\n    users:\n"

@@ -123,6 +123,20 @@ class _Server:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
 
+    def execute_script(self, sql: str, database: str | None = None) -> None:
+        raise NotImplementedError
+
+    def _recreate(self, name: str) -> None:
+        raise NotImplementedError
+
+    def fresh_database(self, name: str, script: str | None = None) -> str:
+        """The database `name`, dropped and created empty (then `script` run in it, e.g. a
+        fixture dump); its DSN, for an accounts file's `dsn:`."""
+        self._recreate(name)
+        if script is not None:
+            self.execute_script(script, database=name)
+        return self.dsn.rsplit("/", 1)[0] + f"/{name}"
+
     def query(
         self, sql: str, params: tuple[Any, ...] = (), database: str | None = None
     ) -> list[tuple[Any, ...]]:
@@ -210,6 +224,10 @@ class MariaDBServer(_Server):
             connect_timeout=5,
             **kw,
         )
+
+    def _recreate(self, name: str) -> None:
+        self.query(f"DROP DATABASE IF EXISTS `{name}`", database="")
+        self.query(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4", database="")
 
     def execute_script(self, sql: str, database: str | None = None) -> None:
         """Run a script the way `mariadb db < dump.sql` does (mysqldump output loads as is)."""
@@ -382,6 +400,14 @@ class PostgresServer(_Server):
         if res.returncode != 0:
             raise ServerError(f"{tool} failed: {res.stderr.decode(errors='replace')}")
         return res.stdout.decode()
+
+    def _recreate(self, name: str) -> None:
+        conn = self.connect(database="postgres", autocommit=True)
+        try:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            conn.close()
 
     def execute_script(self, sql: str, database: str | None = None) -> None:
         """Run a script the way `psql -f dump.sql` does (pg_dump plain output loads as is)."""
