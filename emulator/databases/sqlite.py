@@ -597,31 +597,32 @@ def _declared_decimals(
 ) -> list[Any]:
     """Result values typed as the server's driver returns them: a declared `decimal(p,s)` /
     `numeric(p,s)` column, and SUM/MIN/MAX of one, with s places (`8.00`, not the REAL `8.0`;
-    MySQL's AVG with s+4, PostgreSQL's avg() exact as numeric_div); PostgreSQL booleans (a declared `boolean` column, a comparison,
-    `IS NULL`, `CAST(... AS boolean)`) as bool, which the console prints `true`/`false`."""
+    MySQL's AVG with s+4, PostgreSQL's avg() exact as numeric_div); PostgreSQL booleans (a
+    declared `boolean` column, a comparison, `IS NULL`, `CAST(... AS boolean)`) as bool, which
+    the console prints `true`/`false`."""
     kinds = _value_kinds(conn, sql, dialect, tuple(cols))
     if not kinds:
         return rows
     from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
     columns = [list(c) for c in zip(*rows, strict=True)]
-    for i, kind in kinds.items():
+    for i, (kind, places) in kinds.items():
         col = columns[i]
-        if kind == _BOOL:
+        if kind == _BOOLEAN:
             for k, v in enumerate(col):
                 if type(v) is int:
                     col[k] = v != 0
             continue
-        if kind >= _PG_AVG:
-            _pg_averages(conn, col, kind - _PG_AVG)
+        if kind == _PG_AVG:
+            _pg_averages(conn, col, places)
             continue
-        if kind >= _COMPUTED:  # a quotient: its shortest repr, rounded half up as DECIMAL does
-            unit = Decimal(1).scaleb(_COMPUTED - kind)
+        if kind == _ROUNDED:  # a quotient: its shortest repr, rounded half up as DECIMAL does
+            unit = Decimal(1).scaleb(-places)
             for k, v in enumerate(col):
                 if type(v) is float or type(v) is int:
                     col[k] = Decimal(repr(v)).quantize(unit, ROUND_HALF_UP)
             continue
-        fmt = f"{{:.{kind}f}}".format  # a stored value (or a sum of them): at most `kind` places
+        fmt = f"{{:.{places}f}}".format  # a stored value (or a sum of them): at most this many
         for k, v in enumerate(col):
             if type(v) is float or type(v) is int:
                 try:
@@ -631,11 +632,12 @@ def _declared_decimals(
     return [tuple(r) for r in zip(*columns, strict=True)]
 
 
-# `_value_kinds` entries: the column is boolean; else its decimal places, plus _COMPUTED for a
-# computed quotient (MySQL's AVG) that is rounded rather than printed
-_BOOL = -1
-_COMPUTED = 1000
-_PG_AVG = 2000  # + the column's scale: PostgreSQL's avg(), exact from DMS_PG_AVG's sum and count
+# what `_value_kinds` says a result column is, with its decimal places where it has some
+_Kind = tuple[str, int]
+_BOOLEAN = "bool"  # a PostgreSQL boolean the engine gives as 1/0
+_PLACES = "places"  # a stored decimal (or SUM/MIN/MAX of one): printed with its places
+_ROUNDED = "rounded"  # a computed quotient (MySQL's AVG): rounded half up to its places
+_PG_AVG = "pg_avg"  # PostgreSQL's avg(): exact from DMS_PG_AVG's sum and count
 
 
 def _pg_averages(conn: sqlite3.Connection, col: list[Any], places: int) -> None:
@@ -664,34 +666,33 @@ _DECIMAL_TYPE = re.compile(r"^(?:decimal|numeric|dec|fixed)\(\s*\d+\s*,\s*(\d+)\
 _INTEGER_TYPE = re.compile(r"^(?:tiny|small|medium|big)?int(?:eger)?\b")
 
 
-def _declared_kind(ctype: str, item: tuple[str, str], dialect: str) -> int | None:
-    """What a result column made from a declared column of type `ctype` is: `_BOOL`, its
-    decimal places, or None (left as the engine gives it)."""
+def _declared_kind(ctype: str, item: tuple[str, str], dialect: str) -> _Kind | None:
+    """What a result column made from a declared column of type `ctype` is, or None (left as
+    the engine gives it)."""
     func = item[0]
     ctype = ctype.lower()
     if ctype in ("boolean", "bool"):
-        return _BOOL if func == "" and dialect == "postgresql" else None
+        return (_BOOLEAN, 0) if func == "" and dialect == "postgresql" else None
     m = _DECIMAL_TYPE.match(ctype)
+    scale = int(m.group(1)) if m else 0
     if func in ("", "sum", "min", "max"):
-        return int(m.group(1)) if m else None
-    if func == "avg" and dialect == "postgresql":  # numeric; a double for float columns
-        if m:
-            return _PG_AVG + int(m.group(1))
-        return _PG_AVG if _INTEGER_TYPE.match(ctype) else None
-    if func == "avg" and dialect == "mysql":  # MySQL: the argument's scale + div_precision
-        if m:
-            return _COMPUTED + int(m.group(1)) + 4
-        return _COMPUTED + 4 if _INTEGER_TYPE.match(ctype) else None
+        return (_PLACES, scale) if m else None
+    if func != "avg" or not (m or _INTEGER_TYPE.match(ctype)):
+        return None  # a double for float columns
+    if dialect == "postgresql":  # numeric
+        return (_PG_AVG, scale)
+    if dialect == "mysql":  # the argument's scale + div_precision_increment
+        return (_ROUNDED, scale + 4)
     return None
 
 
 def _value_kinds(
     conn: sqlite3.Connection, sql: str, dialect: str, cols: tuple[str, ...]
-) -> dict[int, int]:
+) -> dict[int, _Kind]:
     tables, items = _projection(sql, dialect, len(cols), cols)
-    out: dict[int, int] = {}
+    out: dict[int, _Kind] = {}
     if dialect == "postgresql":  # MySQL's booleans are the integers 1/0 on the server too
-        out = {i: _BOOL for i, it in enumerate(items) if it == ("bool", "")}
+        out = {i: (_BOOLEAN, 0) for i, it in enumerate(items) if it == ("bool", "")}
     wanted_items = {i: it for i, it in enumerate(items) if it is not None and it[0] != "bool"}
     if not tables or not wanted_items:
         return out
