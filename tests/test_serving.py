@@ -33,8 +33,9 @@ def connect(proc: EmulatorProcess, tls: bool) -> socket.socket:
     raw = socket.create_connection(("127.0.0.1", proc.port), timeout=10)
     if not tls:
         return raw
-    ca = next(x for x in proc.output if "tls ca certificate" in x).split(": ", 1)[1].strip()
-    return ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname="localhost")
+    return ssl.create_default_context(cafile=proc.tls_ca()).wrap_socket(
+        raw, server_hostname="localhost"
+    )
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])

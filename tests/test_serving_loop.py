@@ -243,8 +243,7 @@ def _through_front(proc: EmulatorProcess, scheme: str) -> socket.socket:
     raw = socket.create_connection(("127.0.0.1", proc.port), timeout=20)
     if scheme == "http":
         return raw
-    line = next(x for x in proc.output if "tls ca certificate: " in x)
-    context = ssl.create_default_context(cafile=line.split("tls ca certificate: ", 1)[1].strip())
+    context = ssl.create_default_context(cafile=proc.tls_ca())
     return context.wrap_socket(raw, server_hostname="127.0.0.1")
 
 

@@ -439,13 +439,8 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
         yield proc
 
 
-def _ca_file(proc: EmulatorProcess) -> str:
-    line = next(line for line in proc.output if "tls ca certificate: " in line)
-    return line.split("tls ca certificate: ", 1)[1].strip()
-
-
 def _tls_connect(proc: EmulatorProcess) -> ssl.SSLSocket:
-    context = ssl.create_default_context(cafile=_ca_file(proc))
+    context = ssl.create_default_context(cafile=proc.tls_ca())
     raw = socket.create_connection(("127.0.0.1", proc.port), timeout=10)
     return context.wrap_socket(raw, server_hostname="127.0.0.1")
 
@@ -456,7 +451,7 @@ def test_behind_the_tls_front_pipelines_and_head_keep_their_framing(
 ) -> None:
     """HEAD of the CA certificate sent the certificate: the next reply on the connection
     began inside it."""
-    with open(_ca_file(tls), "rb") as f:
+    with open(tls.tls_ca(), "rb") as f:
         ca = f.read()
     sock: socket.socket = (
         _tls_connect(tls)

@@ -44,11 +44,6 @@ def tls(cache: Path) -> Iterator[EmulatorProcess]:
         yield proc
 
 
-def ca_of(proc: EmulatorProcess) -> str:
-    line = next(line for line in proc.output if "tls ca certificate: " in line)
-    return line.split("tls ca certificate: ", 1)[1].strip()
-
-
 @pytest.fixture()
 def tls_control(tls: EmulatorProcess) -> Control:
     ctl = Control(f"http://127.0.0.1:{tls.port}")  # the TLS port serves plain HTTP too
@@ -94,7 +89,7 @@ LIFECYCLE = f"""
 
 
 def test_ca_is_generated_once_owner_only_and_served(tls: EmulatorProcess, cache: Path) -> None:
-    ca = Path(ca_of(tls))
+    ca = Path(tls.tls_ca())
     assert ca.parent == cache / "dms-emulator" and ca.is_file()
     assert tls.url == f"https://127.0.0.1:{tls.port}"
     key = ca.with_name("ca-key.pem")
@@ -103,7 +98,7 @@ def test_ca_is_generated_once_owner_only_and_served(tls: EmulatorProcess, cache:
     assert served.status_code == 200 and served.content == ca.read_bytes()
     first = ca.read_bytes()
     with EmulatorProcess("--tls", env={"XDG_CACHE_HOME": str(cache)}) as again:
-        assert ca_of(again) == str(ca)
+        assert again.tls_ca() == str(ca)
         assert ca.read_bytes() == first, "the same CA on every start of the installation"
         r = requests.get(f"{again.url}/_emulator/health", verify=str(ca), timeout=5)
         assert r.status_code == 200
@@ -127,7 +122,7 @@ def test_server_certificate_names_loopback_and_product_hosts(tls: EmulatorProces
     ]
     regions = [str(k.value) for k in maps[0].keys if isinstance(k, ast.Constant)]
     assert len(maps) == 1 and len(regions) > 10
-    ctx = ssl.create_default_context(cafile=ca_of(tls))
+    ctx = ssl.create_default_context(cafile=tls.tls_ca())
     with socket.create_connection(("127.0.0.1", tls.port), timeout=5) as raw:
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
             cert: Any = s.getpeercert()
@@ -150,14 +145,14 @@ def test_server_certificate_names_loopback_and_product_hosts(tls: EmulatorProces
 def test_python_sdk_default_https_with_ssl_cert_file(
     tls: EmulatorProcess, tls_control: Control
 ) -> None:
-    out = run_client(LIFECYCLE, {"PORT": str(tls.port), "SSL_CERT_FILE": ca_of(tls)})
+    out = run_client(LIFECYCLE, {"PORT": str(tls.port), "SSL_CERT_FILE": tls.tls_ca()})
     link, size = out.split()
     assert link.startswith(f"https://127.0.0.1:{tls.port}/"), link
     assert int(size) > 0
 
 
 def test_python_sdk_with_config_ca(tls: EmulatorProcess, tls_control: Control) -> None:
-    out = run_client(LIFECYCLE, {"PORT": str(tls.port), "CA_KW": ca_of(tls)})
+    out = run_client(LIFECYCLE, {"PORT": str(tls.port), "CA_KW": tls.tls_ca()})
     assert out.split()[0].startswith("https://")
 
 
@@ -195,8 +190,8 @@ def test_legacy_core_sdk_over_https(tls: EmulatorProcess, tls_control: Control) 
         r.set_protocol_type("https")
         print(json.loads(c.do_action_with_exception(r))["TenantList"][0]["Tid"])
     """
-    assert run_client(code, {"VERIFY": ca_of(tls)}).strip() == "3000"
-    assert run_client(code, {"ALIBABA_CLOUD_CA_BUNDLE": ca_of(tls)}).strip() == "3000"
+    assert run_client(code, {"VERIFY": tls.tls_ca()}).strip() == "3000"
+    assert run_client(code, {"ALIBABA_CLOUD_CA_BUNDLE": tls.tls_ca()}).strip() == "3000"
 
 
 def test_plain_http_on_the_tls_port_is_answered_at_once(tls: EmulatorProcess) -> None:
@@ -229,7 +224,7 @@ def https_client(proc: EmulatorProcess, endpoint: str | None = None):  # type: i
             access_key_secret=ALICE[1],
             endpoint=endpoint or f"127.0.0.1:{proc.port}",
             protocol="https",
-            ca=ca_of(proc),
+            ca=proc.tls_ca(),
         )
     )
 
@@ -264,7 +259,7 @@ def test_dribble_over_tls_is_complete(tls: EmulatorProcess, tls_control: Control
 
 
 def test_console_over_tls(tls: EmulatorProcess) -> None:
-    r = requests.get(f"{tls.url}/_emulator/ui/", verify=ca_of(tls), timeout=10)
+    r = requests.get(f"{tls.url}/_emulator/ui/", verify=tls.tls_ca(), timeout=10)
     assert r.status_code == 200 and "<html" in r.text.lower()
 
 
@@ -282,7 +277,7 @@ def test_scheme_in_endpoint_verifies_and_links_work(
         dm.GetDataExportDownloadURLRequest(order_id=order)
     ).body.download_urlresult.url
     assert link.startswith(f"{scheme}://127.0.0.1:{tls.port}/"), link
-    r = requests.get(link, verify=ca_of(tls), timeout=10)
+    r = requests.get(link, verify=tls.tls_ca(), timeout=10)
     assert r.status_code == 200 and r.content
 
 
@@ -308,7 +303,7 @@ def test_workers_over_tls(cache: Path) -> None:
         for _ in range(6):  # new connections land on both workers
             client = https_client(proc)
             assert client.list_user_tenants(dm.ListUserTenantsRequest()).body.success
-        r = requests.get(f"{proc.url}/_emulator/health", verify=ca_of(proc), timeout=5)
+        r = requests.get(f"{proc.url}/_emulator/health", verify=proc.tls_ca(), timeout=5)
         assert r.json()["workers"] == 2
 
 
@@ -390,7 +385,7 @@ def test_the_public_host_name_verifies_once_it_resolves_to_the_emulator(
             dm.GetDataExportDownloadURLRequest(order_id=order)).body.download_urlresult.url
         print(link, requests.get(link, timeout=10).status_code)
         """,
-        {"SSL_CERT_FILE": ca_of(tls), "REQUESTS_CA_BUNDLE": ca_of(tls)},
+        {"SSL_CERT_FILE": tls.tls_ca(), "REQUESTS_CA_BUNDLE": tls.tls_ca()},
     )
     link, status = out.split()
     assert link.startswith(f"https://dms-enterprise.aliyuncs.com:{tls.port}/") and status == "200"

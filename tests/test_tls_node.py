@@ -35,11 +35,6 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
         yield proc
 
 
-def ca_of(proc: EmulatorProcess) -> str:
-    line = next(x for x in proc.output if "tls ca certificate: " in x)
-    return line.split("tls ca certificate: ", 1)[1].strip()
-
-
 def run(
     node: str, kind: str, proc: EmulatorProcess, *extra: str, env: dict[str, str] | None = None
 ) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -57,14 +52,14 @@ def run(
 
 @pytest.mark.parametrize("kind", ["openapi", "pop"])
 def test_node_client_with_node_extra_ca_certs(node: str, tls: EmulatorProcess, kind: str) -> None:
-    code, body = run(node, kind, tls, env={"NODE_EXTRA_CA_CERTS": ca_of(tls)})
+    code, body = run(node, kind, tls, env={"NODE_EXTRA_CA_CERTS": tls.tls_ca()})
     assert code == 0, body
     assert body["TenantList"][0]["Tid"] == 3000
 
 
 @pytest.mark.parametrize("kind", ["openapi", "pop"])
 def test_node_client_with_the_ca_in_its_options(node: str, tls: EmulatorProcess, kind: str) -> None:
-    code, body = run(node, kind, tls, ca_of(tls))
+    code, body = run(node, kind, tls, tls.tls_ca())
     assert code == 0, body
     assert body["TenantList"][0]["Tid"] == 3000
 

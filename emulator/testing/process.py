@@ -50,6 +50,14 @@ class EmulatorProcess:
         with open(self.log.name, encoding="utf-8", errors="replace") as f:
             return f.read()
 
+    def tls_ca(self) -> str:
+        """The CA certificate file a `--tls` emulator announced at start (clients trust it)."""
+        marker = "tls ca certificate: "
+        line = next((x for x in self.output if marker in x), None)
+        if line is None:
+            raise AssertionError(f"the emulator announced no CA certificate: {self.output}")
+        return line.split(marker, 1)[1].strip()
+
     @property
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
